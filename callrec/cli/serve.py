@@ -1,0 +1,32 @@
+"""``callrec serve``: only the access socket, without capture (the daemon runs it too)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from callrec.cli._context import Context
+from callrec.server import AccessServer
+from callrec.vault import Vault
+
+LOCAL_ONLY = True
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the access socket for accounts without the data key")
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    Vault.open(ctx.config).close()
+    server = AccessServer(ctx.config)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
+    ctx.print(f"serving {ctx.config.socket_path}")
+    ctx.out.flush()
+    stop.wait()
+    server.stop()
+    return 0

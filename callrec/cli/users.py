@@ -1,0 +1,36 @@
+"""``callrec users``: add people, grant and revoke roles (admin only)."""
+
+from __future__ import annotations
+
+import argparse
+
+from callrec.cli._context import Context
+from callrec.vault import ROLES
+from callrec.vault._guard import require_role
+from callrec.vault._users import add_user, list_users, remove_role
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("users", help="people and roles (admin)")
+    s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = s.add_parser("add", help="add a person (an OS account) with one or more roles")
+    a.add_argument("name")
+    a.add_argument("--role", action="append", required=True, choices=ROLES, help="may be given several times")
+    r = s.add_parser("revoke", help="take a role away")
+    r.add_argument("name")
+    r.add_argument("--role", required=True, choices=ROLES)
+    s.add_parser("list", help="list people and roles")
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    vault = ctx.vault
+    require_role(vault, ctx.actor, f"users.{args.action}", "admin")
+    if args.action == "add":
+        add_user(vault, ctx.actor, args.name, args.role)
+    elif args.action == "revoke":
+        remove_role(vault, ctx.actor, args.name, args.role)
+    else:
+        for name, roles in list_users(vault):
+            ctx.print(f"{name}\t{','.join(roles)}")
+    return 0

@@ -1,0 +1,36 @@
+"""The ``[capture]`` section: where the line feed comes from and how calls are found in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from callrec.config._fields import check
+
+__all__ = ["CaptureConfig"]
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    #: sounddevice input: a device name (substring) or index as a string; "" = system default.
+    device: str = ""
+    sample_rate: int = field(default=8000, metadata=check(lambda v: v in (8000, 16000), "must be 8000 or 16000"))
+    channels: int = field(default=1, metadata=check(lambda v: v in (1, 2), "must be 1 or 2"))
+    #: What each channel carries when channels = 2.
+    channel_roles: list[str] = ("caller", "staff")
+    #: Silence (seconds) after which a call is over; long enough that a hold stays one call.
+    end_silence_s: float = field(default=40.0, metadata=check(lambda v: 1 <= v <= 3600, "must be between 1 and 3600 seconds"))
+    #: A call shorter than this is kept but flagged "short".
+    short_call_s: float = field(default=10.0, metadata=check(lambda v: v >= 0, "must not be negative"))
+    #: Input that is digital zeros or constant for this long is a flatline gap (pulled cable).
+    flatline_s: float = field(default=60.0, metadata=check(lambda v: v > 0, "must be positive"))
+    #: DTMF digits that mark a call as an end-to-end test call.
+    test_dtmf: str = field(default="*0*0#", metadata=check(lambda v: v != "" and set(v) <= set("0123456789*#ABCD"), "must be DTMF digits 0-9 * # A-D"))
+    #: Bound of the queue between the audio callback and the writer, in seconds of audio.
+    queue_s: float = field(default=30.0, metadata=check(lambda v: v >= 1, "must be at least 1 second"))
+
+    def problem(self) -> str | None:
+        if self.channels == 2 and len(self.channel_roles) != 2:
+            return "channel_roles must name two channels when channels = 2"
+        if self.short_call_s >= self.end_silence_s * 10:
+            return "short_call_s is impossibly long compared to end_silence_s"
+        return None

@@ -1,0 +1,95 @@
+"""Typed, validated config sections.
+
+Each section is a frozen dataclass; the loader checks every key of the TOML table against the
+dataclass fields, so an unknown key or a wrong type is a one-line error naming the key and the
+file. A field's ``metadata["check"]`` may hold a callable that returns an error text for an
+impossible value (or None).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Callable
+
+from callrec.errors import ConfigBadValue, ConfigUnknownKey, ConfigWrongType
+
+__all__ = ["build_section", "check"]
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", Path: "a path string"}
+
+
+def check(predicate: Callable[[Any], bool], message: str) -> dict:
+    """Field metadata: ``message`` is the error when ``predicate(value)`` is false."""
+    return {"check": lambda value: None if predicate(value) else message}
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        return f"a list of {_describe(inner).removeprefix('a ').removeprefix('an ')}s"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
+    return _TYPE_NAMES.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _coerce(tp: Any, value: Any) -> tuple[bool, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for alt in typing.get_args(tp):
+            if alt is type(None):
+                continue
+            ok, out = _coerce(alt, value)
+            if ok:
+                return True, out
+        return False, None
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            return False, None
+        items = [_coerce(inner, v) for v in value]
+        return (all(ok for ok, _ in items), tuple(v for _, v in items))
+    if tp is bool:
+        return isinstance(value, bool), value
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return ok, float(value) if ok else None
+    if tp is str:
+        return isinstance(value, str), value
+    if tp is Path:
+        return isinstance(value, str) and value != "", Path(value) if isinstance(value, str) else None
+    raise TypeError(f"unsupported config type {tp!r}")
+
+
+def build_section(cls: type, table: dict, file: Path, prefix: str = "") -> Any:
+    """Instantiate dataclass ``cls`` from TOML ``table``; nested dataclass fields are sub-tables."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if key not in fields:
+            raise ConfigUnknownKey(file, name)
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                raise ConfigWrongType(file, name, "a table", type(value).__name__)
+            values[key] = build_section(tp, value, file, prefix=f"{name}.")
+            continue
+        ok, coerced = _coerce(tp, value)
+        if not ok:
+            raise ConfigWrongType(file, name, _describe(tp), type(value).__name__)
+        problem = fields[key].metadata.get("check", lambda v: None)(coerced)
+        if problem:
+            raise ConfigBadValue(file, name, problem)
+        values[key] = coerced
+    section = cls(**values)
+    problem = section.problem() if hasattr(section, "problem") else None
+    if problem:
+        raise ConfigBadValue(file, prefix.rstrip(".") or "(top level)", problem)
+    return section

@@ -1,0 +1,170 @@
+"""Every error callrec reports to a person.
+
+Modelled on borg: one base class, one subclass per layer and per situation. The class docstring
+is the message (``str.format`` fields filled from the constructor's arguments) and ``exit_code``
+is stable, so scripts can rely on it. Messages are one line, name the thing that is wrong and what
+to do, and never contain audio, transcript text or caller details (DESIGN.md invariant 9).
+
+Exit codes: 0 ok, 1 generic, 2 usage/config, 3 vault, 4 access refused, 5 capture, 6 ASR/model,
+7 health, 8 integrity (``callrec verify`` findings).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CallrecError",
+    "UsageError",
+    "ConfigError",
+    "ConfigFileMissing",
+    "ConfigSyntaxError",
+    "ConfigUnknownKey",
+    "ConfigWrongType",
+    "ConfigBadValue",
+    "VaultError",
+    "KeyFileMissing",
+    "KeyFileUnreadable",
+    "KeyFileInvalid",
+    "WrongKey",
+    "NotAVault",
+    "VaultMissing",
+    "SchemaTooNew",
+    "VaultCorrupt",
+    "AccessLogWriteFailed",
+    "NotFound",
+    "InvalidState",
+    "AccessDenied",
+    "CaptureError",
+    "AsrError",
+    "HealthError",
+    "IntegrityError",
+]
+
+
+class CallrecError(Exception):
+    """Error: {0}"""
+
+    exit_code = 1
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args)
+        self.kwargs = kwargs
+
+    def __str__(self) -> str:
+        doc = (type(self).__doc__ or "{0}").strip().splitlines()[0]
+        return doc.format(*self.args, **self.kwargs)
+
+
+class UsageError(CallrecError):
+    """{0}"""
+
+    exit_code = 2
+
+
+class ConfigError(CallrecError):
+    """config: {0}"""
+
+    exit_code = 2
+
+
+class ConfigFileMissing(ConfigError):
+    """config file {0} not found: create it (a file holding only state_dir = "..." is enough) or pass --config FILE"""
+
+
+class ConfigSyntaxError(ConfigError):
+    """config file {0} is not valid TOML ({1}): fix the file"""
+
+
+class ConfigUnknownKey(ConfigError):
+    """config file {0}: unknown key {1!r}: remove it or check the spelling"""
+
+
+class ConfigWrongType(ConfigError):
+    """config file {0}: key {1!r} must be {2}, not {3}"""
+
+
+class ConfigBadValue(ConfigError):
+    """config file {0}: key {1!r}: {2}"""
+
+
+class VaultError(CallrecError):
+    """vault: {0}"""
+
+    exit_code = 3
+
+
+class VaultMissing(VaultError):
+    """vault {0} does not exist: run 'callrec init' first"""
+
+
+class KeyFileMissing(VaultError):
+    """key file {0} not found: restore it from key custody (see README, 'Key custody'); never re-run init to make a new one for an existing vault"""
+
+
+class KeyFileUnreadable(VaultError):
+    """key file {0} is not readable by this account: run as the service account or use the daemon's socket"""
+
+
+class KeyFileInvalid(VaultError):
+    """key file {0} does not hold a 32-byte key as 64 hex digits: restore it from key custody"""
+
+
+class WrongKey(VaultError):
+    """vault {0} cannot be decrypted with key file {1}: wrong key (or the file is not a callrec vault); use the right key file"""
+
+
+class NotAVault(VaultError):
+    """{0} is not a callrec vault ({1}): check the path in the config"""
+
+
+class SchemaTooNew(VaultError):
+    """vault {0} has schema version {1} but this callrec knows only up to {2}: upgrade callrec"""
+
+
+class VaultCorrupt(VaultError):
+    """vault {0} is damaged ({1}): run 'callrec verify' and restore from a backup"""
+
+
+class AccessLogWriteFailed(VaultError):
+    """the access log could not be written ({0}): the read was refused"""
+
+
+class NotFound(CallrecError):
+    """{0} not found"""
+
+    exit_code = 3
+
+
+class InvalidState(CallrecError):
+    """{0}"""
+
+    exit_code = 3
+
+
+class AccessDenied(CallrecError):
+    """access refused for {0}: {1} (the attempt is written to the access log)"""
+
+    exit_code = 4
+
+
+class CaptureError(CallrecError):
+    """capture: {0}"""
+
+    exit_code = 5
+
+
+class AsrError(CallrecError):
+    """asr: {0}"""
+
+    exit_code = 6
+
+
+class HealthError(CallrecError):
+    """health: {0}"""
+
+    exit_code = 7
+
+
+class IntegrityError(CallrecError):
+    """integrity: {0}"""
+
+    exit_code = 8

@@ -1,0 +1,27 @@
+"""The encrypted vault: SQLCipher store, audio chunks and sealing, the hash-chained access log,
+users/cases/authorisation, retention, backup and verification."""
+
+from callrec.vault._accesslog import LogEntry, entries, head, verify_chain
+from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
+from callrec.vault._checkpoint import latest_checkpoint, verify_checkpoint
+from callrec.vault._recorder import CallRecorder
+from callrec.vault._schema import ROLES, SCHEMA_VERSION
+from callrec.vault._store import SERVICE_ACTOR, Vault
+
+__all__ = [
+    "CallRecorder",
+    "LogEntry",
+    "MAX_ROW_BYTES",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "SERVICE_ACTOR",
+    "Vault",
+    "decode_flac",
+    "encode_flac",
+    "entries",
+    "head",
+    "latest_checkpoint",
+    "pcm_sha256",
+    "verify_chain",
+    "verify_checkpoint",
+]

@@ -1,0 +1,104 @@
+"""Signed checkpoints of the access-log head, kept outside the vault.
+
+A checkpoint is one JSON line ``{"seq", "hash", "ts", "sig"}`` appended to the witness file;
+``sig`` is an Ed25519 signature (key file beside the vault key, never inside the vault) over
+``"seq:hash:ts"``. If someone with the data key truncates or rewrites the log, the newest
+checkpoint no longer matches the chain and ``callrec verify`` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from callrec.errors import KeyFileInvalid, KeyFileMissing
+from callrec.vault._accesslog import head
+
+__all__ = ["Checkpoint", "create_signing_key", "write_checkpoint", "latest_checkpoint", "verify_checkpoint"]
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+    ts: float
+    sig: str
+
+    def message(self) -> bytes:
+        return f"{self.seq}:{self.hash}:{self.ts!r}".encode()
+
+
+def create_signing_key(path: Path) -> None:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+
+
+def _load_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise KeyFileMissing(path) from None
+    except ValueError:
+        raise KeyFileInvalid(path) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileInvalid(path)
+    return key
+
+
+def write_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path) -> Checkpoint | None:
+    """Append a checkpoint of the current head unless the newest one already covers it."""
+    seq, digest = head(conn)
+    last = latest_checkpoint(witness)
+    if last is not None and last.seq == seq and last.hash == digest:
+        return None
+    unsigned = Checkpoint(seq, digest, time.time(), "")
+    sig = _load_key(key_path).sign(unsigned.message()).hex()
+    cp = Checkpoint(seq, digest, unsigned.ts, sig)
+    fd = os.open(witness, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as f:
+        f.write(json.dumps(cp.__dict__) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return cp
+
+
+def latest_checkpoint(witness: Path) -> Checkpoint | None:
+    try:
+        lines = witness.read_text().splitlines()
+    except FileNotFoundError:
+        return None
+    for line in reversed(lines):
+        try:
+            return Checkpoint(**json.loads(line))
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def verify_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path) -> list[str]:
+    """Findings where the newest checkpoint does not match the chain in the vault."""
+    cp = latest_checkpoint(witness)
+    if cp is None:
+        return [f"checkpoint: witness file {witness} holds no checkpoint"]
+    try:
+        _load_key(key_path).public_key().verify(bytes.fromhex(cp.sig), cp.message())
+    except (InvalidSignature, ValueError):
+        return [f"checkpoint: the newest checkpoint in {witness} has a bad signature"]
+    row = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (cp.seq,)).fetchone()
+    if cp.seq and row is None:
+        return [f"checkpoint: access log entry {cp.seq} recorded in the witness file is gone (log truncated)"]
+    if cp.seq and row[0] != cp.hash:
+        return [f"checkpoint: access log entry {cp.seq} differs from the witness file (log rewritten)"]
+    return []

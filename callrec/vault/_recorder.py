@@ -1,0 +1,131 @@
+"""Writing calls: chunks while recording, sealing when the call ends, recovery after a crash.
+
+The capture writer calls :meth:`CallRecorder.append` as frames arrive and :meth:`flush` at least
+once a second, so a crash loses at most the last second (DESIGN.md invariant 1). :meth:`seal`
+encodes the chunks to FLAC, enters the PCM hash into the access-log chain and drops the chunks,
+all in one transaction (invariant 5). :meth:`recover_interrupted` seals what a crash left open.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from callrec.errors import InvalidState, NotFound
+from callrec.vault._audio import MAX_ROW_BYTES, encode_flac, from_pcm_bytes, split_rows, to_pcm_bytes
+from callrec.vault._store import SERVICE_ACTOR, Vault
+
+__all__ = ["CallRecorder"]
+
+
+class CallRecorder:
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._pending: dict[int, list[bytes]] = {}
+        self._pending_frames: dict[int, int] = {}
+        self._next_seq: dict[int, int] = {}
+        self._channels: dict[int, int] = {}
+
+    def start_call(self, started_ts: float, sample_rate: int, channels: int, kind: str = "call") -> int:
+        with self.vault.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
+                (started_ts, sample_rate, channels, kind),
+            )
+            call_id = cur.lastrowid
+        self._pending[call_id] = []
+        self._pending_frames[call_id] = 0
+        self._next_seq[call_id] = 0
+        self._channels[call_id] = channels
+        return call_id
+
+    def append(self, call_id: int, frames: np.ndarray) -> None:
+        """Buffer int16 frames of shape (n, channels); they reach the vault at the next flush."""
+        if call_id not in self._pending:
+            raise InvalidState(f"call {call_id} is not being recorded by this recorder")
+        frames = np.asarray(frames, dtype=np.int16).reshape(-1, self._channels[call_id])
+        self._pending[call_id].append(to_pcm_bytes(frames))
+        self._pending_frames[call_id] += len(frames)
+
+    def flush(self) -> None:
+        """Commit every buffered frame in one transaction."""
+        if not any(self._pending_frames.values()):
+            return
+        with self.vault.transaction() as conn:
+            for call_id, parts in self._pending.items():
+                if not parts:
+                    continue
+                seq = self._next_seq[call_id]
+                frame_bytes = 2 * self._channels[call_id]
+                limit = MAX_ROW_BYTES - MAX_ROW_BYTES % frame_bytes
+                for row in split_rows(b"".join(parts), limit):
+                    conn.execute(
+                        "INSERT INTO chunks (call_id, seq, frames, pcm) VALUES (?,?,?,?)",
+                        (call_id, seq, len(row) // frame_bytes, row),
+                    )
+                    seq += 1
+                conn.execute("UPDATE calls SET frames = frames + ? WHERE id = ?", (self._pending_frames[call_id], call_id))
+                self._next_seq[call_id] = seq
+        for call_id in self._pending:
+            self._pending[call_id] = []
+            self._pending_frames[call_id] = 0
+
+    def seal(self, call_id: int, ended_ts: float | None = None, *, status: str = "sealed", kind: str | None = None,
+             flags: Sequence[str] = (), levels: dict | None = None) -> str:
+        """Flush, encode to FLAC, hash, log, drop chunks. Returns the PCM SHA-256."""
+        self.flush()
+        for table in (self._pending, self._pending_frames, self._next_seq, self._channels):
+            table.pop(call_id, None)
+        return _seal(self.vault, call_id, ended_ts, status=status, kind=kind, flags=flags, levels=levels)
+
+    def recover_interrupted(self) -> list[int]:
+        """Seal, as ``interrupted``, every call a crash or power cut left in ``recording``."""
+        ids = [r[0] for r in self.vault.query("SELECT id FROM calls WHERE status = 'recording' ORDER BY id")]
+        ids = [i for i in ids if i not in self._pending]
+        for call_id in ids:
+            _seal(self.vault, call_id, None, status="interrupted", kind=None, flags=(), levels=None)
+        return ids
+
+
+def _chunk_blocks(vault: Vault, call_id: int, channels: int) -> Iterator[np.ndarray]:
+    seq = -1
+    while True:
+        row = vault.conn.execute(
+            "SELECT seq, pcm FROM chunks WHERE call_id = ? AND seq > ? ORDER BY seq LIMIT 1", (call_id, seq)
+        ).fetchone()
+        if row is None:
+            return
+        seq = row[0]
+        yield from_pcm_bytes(row[1], channels)
+
+
+def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, kind: str | None,
+          flags: Sequence[str], levels: dict | None) -> str:
+    with vault.transaction() as conn:
+        row = conn.execute(
+            "SELECT started_ts, sample_rate, channels, status, flags, kind FROM calls WHERE id = ?", (call_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"call {call_id}")
+        started_ts, rate, channels, current, old_flags, old_kind = row
+        if current != "recording":
+            raise InvalidState(f"call {call_id} is already {current}")
+        flac, digest, frames = encode_flac(_chunk_blocks(vault, call_id, channels), rate, channels)
+        for seq, part in enumerate(split_rows(flac)):
+            conn.execute("INSERT INTO sealed_audio (call_id, seq, data) VALUES (?,?,?)", (call_id, seq, part))
+        conn.execute("DELETE FROM chunks WHERE call_id = ?", (call_id,))
+        if ended_ts is None:
+            ended_ts = started_ts + frames / rate
+        all_flags = sorted(set(json.loads(old_flags)) | set(flags))
+        conn.execute(
+            "UPDATE calls SET ended_ts = ?, status = ?, kind = ?, flags = ?, frames = ?, levels = ?, pcm_sha256 = ?,"
+            " sealed_ts = ? WHERE id = ?",
+            (ended_ts, status, kind or old_kind, json.dumps(all_flags), frames, json.dumps(levels or {}), digest,
+             time.time(), call_id),
+        )
+        vault.log(SERVICE_ACTOR, "seal", call_id=call_id,
+                  detail={"pcm_sha256": digest, "frames": frames, "sample_rate": rate, "channels": channels, "status": status})
+    return digest

@@ -1,0 +1,158 @@
+"""Vault schema and migrations, versioned by ``PRAGMA user_version``.
+
+A migration is appended, never edited: version N is ``MIGRATIONS[N-1]``. A vault whose
+``user_version`` is above ``len(MIGRATIONS)`` was written by a newer callrec and is refused.
+
+Times are stored as UNIX seconds (``*_ts REAL``, UTC); they are shown in the configured time zone.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ROLES"]
+
+ROLES = ("reviewer", "approver", "ops", "maintainer", "admin")
+
+_V1 = f"""
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    created_ts REAL NOT NULL
+);
+CREATE TABLE user_roles (
+    name TEXT NOT NULL REFERENCES users(name),
+    role TEXT NOT NULL CHECK (role IN {ROLES!r}),
+    PRIMARY KEY (name, role)
+);
+
+-- One row per call. Audio lives in chunks while recording and in sealed_audio once sealed.
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY,
+    started_ts REAL NOT NULL,
+    ended_ts REAL,
+    sample_rate INTEGER NOT NULL,
+    channels INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'call' CHECK (kind IN ('call', 'test')),
+    status TEXT NOT NULL DEFAULT 'recording' CHECK (status IN ('recording', 'sealed', 'interrupted', 'purged')),
+    flags TEXT NOT NULL DEFAULT '[]',
+    frames INTEGER NOT NULL DEFAULT 0,
+    levels TEXT NOT NULL DEFAULT '{{}}',
+    pcm_sha256 TEXT,
+    sealed_ts REAL,
+    transcript_status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (transcript_status IN ('pending', 'running', 'done', 'failed', 'no_model')),
+    transcript_attempts INTEGER NOT NULL DEFAULT 0,
+    transcript_error TEXT
+);
+CREATE INDEX calls_started ON calls(started_ts);
+
+-- Raw interleaved little-endian int16 PCM while a call is being recorded (rows <= 256 KiB).
+CREATE TABLE chunks (
+    call_id INTEGER NOT NULL REFERENCES calls(id),
+    seq INTEGER NOT NULL,
+    frames INTEGER NOT NULL,
+    pcm BLOB NOT NULL,
+    PRIMARY KEY (call_id, seq)
+);
+
+-- The sealed FLAC stream, split into rows <= 256 KiB.
+CREATE TABLE sealed_audio (
+    call_id INTEGER NOT NULL REFERENCES calls(id),
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (call_id, seq)
+);
+
+CREATE TABLE transcripts (
+    id INTEGER PRIMARY KEY,
+    call_id INTEGER NOT NULL REFERENCES calls(id),
+    version INTEGER NOT NULL,
+    channel INTEGER NOT NULL,
+    created_ts REAL NOT NULL,
+    engine TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    words TEXT NOT NULL,
+    text TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    UNIQUE (call_id, version, channel)
+);
+CREATE TRIGGER transcripts_no_update BEFORE UPDATE ON transcripts
+BEGIN SELECT RAISE(ABORT, 'transcripts are never modified; add a version'); END;
+
+-- Hash-chained, append-only (DESIGN.md invariants 6, 7).
+CREATE TABLE access_log (
+    seq INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused')),
+    call_id INTEGER,
+    case_id INTEGER,
+    reason TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{{}}',
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    opened_by TEXT NOT NULL,
+    opened_ts REAL NOT NULL,
+    reason TEXT NOT NULL,
+    window_from_ts REAL NOT NULL,
+    window_to_ts REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused', 'closed')),
+    decided_by TEXT,
+    decided_ts REAL,
+    closed_ts REAL
+);
+CREATE TABLE case_calls (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    call_id INTEGER NOT NULL REFERENCES calls(id),
+    attached_by TEXT NOT NULL,
+    attached_ts REAL NOT NULL,
+    PRIMARY KEY (case_id, call_id)
+);
+
+CREATE TABLE deletion_requests (
+    id INTEGER PRIMARY KEY,
+    call_id INTEGER NOT NULL REFERENCES calls(id),
+    requested_by TEXT NOT NULL,
+    requested_ts REAL NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    decided_by TEXT,
+    decided_ts REAL
+);
+
+-- Coverage ledger (DESIGN.md invariant 3).
+CREATE TABLE capture_sessions (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_ts REAL NOT NULL,
+    heartbeat_ts REAL NOT NULL,
+    ended_ts REAL,
+    end_cause TEXT
+);
+CREATE TABLE gaps (
+    id INTEGER PRIMARY KEY,
+    start_ts REAL NOT NULL,
+    end_ts REAL,
+    cause TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX gaps_start ON gaps(start_ts);
+
+CREATE TABLE retention_runs (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    purged INTEGER NOT NULL,
+    held INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,115 @@
+"""The vault: one SQLCipher database, opened with the key from outside it.
+
+``Vault`` is the small storage interface every layer uses: a connection, a transaction
+context that serialises writers in this process, and the access-log append. Tests use the real
+thing on a temporary directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from callrec.config import Config
+from callrec.errors import AccessLogWriteFailed, VaultCorrupt
+from callrec.vault import _accesslog, _checkpoint, _db
+from callrec.vault._keyfile import create_key_file, read_key_file
+
+__all__ = ["Vault", "SERVICE_ACTOR"]
+
+#: Actor name for what the daemon itself does (capture, seal, transcribe, purge by retention).
+SERVICE_ACTOR = "service"
+
+
+class Vault:
+    def __init__(self, conn: sqlcipher3.Connection, config: Config) -> None:
+        self.conn = conn
+        self.config = config
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, config: Config) -> "Vault":
+        key = read_key_file(config.key_path)
+        return cls(_db.connect(config.vault_path, key, config.key_path), config)
+
+    @classmethod
+    def initialise(cls, config: Config) -> tuple["Vault", list[str]]:
+        """Create what is missing (state dir, keys, vault); never overwrite. Returns what was made."""
+        made: list[str] = []
+        state = config.state_dir
+        if not state.exists():
+            state.mkdir(parents=True, mode=0o711)
+            made.append(f"state directory {state}")
+        for path in (config.vault_path.parent, config.models_path, config.reports_path):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        vault_exists = config.vault_path.exists()
+        if not config.key_path.exists():
+            if vault_exists:
+                read_key_file(config.key_path)  # raises KeyFileMissing: never a new key for an old vault
+            create_key_file(config.key_path)
+            made.append(f"data key {config.key_path}")
+        if not config.checkpoint_key_path.exists():
+            _checkpoint.create_signing_key(config.checkpoint_key_path)
+            made.append(f"checkpoint signing key {config.checkpoint_key_path}")
+        key = read_key_file(config.key_path)
+        if vault_exists:
+            return cls(_db.connect(config.vault_path, key, config.key_path), config), made
+        conn = _db.create(config.vault_path, key)
+        os.chmod(config.vault_path, 0o600)
+        made.append(f"vault {config.vault_path}")
+        return cls(conn, config), made
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Vault":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlcipher3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlcipher3.DatabaseError as exc:
+                raise VaultCorrupt(self.config.vault_path, str(exc)) from None
+
+    def log(self, actor: str, action: str, **fields: Any) -> int:
+        """Append an access-log entry inside the current transaction."""
+        try:
+            return _accesslog.append(self.conn, actor, action, **fields)
+        except sqlcipher3.DatabaseError as exc:
+            raise AccessLogWriteFailed(str(exc)) from None
+
+    def log_now(self, actor: str, action: str, **fields: Any) -> int:
+        """Append an entry in a transaction of its own (e.g. a refused attempt)."""
+        with self.transaction():
+            return self.log(actor, action, **fields)
+
+    def query(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def checkpoint(self) -> _checkpoint.Checkpoint | None:
+        """Write a signed checkpoint of the log head to the witness file if it moved."""
+        with self._lock:
+            return _checkpoint.write_checkpoint(self.conn, self.config.checkpoint_key_path, self.config.witness_path)
+
+    @property
+    def path(self) -> Path:
+        return self.config.vault_path
