@@ -1,0 +1,133 @@
+"""The coverage ledger: capture sessions, heartbeats and gaps (DESIGN.md invariant 3).
+
+A capture session covers ``[started_ts, ended_ts or heartbeat_ts]``. Inside a session, explicit
+gaps (device lost, queue overflow, flatline input) mark seconds that were not captured. Between
+sessions the service was not running: :func:`open_session` records that as a gap with cause
+``service_stopped`` (or ``crash`` when the previous session never closed), so every second of any
+window is either covered or inside a gap with a cause — a fact in the vault, not a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callrec.vault._store import Vault
+
+__all__ = [
+    "GAP_CAUSES", "Gap", "open_session", "heartbeat", "close_session", "add_gap", "open_gap", "close_gap",
+    "gaps_in", "coverage",
+]
+
+GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline")
+
+
+@dataclass(frozen=True)
+class Gap:
+    start_ts: float
+    end_ts: float
+    cause: str
+    detail: str = ""
+
+
+def open_session(vault: Vault, source: str, started_ts: float) -> int:
+    """Start a capture session; closes a crashed predecessor and records the downtime as a gap."""
+    with vault.transaction() as conn:
+        prev = conn.execute(
+            "SELECT id, heartbeat_ts, ended_ts FROM capture_sessions ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if prev is not None:
+            prev_id, prev_beat, prev_end = prev
+            if prev_end is None:
+                conn.execute("UPDATE capture_sessions SET ended_ts = ?, end_cause = 'crash' WHERE id = ?",
+                             (prev_beat, prev_id))
+                prev_end, cause = prev_beat, "crash"
+            else:
+                cause = "service_stopped"
+            if started_ts > prev_end:
+                conn.execute("INSERT INTO gaps (start_ts, end_ts, cause) VALUES (?,?,?)", (prev_end, started_ts, cause))
+        cur = conn.execute(
+            "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts) VALUES (?,?,?)",
+            (source, started_ts, started_ts),
+        )
+        return cur.lastrowid
+
+
+def heartbeat(vault: Vault, session_id: int, ts: float) -> None:
+    with vault.transaction() as conn:
+        conn.execute("UPDATE capture_sessions SET heartbeat_ts = ? WHERE id = ?", (ts, session_id))
+
+
+def close_session(vault: Vault, session_id: int, ts: float, cause: str = "stopped") -> None:
+    with vault.transaction() as conn:
+        conn.execute("UPDATE capture_sessions SET heartbeat_ts = ?, ended_ts = ?, end_cause = ? WHERE id = ?",
+                     (ts, ts, cause, session_id))
+
+
+def add_gap(vault: Vault, start_ts: float, end_ts: float, cause: str, detail: str = "") -> int:
+    with vault.transaction() as conn:
+        return conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,?,?,?)",
+                            (start_ts, end_ts, cause, detail)).lastrowid
+
+
+def open_gap(vault: Vault, start_ts: float, cause: str, detail: str = "") -> int:
+    """A gap whose end is not known yet (device still lost, line still flat)."""
+    with vault.transaction() as conn:
+        return conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,NULL,?,?)",
+                            (start_ts, cause, detail)).lastrowid
+
+
+def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
+    with vault.transaction() as conn:
+        conn.execute("UPDATE gaps SET end_ts = ? WHERE id = ?", (end_ts, gap_id))
+
+
+def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> list[Gap]:
+    """Gaps overlapping the window, clipped to it, oldest first.
+
+    Seconds of the window that no session covers and no recorded gap explains (e.g. the service
+    is down right now, or before the first session) come back as ``service_stopped``.
+    """
+    now = end_ts if now_ts is None else min(now_ts, end_ts)
+    recorded = [
+        Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d)
+        for s, e, c, d in vault.query(
+            "SELECT start_ts, end_ts, cause, detail FROM gaps WHERE start_ts < ? AND (end_ts IS NULL OR end_ts > ?)"
+            " ORDER BY start_ts", (end_ts, start_ts))
+    ]
+    sessions = vault.query(
+        "SELECT started_ts, coalesce(ended_ts, heartbeat_ts) FROM capture_sessions"
+        " WHERE started_ts < ? AND coalesce(ended_ts, heartbeat_ts) > ? ORDER BY started_ts", (end_ts, start_ts))
+    unexplained = _uncovered(start_ts, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
+    found = recorded + [Gap(s, e, "service_stopped") for s, e in unexplained]
+    return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+
+
+def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out, cursor = [], start
+    for s, e in sorted(spans):
+        if s > cursor:
+            out.append((cursor, min(s, end)))
+        cursor = max(cursor, e)
+        if cursor >= end:
+            break
+    if cursor < end:
+        out.append((cursor, end))
+    return [(s, e) for s, e in out if e > s]
+
+
+def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, list[Gap]]:
+    """(ratio of the window captured, the gaps). Overlapping gaps are counted once."""
+    gaps = gaps_in(vault, start_ts, end_ts, now_ts)
+    missing = sum(e - s for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps]))
+    span = end_ts - start_ts
+    return (max(0.0, 1.0 - missing / span) if span > 0 else 1.0), gaps
+
+
+def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
