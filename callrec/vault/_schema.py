@@ -154,5 +154,48 @@ CREATE TABLE retention_runs (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Health (issue 5): the exchange's call log, alert de-duplication, scheduled-job runs.
+_V2 = """
+-- Imports of the exchange's call log; only the span each import covers is reconciled.
+CREATE TABLE cdr_imports (
+    id INTEGER PRIMARY KEY,
+    imported_ts REAL NOT NULL,
+    actor TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    from_ts REAL NOT NULL,
+    to_ts REAL NOT NULL,
+    rows INTEGER NOT NULL
+);
+-- Exchange calls to the hotline number: times only, never the caller's number.
+CREATE TABLE cdr_calls (
+    id INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES cdr_imports(id),
+    started_ts REAL NOT NULL,
+    ended_ts REAL NOT NULL,
+    UNIQUE (started_ts, ended_ts)
+);
+CREATE INDEX cdr_calls_started ON cdr_calls(started_ts);
+
+-- Critical findings already alerted, kept until they clear.
+CREATE TABLE alert_state (
+    key TEXT PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    message TEXT NOT NULL,
+    first_ts REAL NOT NULL,
+    last_ts REAL NOT NULL,
+    sent_ts REAL
+);
+
+-- What the scheduler did with each health job: a check that stops running is a finding.
+CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    job TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'error', 'missed')),
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX job_runs_job_ts ON job_runs(job, ts);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
