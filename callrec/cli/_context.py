@@ -45,6 +45,7 @@ class Context:
 
     def close(self) -> None:
         if self._vault is not None:
-            self._vault.checkpoint()
+            if self._vault.appended:
+                self._vault.checkpoint()
             self._vault.close()
             self._vault = None

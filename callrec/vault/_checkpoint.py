@@ -74,31 +74,48 @@ def write_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path)
     return cp
 
 
-def latest_checkpoint(witness: Path) -> Checkpoint | None:
+def _read(witness: Path) -> list[Checkpoint | None]:
+    """Every line of the witness file; None for a line that is not a checkpoint."""
     try:
         lines = witness.read_text().splitlines()
     except FileNotFoundError:
-        return None
-    for line in reversed(lines):
+        return []
+    out: list[Checkpoint | None] = []
+    for line in lines:
         try:
-            return Checkpoint(**json.loads(line))
+            out.append(Checkpoint(**json.loads(line)))
         except (ValueError, TypeError):
-            continue
-    return None
+            out.append(None)
+    return out
+
+
+def latest_checkpoint(witness: Path) -> Checkpoint | None:
+    return next((cp for cp in reversed(_read(witness)) if cp is not None), None)
 
 
 def verify_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path) -> list[str]:
-    """Findings where the newest checkpoint does not match the chain in the vault."""
-    cp = latest_checkpoint(witness)
-    if cp is None:
+    """Findings where any checkpoint in the witness file does not match the chain in the vault.
+
+    Every checkpoint is checked, not only the newest, so a truncation stays visible even after
+    later checkpoints were written over the shortened chain.
+    """
+    checkpoints = _read(witness)
+    if not checkpoints:
         return [f"checkpoint: witness file {witness} holds no checkpoint"]
-    try:
-        _load_key(key_path).public_key().verify(bytes.fromhex(cp.sig), cp.message())
-    except (InvalidSignature, ValueError):
-        return [f"checkpoint: the newest checkpoint in {witness} has a bad signature"]
-    row = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (cp.seq,)).fetchone()
-    if cp.seq and row is None:
-        return [f"checkpoint: access log entry {cp.seq} recorded in the witness file is gone (log truncated)"]
-    if cp.seq and row[0] != cp.hash:
-        return [f"checkpoint: access log entry {cp.seq} differs from the witness file (log rewritten)"]
-    return []
+    public = _load_key(key_path).public_key()
+    findings: list[str] = []
+    for number, cp in enumerate(checkpoints, 1):
+        if cp is None:
+            findings.append(f"checkpoint: line {number} of {witness} is not a checkpoint")
+            continue
+        try:
+            public.verify(bytes.fromhex(cp.sig), cp.message())
+        except (InvalidSignature, ValueError):
+            findings.append(f"checkpoint: line {number} of {witness} has a bad signature")
+            continue
+        row = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (cp.seq,)).fetchone()
+        if cp.seq and row is None:
+            findings.append(f"checkpoint: access log entry {cp.seq} recorded in the witness file is gone (log truncated)")
+        elif cp.seq and row[0] != cp.hash:
+            findings.append(f"checkpoint: access log entry {cp.seq} differs from the witness file (log rewritten)")
+    return findings

@@ -32,6 +32,8 @@ class Vault:
         self.conn = conn
         self.config = config
         self._lock = threading.RLock()
+        #: True once this connection appended to the access log (then a checkpoint is due).
+        self.appended = False
 
     @classmethod
     def open(cls, config: Config) -> "Vault":
@@ -92,7 +94,9 @@ class Vault:
     def log(self, actor: str, action: str, **fields: Any) -> int:
         """Append an access-log entry inside the current transaction."""
         try:
-            return _accesslog.append(self.conn, actor, action, **fields)
+            seq = _accesslog.append(self.conn, actor, action, **fields)
+            self.appended = True
+            return seq
         except sqlcipher3.DatabaseError as exc:
             raise AccessLogWriteFailed(str(exc)) from None
 

@@ -1,0 +1,84 @@
+"""Reading content: audio and transcripts, only through an approved case, never without a trace.
+
+Every read appends its access-log entry (who, what, when, which case, why) in the same
+transaction that reads the rows, before any byte is returned (DESIGN.md invariant 6): if the entry
+cannot be written, nothing is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from callrec.errors import InvalidState
+from callrec.vault._cases import Case, require_own_approved
+from callrec.vault._guard import refuse, require_role
+from callrec.vault._store import Vault
+
+__all__ = ["SealedAudio", "resolve_case", "read_audio", "read_transcripts", "call_meta"]
+
+CONTENT_ACTIONS = ("play", "export", "transcript.read")
+
+
+@dataclass(frozen=True)
+class SealedAudio:
+    call_id: int
+    flac: bytes
+    sample_rate: int
+    channels: int
+    pcm_sha256: str
+    log_seq: int
+    log_hash: str
+
+
+def resolve_case(vault: Vault, actor: str, call_id: int, case_id: int | None, action: str) -> Case:
+    """The approved case of ``actor`` through which ``call_id`` may be read; refuses (logged) otherwise."""
+    require_role(vault, actor, action, "reviewer", call_id=call_id, case_id=case_id)
+    if case_id is None:
+        rows = vault.query(
+            "SELECT c.id FROM cases c JOIN case_calls cc ON cc.case_id = c.id"
+            " WHERE cc.call_id = ? AND c.opened_by = ? AND c.status = 'approved' ORDER BY c.id DESC LIMIT 1",
+            (call_id, actor))
+        if not rows:
+            refuse(vault, actor, action, f"call {call_id} is not attached to an approved case of this reviewer",
+                   call_id=call_id)
+        case_id = rows[0][0]
+    case = require_own_approved(vault, actor, case_id, action, call_id)
+    if not vault.query("SELECT 1 FROM case_calls WHERE case_id = ? AND call_id = ?", (case_id, call_id)):
+        refuse(vault, actor, action, f"call {call_id} is not attached to case {case_id}", call_id=call_id, case_id=case_id)
+    return case
+
+
+def call_meta(vault: Vault, call_id: int) -> dict:
+    rows = vault.query("SELECT id, started_ts, ended_ts, sample_rate, channels, kind, status, pcm_sha256 FROM calls WHERE id = ?",
+                       (call_id,))
+    if not rows:
+        return {}
+    keys = ("id", "started_ts", "ended_ts", "sample_rate", "channels", "kind", "status", "pcm_sha256")
+    return dict(zip(keys, rows[0]))
+
+
+def read_audio(vault: Vault, actor: str, call_id: int, case_id: int | None, action: str = "play") -> SealedAudio:
+    """The sealed FLAC of a call, after logging the read."""
+    case = resolve_case(vault, actor, call_id, case_id, action)
+    meta = call_meta(vault, call_id)
+    if meta["status"] not in ("sealed", "interrupted"):
+        raise InvalidState(f"call {call_id} is {meta['status']}: only sealed calls can be played or exported")
+    with vault.transaction() as conn:
+        seq = vault.log(actor, action, call_id=call_id, case_id=case.id, reason=case.reason,
+                        detail={"pcm_sha256": meta["pcm_sha256"]})
+        digest = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
+        flac = b"".join(r[0] for r in conn.execute(
+            "SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
+    return SealedAudio(call_id, flac, meta["sample_rate"], meta["channels"], meta["pcm_sha256"], seq, digest)
+
+
+def read_transcripts(vault: Vault, actor: str, call_id: int, case_id: int | None) -> tuple[list, int, str]:
+    """The newest transcript of each channel, after logging the read. Returns (transcripts, seq, hash)."""
+    from callrec.vault._transcripts import latest_transcripts
+
+    case = resolve_case(vault, actor, call_id, case_id, "transcript.read")
+    with vault.transaction() as conn:
+        seq = vault.log(actor, "transcript.read", call_id=call_id, case_id=case.id, reason=case.reason)
+        digest = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
+        transcripts = latest_transcripts(vault, call_id)
+    return transcripts, seq, digest

@@ -1,0 +1,66 @@
+"""Shared fixtures: a real SQLCipher vault in a temporary state directory, and the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from callrec.config import Config, load_config
+from callrec.vault import CallRecorder, Vault
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def write_config(directory: Path, extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "callrec.toml"
+    path.write_text(f'state_dir = "{directory / "state"}"\n{extra}')
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+def config(config_file: Path) -> Config:
+    return load_config(config_file)
+
+
+@pytest.fixture
+def vault(config: Config):
+    v, _ = Vault.initialise(config)
+    yield v
+    v.close()
+
+
+def record_call(vault: Vault, seconds: float = 3.0, started_ts: float | None = None, rate: int = 8000,
+                channels: int = 1, seed: int = 0, kind: str = "call") -> int:
+    """A sealed call of noise-like audio through the real recorder."""
+    rec = CallRecorder(vault)
+    started = time.time() - 3600 if started_ts is None else started_ts
+    call_id = rec.start_call(started, rate, channels, kind=kind)
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * rate)
+    for start in range(0, frames, rate // 10):
+        n = min(rate // 10, frames - start)
+        rec.append(call_id, (rng.standard_normal((n, channels)) * 3000).astype(np.int16))
+    rec.seal(call_id)
+    return call_id
+
+
+def run_cli(config_file: Path, *argv: str, user: str | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run the real ``callrec`` command in a new process (as ``user`` through runuser when given)."""
+    cmd = [sys.executable, "-m", "callrec", "--config", str(config_file), *argv]
+    if user is not None:
+        cmd = ["runuser", "-u", user, "--", *cmd]
+    env = {k: v for k, v in os.environ.items() if k != "CALLREC_CONFIG"}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=kw.pop("cwd", "/"), **kw)

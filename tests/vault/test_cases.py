@@ -1,0 +1,91 @@
+"""Cases, four eyes, and the rule that content is read only through an approved case, logged."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from callrec.errors import AccessDenied, InvalidState
+from callrec.vault import _cases, _content, entries
+from callrec.vault._users import add_user
+from tests.conftest import record_call
+
+
+@pytest.fixture
+def people(vault):
+    add_user(vault, "root", "rev", ["reviewer"])
+    add_user(vault, "root", "rev2", ["reviewer"])
+    add_user(vault, "root", "appr", ["approver"])
+    add_user(vault, "root", "both", ["reviewer", "approver"])
+    add_user(vault, "root", "opsy", ["ops"])
+    return vault
+
+
+def _case(vault, actor="rev"):
+    now = time.time()
+    return _cases.open_case(vault, actor, "death of a caller: verify advice given", now - 7200, now)
+
+
+def test_four_eyes_opener_cannot_approve(people):
+    case = _case(people, "both")
+    with pytest.raises(AccessDenied, match="four-eyes"):
+        _cases.decide_case(people, "both", case, approve=True)
+    refused = [e for e in entries(people.conn) if e.outcome == "refused"]
+    assert refused[-1].actor == "both" and refused[-1].action == "case.approve"
+    _cases.decide_case(people, "appr", case, approve=True)
+    assert _cases.get_case(people, case).status == "approved"
+
+
+def test_reader_needs_approved_case_with_call_attached(people):
+    call = record_call(people, seconds=1)
+    case = _case(people)
+    with pytest.raises(AccessDenied):
+        _cases.attach_call(people, "rev", case, call)  # still pending
+    _cases.decide_case(people, "appr", case, approve=True)
+    with pytest.raises(AccessDenied, match="not attached"):
+        _content.read_audio(people, "rev", call, case)
+    _cases.attach_call(people, "rev", case, call)
+    audio = _content.read_audio(people, "rev", call, case)
+    assert audio.flac.startswith(b"fLaC")
+    last = entries(people.conn)[-1]
+    assert (last.actor, last.action, last.call_id, last.case_id, last.outcome) == ("rev", "play", call, case, "ok")
+    assert last.reason.startswith("death of a caller")
+    with pytest.raises(AccessDenied, match="not this reviewer"):
+        _content.read_audio(people, "rev2", call, case)
+
+
+def test_call_outside_window_cannot_be_attached(people):
+    old = record_call(people, seconds=1, started_ts=time.time() - 86400 * 3)
+    case = _case(people)
+    _cases.decide_case(people, "appr", case, approve=True)
+    with pytest.raises(AccessDenied, match="outside the window"):
+        _cases.attach_call(people, "rev", case, old)
+
+
+def test_closed_case_ends_access(people):
+    call = record_call(people, seconds=1)
+    case = _case(people)
+    _cases.decide_case(people, "appr", case, approve=True)
+    _cases.attach_call(people, "rev", case, call)
+    _cases.close_case(people, "rev", case)
+    with pytest.raises(AccessDenied, match="closed"):
+        _content.read_audio(people, "rev", call, case)
+    with pytest.raises(InvalidState):
+        _cases.close_case(people, "rev", case)
+
+
+def test_refused_case_gives_no_access(people):
+    call = record_call(people, seconds=1)
+    case = _case(people)
+    _cases.decide_case(people, "appr", case, approve=False)
+    with pytest.raises(AccessDenied):
+        _content.read_audio(people, "rev", call, None)
+
+
+def test_four_eyes_off_opens_approved(people, config):
+    import dataclasses
+
+    people.config = dataclasses.replace(config, cases=dataclasses.replace(config.cases, four_eyes=False))
+    case = _case(people)
+    assert _cases.get_case(people, case).status == "approved"
