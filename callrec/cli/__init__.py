@@ -18,8 +18,9 @@ from collections.abc import Sequence
 
 from callrec import __version__
 from callrec.cli._context import Context
-from callrec.errors import CallrecError, UsageError
+from callrec.errors import CallrecError, UsageError, VaultCorrupt
 from callrec.identity import current_account
+from callrec.vault._db import DatabaseError
 
 __all__ = ["main", "build_parser", "execute"]
 
@@ -57,6 +58,10 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
     except CallrecError as exc:
         print(f"callrec: error: {exc}", file=ctx.err)
         return exc.exit_code
+    except DatabaseError as exc:
+        err = VaultCorrupt(ctx.config.vault_path, str(exc))
+        print(f"callrec: error: {err}", file=ctx.err)
+        return err.exit_code
     finally:
         try:
             ctx.close()

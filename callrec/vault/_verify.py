@@ -12,6 +12,7 @@ import json
 from callrec.vault._accesslog import verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint
+from callrec.vault._db import DatabaseError
 from callrec.vault._store import Vault
 
 __all__ = ["verify"]
@@ -75,9 +76,17 @@ def _transcripts(vault: Vault) -> list[str]:
 
 def verify(vault: Vault) -> list[str]:
     """Every finding, one line each; empty when integrity, chain and all hashes hold."""
-    findings = _integrity(vault)
-    findings += verify_chain(vault.conn)
-    findings += verify_checkpoint(vault.conn, vault.config.checkpoint_key_path, vault.config.witness_path)
-    findings += _sealed_audio(vault)
-    findings += _transcripts(vault)
+    steps = (
+        ("integrity", _integrity),
+        ("access log", lambda v: verify_chain(v.conn)),
+        ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
+        ("sealed audio", _sealed_audio),
+        ("transcripts", _transcripts),
+    )
+    findings: list[str] = []
+    for name, step in steps:
+        try:
+            findings += step(vault)
+        except DatabaseError as exc:
+            findings.append(f"{name}: cannot be read, the vault is damaged ({exc})")
     return findings
