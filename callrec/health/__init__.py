@@ -1,0 +1,42 @@
+"""Recording health: scheduled checks, the daily report, alerts and metrics (DESIGN.md invariant 3).
+
+Nothing here reads audio or transcript text: checks look at the ledger, call metadata, the access
+log's structure and the exchange's call times.
+"""
+
+from callrec.health._alerts import Alerter
+from callrec.health._cdr import CdrFileError, CdrImport, import_cdr
+from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
+from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
+from callrec.health._metrics import metrics_path, write_metrics
+from callrec.health._reconcile import Reconciliation, reconcile
+from callrec.health._report import build_report, day_window, report_paths, summary_line, write_report
+from callrec.health._service import HealthService, live_window, record_job_run
+
+__all__ = [
+    "Alerter",
+    "CHECKS",
+    "CdrFileError",
+    "CdrImport",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "HealthService",
+    "Issue",
+    "Reconciliation",
+    "SEVERITIES",
+    "build_report",
+    "day_window",
+    "import_cdr",
+    "live_window",
+    "metrics_path",
+    "plugin_status",
+    "reconcile",
+    "record_job_run",
+    "report_paths",
+    "run_checks",
+    "summary_line",
+    "worst",
+    "write_metrics",
+    "write_report",
+]

@@ -1,0 +1,99 @@
+"""Importing the exchange's call log (CSV) for the hotline number.
+
+Only the time span of each call to the hotline is kept; the caller's number and every other
+column are read and dropped, so no caller details enter the vault from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from callrec.config import Config
+from callrec.config._health import CdrConfig
+from callrec.errors import HealthError
+from callrec.vault import Vault
+
+__all__ = ["CdrImport", "import_cdr", "CdrFileError"]
+
+
+class CdrFileError(HealthError):
+    """exchange call log {0}: {1}"""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class CdrImport:
+    rows: int
+    hotline_calls: int
+    new_calls: int
+    from_ts: float
+    to_ts: float
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _parse_time(value: str, cdr: CdrConfig, zone: ZoneInfo) -> float:
+    value = value.strip()
+    when = dt.datetime.strptime(value, cdr.time_format) if cdr.time_format else dt.datetime.fromisoformat(value)
+    return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+
+
+def _read(path: Path, config: Config) -> tuple[list[tuple[float, float]], int, str]:
+    cdr = config.health.cdr
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CdrFileError(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode(cdr.encoding).lstrip("\ufeff")
+    except (UnicodeDecodeError, LookupError):
+        raise CdrFileError(path, f"is not {cdr.encoding} text: set health.cdr.encoding") from None
+    reader = csv.DictReader(text.splitlines(), delimiter=cdr.delimiter)
+    needed = [cdr.called_column, cdr.start_column, cdr.end_column or cdr.duration_column]
+    missing = [c for c in needed if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CdrFileError(path, f"has no column {missing[0]!r}: set the column names in [health.cdr]")
+    hotline = _digits(cdr.hotline_number)
+    calls, rows = [], 0
+    for line, row in enumerate(reader, start=2):
+        rows += 1
+        if _digits(row[cdr.called_column] or "") != hotline:
+            continue
+        try:
+            start = _parse_time(row[cdr.start_column], cdr, config.zone)
+            end = (_parse_time(row[cdr.end_column], cdr, config.zone) if cdr.end_column
+                   else start + float(row[cdr.duration_column]))
+        except (TypeError, ValueError):
+            raise CdrFileError(path, f"line {line}: the time or duration cannot be read: check health.cdr.time_format") from None
+        if end < start:
+            raise CdrFileError(path, f"line {line}: the call ends before it starts")
+        calls.append((start, end))
+    return calls, rows, hashlib.sha256(raw).hexdigest()
+
+
+def import_cdr(vault: Vault, config: Config, path: Path, actor: str) -> CdrImport:
+    """Store the hotline's calls from ``path``; re-importing the same calls adds nothing."""
+    if not config.health.cdr.hotline_number:
+        raise CdrFileError(path, "health.cdr.hotline_number is not set in the config")
+    calls, rows, digest = _read(path, config)
+    if not calls:
+        raise CdrFileError(path, f"holds no call to {config.health.cdr.hotline_number}: check hotline_number and called_column")
+    lo, hi = min(s for s, _ in calls), max(e for _, e in calls)
+    with vault.transaction() as conn:
+        import_id = conn.execute(
+            "INSERT INTO cdr_imports (imported_ts, actor, file_sha256, from_ts, to_ts, rows) VALUES (?,?,?,?,?,?)",
+            (time.time(), actor, digest, lo, hi, len(calls))).lastrowid
+        new = sum(conn.execute("INSERT OR IGNORE INTO cdr_calls (import_id, started_ts, ended_ts) VALUES (?,?,?)",
+                               (import_id, s, e)).rowcount for s, e in calls)
+        vault.log(actor, "cdr.import", detail={"file_sha256": digest, "hotline_calls": len(calls), "new": new})
+    return CdrImport(rows, len(calls), new, lo, hi)

@@ -1,0 +1,315 @@
+"""The checks: small units, each with a name, the severity it reports and a one-line message.
+
+A check looks at the vault (never at content) for one window of time. *Live* checks describe the
+state right now (is capture alive, is the disk filling) and run in ``callrec health check`` and
+in the daemon; *window* checks describe what happened in a span (gaps, missing test call,
+unrecorded exchange calls) and also make up the findings of the daily report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from callrec.config import Config
+from callrec.health._findings import Finding, iso
+from callrec.health._reconcile import reconcile
+from callrec.vault import Vault, verify_chain, verify_checkpoint
+from callrec.vault._ledger import gaps_in
+
+__all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
+
+#: The scheduler job whose silence is itself a finding.
+SCHEDULER_JOB = "checks"
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    vault: Vault
+    config: Config
+    now: float
+    #: The window looked at: the report's day, or the last 24 hours for a live run.
+    start: float
+    end: float
+    live: bool
+    #: Run the slow variants too (full cipher integrity check).
+    thorough: bool = False
+
+
+@dataclass(frozen=True)
+class Issue:
+    message: str
+    start_ts: float | None = None
+    end_ts: float | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str
+    func: Callable[[CheckContext], Iterable[Issue]]
+    #: "live": state now; "window": a span; "both".
+    scope: str
+
+
+CHECKS: list[Check] = []
+
+
+def check(name: str, severity: str, scope: str) -> Callable:
+    def register(func: Callable[[CheckContext], Iterable[Issue]]) -> Callable:
+        CHECKS.append(Check(name, severity, func, scope))
+        return func
+    return register
+
+
+def run_checks(vault: Vault, config: Config, *, start: float, end: float, live: bool, now: float | None = None,
+               thorough: bool = False, names: Iterable[str] | None = None) -> list[Finding]:
+    """Every applicable check; a check that raises becomes a ``failed`` finding, never silence."""
+    ctx = CheckContext(vault, config, time.time() if now is None else now, start, end, live, thorough)
+    wanted = set(names) if names is not None else None
+    findings: list[Finding] = []
+    for c in CHECKS:
+        if (wanted is not None and c.name not in wanted) or (c.scope == "live" and not live):
+            continue
+        try:
+            issues = list(c.func(ctx))
+        except Exception as exc:  # a broken check must show up, not vanish
+            findings.append(Finding(c.name, "warning", f"check could not run ({type(exc).__name__})", failed=True))
+            continue
+        findings += [Finding(c.name, i.severity or c.severity, i.message, i.start_ts, i.end_ts) for i in issues]
+    return findings
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _ledger_end(ctx: CheckContext) -> float:
+    """Live windows stop one heartbeat interval short of now: the last seconds are not late yet."""
+    return min(ctx.end, ctx.now - ctx.config.health.heartbeat_max_age_s) if ctx.live else ctx.end
+
+
+def _gaps(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator:
+    end = _ledger_end(ctx)
+    if end <= ctx.start:
+        return iter(())
+    return (g for g in gaps_in(ctx.vault, ctx.start, end, ctx.now) if g.cause in causes)
+
+
+@check("capture_alive", "critical", "live")
+def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
+    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions ORDER BY id DESC LIMIT 1")
+    if not row:
+        yield Issue("capture has never run")
+        return
+    beat, ended, cause = row[0]
+    if ended is not None:
+        yield Issue(f"capture stopped ({cause or 'stopped'})", start_ts=ended)
+    elif ctx.now - beat > ctx.config.health.heartbeat_max_age_s:
+        yield Issue(f"no capture heartbeat for {_minutes(ctx.now - beat)}", start_ts=beat)
+
+
+@check("device_present", "critical", "live")
+def device_present(ctx: CheckContext) -> Iterator[Issue]:
+    for (start,) in ctx.vault.query("SELECT start_ts FROM gaps WHERE cause = 'device_lost' AND end_ts IS NULL"):
+        yield Issue("the sound device is gone", start_ts=start)
+
+
+@check("service_gaps", "critical", "window")
+def service_gaps(ctx: CheckContext) -> Iterator[Issue]:
+    words = {"service_stopped": "service stopped", "crash": "service crashed", "device_lost": "sound device lost"}
+    for g in _gaps(ctx, tuple(words)):
+        yield Issue(f"not recording for {_minutes(g.end_ts - g.start_ts)}: {words[g.cause]}", g.start_ts, g.end_ts)
+
+
+@check("flatline", "critical", "window")
+def flatline(ctx: CheckContext) -> Iterator[Issue]:
+    for g in _gaps(ctx, ("flatline",)):
+        yield Issue(f"constant input for {_minutes(g.end_ts - g.start_ts)} (line unplugged or dead)", g.start_ts, g.end_ts)
+
+
+@check("queue_overflow", "warning", "window")
+def queue_overflow(ctx: CheckContext) -> Iterator[Issue]:
+    for g in _gaps(ctx, ("overflow",)):
+        yield Issue(f"{_minutes(g.end_ts - g.start_ts)} of audio lost to a full capture queue", g.start_ts, g.end_ts)
+
+
+def _calls(ctx: CheckContext, where: str = "1=1", args: tuple = ()) -> list[tuple]:
+    return ctx.vault.query(
+        f"SELECT id, started_ts, ended_ts, kind, flags, transcript_status FROM calls"
+        f" WHERE started_ts >= ? AND started_ts < ? AND status != 'purged' AND {where}", (ctx.start, ctx.end, *args))
+
+
+@check("clipping", "warning", "window")
+def clipping(ctx: CheckContext) -> Iterator[Issue]:
+    clipped = [c for c in _calls(ctx) if "clipped" in json.loads(c[4])]
+    if clipped:
+        yield Issue(f"{len(clipped)} call(s) clipped: the input level is too high")
+
+
+@check("asr", "warning", "both")
+def asr(ctx: CheckContext) -> Iterator[Issue]:
+    if not ctx.config.asr.enabled:
+        return
+    failed = len(_calls(ctx, "transcript_status = 'failed'"))
+    if failed:
+        yield Issue(f"{failed} transcription(s) failed")
+    if ctx.live:
+        (oldest,) = ctx.vault.query("SELECT min(started_ts) FROM calls WHERE status IN ('sealed', 'interrupted')"
+                                    " AND transcript_status IN ('pending', 'running')")[0]
+        if oldest is not None and ctx.now - oldest > ctx.config.health.asr_backlog_max_age_h * 3600:
+            yield Issue(f"transcription backlog: the oldest waiting call is {_minutes(ctx.now - oldest)} old")
+
+
+def _model_installed(config: Config) -> bool:
+    try:
+        from callrec.asr import active_model
+    except ImportError:
+        models = config.models_path
+        return models.is_dir() and any(p.is_dir() for p in models.iterdir())
+    return active_model(config) is not None
+
+
+@check("model_installed", "warning", "live")
+def model_installed(ctx: CheckContext) -> Iterator[Issue]:
+    if ctx.config.asr.enabled and not _model_installed(ctx.config):
+        yield Issue("no speech model installed: calls are recorded but not transcribed (run 'callrec model import')")
+
+
+@check("disk", "warning", "live")
+def disk(ctx: CheckContext) -> Iterator[Issue]:
+    usage = shutil.disk_usage(ctx.config.vault_path.parent)
+    free_pct = 100.0 * usage.free / usage.total
+    if free_pct < ctx.config.health.disk_min_free_pct:
+        yield Issue(f"only {free_pct:.1f}% disk free", severity="critical")
+    days = days_until_full(ctx)
+    if days is not None and days < ctx.config.health.disk_min_days:
+        yield Issue(f"disk full in about {days:.0f} days at the last week's rate",
+                    severity="critical" if days < 7 else None)
+
+
+def days_until_full(ctx: CheckContext) -> float | None:
+    """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
+    week = 7 * 86400
+    (written,) = ctx.vault.query(
+        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
+        " WHERE c.started_ts >= ?", (ctx.now - week,))[0]
+    if not written:
+        return None
+    return shutil.disk_usage(ctx.config.vault_path.parent).free / (written / 7)
+
+
+@check("vault_integrity", "critical", "live")
+def vault_integrity(ctx: CheckContext) -> Iterator[Issue]:
+    rows = ctx.vault.query("PRAGMA quick_check")
+    if [r[0] for r in rows] != ["ok"]:
+        yield Issue(f"vault quick_check reports {len(rows)} problem(s): run 'callrec verify'")
+    if ctx.thorough:
+        bad = ctx.vault.query("PRAGMA cipher_integrity_check")
+        if bad:
+            yield Issue(f"vault cipher_integrity_check reports {len(bad)} damaged page(s): restore from a backup")
+
+
+@check("access_log", "critical", "live")
+def access_log(ctx: CheckContext) -> Iterator[Issue]:
+    with ctx.vault._lock:
+        problems = verify_chain(ctx.vault.conn)
+        if ctx.config.witness_path.exists():
+            problems += verify_checkpoint(ctx.vault.conn, ctx.config.checkpoint_key_path, ctx.config.witness_path)
+    for line in problems:
+        yield Issue(line)
+
+
+@check("test_call", "warning", "both")
+def test_call(ctx: CheckContext) -> Iterator[Issue]:
+    if ctx.live:
+        (last,) = ctx.vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+        limit = ctx.config.health.test_call_max_age_h * 3600
+        if last is None:
+            yield Issue("no test call has ever been recorded")
+        elif ctx.now - last > limit:
+            yield Issue(f"the last test call is {_minutes(ctx.now - last)} old", start_ts=last)
+    elif not _calls(ctx, "kind = 'test'"):
+        yield Issue("no test call was recorded on this day")
+
+
+def _service_hours(ctx: CheckContext) -> Iterator[tuple[float, float]]:
+    """Start and end of every whole local service hour inside the window and before now."""
+    zone, health = ctx.config.zone, ctx.config.health
+    open_s, _, close_s = health.service_hours.partition("-")
+    opens, closes = dt.time.fromisoformat(open_s), dt.time.fromisoformat(close_s)
+    day = dt.datetime.fromtimestamp(ctx.start, zone).date()
+    last = dt.datetime.fromtimestamp(ctx.end, zone).date()
+    while day <= last:
+        if day.weekday() in health.service_days:
+            hour = dt.datetime.combine(day, opens, zone)
+            close = dt.datetime.combine(day, closes, zone)
+            while hour + dt.timedelta(hours=1) <= close:
+                s, e = hour.timestamp(), (hour + dt.timedelta(hours=1)).timestamp()
+                if s >= ctx.start and e <= min(ctx.end, ctx.now):
+                    yield s, e
+                hour += dt.timedelta(hours=1)
+        day += dt.timedelta(days=1)
+
+
+@check("expected_activity", "warning", "window")
+def expected_activity(ctx: CheckContext) -> Iterator[Issue]:
+    weeks = ctx.config.health.baseline_weeks
+    zone = ctx.config.zone
+    for s, e in _service_hours(ctx):
+        if ctx.vault.query("SELECT 1 FROM calls WHERE kind = 'call' AND started_ts >= ? AND started_ts < ? LIMIT 1", (s, e)):
+            continue
+        local = dt.datetime.fromtimestamp(s, zone)
+        usual = 0
+        for w in range(1, weeks + 1):
+            ws = (local - dt.timedelta(weeks=w)).timestamp()
+            usual += ctx.vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ? AND started_ts < ?",
+                                     (ws, ws + (e - s)))[0][0]
+        if usual / weeks >= ctx.config.health.expected_calls_per_hour:
+            yield Issue(f"no calls in a service hour that usually has {usual / weeks:.1f}", s, e)
+
+
+@check("retention", "warning", "live")
+def retention(ctx: CheckContext) -> Iterator[Issue]:
+    if ctx.config.retention.keep_days <= 0:
+        return
+    (last,) = ctx.vault.query("SELECT max(ts) FROM retention_runs")[0]
+    if last is None:
+        yield Issue("retention has never run")
+    elif ctx.now - last > ctx.config.health.retention_max_age_h * 3600:
+        yield Issue(f"retention last ran {_minutes(ctx.now - last)} ago", start_ts=last)
+
+
+@check("exchange_log", "critical", "window")
+def exchange_log(ctx: CheckContext) -> Iterator[Issue]:
+    end = _ledger_end(ctx)
+    result = reconcile(ctx.vault, ctx.start, end, ctx.config.health.cdr.match_slack_s)
+    for s, e in result.unrecorded:
+        yield Issue(f"not recorded: the exchange logged a {_minutes(e - s)} call with no recording", s, e)
+    for s, e in result.unexpected:
+        yield Issue("a recorded call has no entry in the exchange log", s, e, severity="warning")
+
+
+@check("scheduler", "warning", "both")
+def scheduler(ctx: CheckContext) -> Iterator[Issue]:
+    for job, outcome, count, first in ctx.vault.query(
+            "SELECT job, outcome, count(*), min(ts) FROM job_runs WHERE outcome != 'ok' AND ts >= ? AND ts < ?"
+            " GROUP BY job, outcome ORDER BY job", (ctx.start, ctx.end)):
+        yield Issue(f"scheduled job {job} {'was missed' if outcome == 'missed' else 'failed'} {count} time(s)", start_ts=first)
+    if not ctx.live:
+        return
+    session_open = ctx.vault.query("SELECT 1 FROM capture_sessions WHERE ended_ts IS NULL LIMIT 1")
+    (last,) = ctx.vault.query("SELECT max(ts) FROM job_runs WHERE job = ? AND outcome = 'ok'", (SCHEDULER_JOB,))[0]
+    late = 5 * ctx.config.health.check_interval_s
+    if session_open and last is not None and ctx.now - last > late:
+        yield Issue(f"the daemon's scheduled checks have not run for {_minutes(ctx.now - last)}",
+                    start_ts=last, severity="critical")

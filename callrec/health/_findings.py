@@ -1,0 +1,63 @@
+"""What a check says: a finding with a severity, a one-line message and maybe a time span."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+__all__ = ["SEVERITIES", "Finding", "worst", "plugin_status", "iso"]
+
+SEVERITIES = ("ok", "warning", "critical")
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+#: Monitoring-plugin exit codes (Nagios/Icinga/Sensu convention).
+_PLUGIN = {"ok": (0, "OK"), "warning": (1, "WARNING"), "critical": (2, "CRITICAL")}
+
+
+def iso(ts: float, zone: ZoneInfo) -> str:
+    """ISO 8601 with the office's offset, to the second."""
+    return dt.datetime.fromtimestamp(ts, zone).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    severity: str
+    message: str
+    start_ts: float | None = None
+    end_ts: float | None = None
+    #: The check itself could not run (the plugin then says UNKNOWN unless something is critical).
+    failed: bool = False
+
+    @property
+    def key(self) -> str:
+        """Identity for alert de-duplication: the check, and the start of its span if it has one."""
+        return self.check if self.start_ts is None else f"{self.check}@{self.start_ts:.0f}"
+
+    def line(self, zone: ZoneInfo) -> str:
+        span = ""
+        if self.start_ts is not None:
+            end = iso(self.end_ts, zone) if self.end_ts is not None else "now"
+            span = f" [{iso(self.start_ts, zone)} .. {end}]"
+        return f"{self.severity.upper()} {self.check}: {self.message}{span}"
+
+    def to_json(self, zone: ZoneInfo) -> dict:
+        out: dict = {"check": self.check, "severity": self.severity, "message": self.message}
+        if self.start_ts is not None:
+            out["start"] = iso(self.start_ts, zone)
+        if self.end_ts is not None:
+            out["end"] = iso(self.end_ts, zone)
+        return out
+
+
+def worst(findings: Iterable[Finding]) -> str:
+    return max((f.severity for f in findings), key=_RANK.__getitem__, default="ok")
+
+
+def plugin_status(findings: list[Finding]) -> tuple[int, str]:
+    """(exit code, word): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN when a check could not run."""
+    severity = worst(findings)
+    if severity != "critical" and any(f.failed for f in findings):
+        return 3, "UNKNOWN"
+    return _PLUGIN[severity]

@@ -1,0 +1,54 @@
+"""Metrics in Prometheus text format for node_exporter's textfile collector.
+
+``prometheus_client.write_to_textfile`` writes to a temporary file and renames it, so the
+collector never reads half a file.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+
+from callrec.config import Config
+from callrec.health._checks import CHECKS
+from callrec.health._findings import SEVERITIES, Finding
+from callrec.vault import Vault
+from callrec.vault._ledger import coverage
+
+__all__ = ["metrics_path", "write_metrics"]
+
+
+def metrics_path(config: Config) -> Path:
+    path = config.health.metrics_file or Path("callrec.prom")
+    return path if path.is_absolute() else config.state_dir / path
+
+
+def write_metrics(vault: Vault, config: Config, findings: list[Finding], now: float | None = None) -> Path:
+    now = time.time() if now is None else now
+    reg = CollectorRegistry()
+    status = Gauge("callrec_check_status", "Worst severity of a health check (0 ok, 1 warning, 2 critical)",
+                   ["check"], registry=reg)
+    for c in CHECKS:
+        mine = [SEVERITIES.index(f.severity) for f in findings if f.check == c.name]
+        status.labels(c.name).set(max(mine, default=0))
+    ratio, gaps = coverage(vault, now - 86400, now - config.health.heartbeat_max_age_s, now)
+    Gauge("callrec_coverage_ratio_24h", "Share of the last 24 hours that was recorded", registry=reg).set(ratio)
+    Gauge("callrec_gaps_24h", "Gaps in the last 24 hours", registry=reg).set(len(gaps))
+    (beat,) = vault.query("SELECT max(heartbeat_ts) FROM capture_sessions")[0]
+    Gauge("callrec_heartbeat_age_seconds", "Seconds since the capture heartbeat", registry=reg).set(
+        now - beat if beat is not None else float("inf"))
+    (calls,) = vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ?", (now - 86400,))[0]
+    Gauge("callrec_calls_24h", "Calls recorded in the last 24 hours", registry=reg).set(calls)
+    (test,) = vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+    Gauge("callrec_last_test_call_timestamp_seconds", "Start of the newest test call", registry=reg).set(test or 0)
+    (backlog,) = vault.query("SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"
+                             " AND status IN ('sealed', 'interrupted')")[0]
+    Gauge("callrec_asr_backlog_calls", "Calls waiting for transcription", registry=reg).set(backlog)
+    Gauge("callrec_vault_bytes", "Size of the vault file", registry=reg).set(config.vault_path.stat().st_size)
+    Gauge("callrec_health_run_timestamp_seconds", "When these metrics were written", registry=reg).set(now)
+    path = metrics_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), reg)
+    return path

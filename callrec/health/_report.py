@@ -1,0 +1,129 @@
+"""The daily report: what the line did on one local day, with no content in it.
+
+The JSON object is the contract in DESIGN.md ("Interfaces"); ``access_log`` and ``chain_head``
+are additive keys. The report also carries the head of the access-log chain, so each report is an
+external checkpoint, and writing one appends a signed checkpoint to the witness file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+from callrec.config import Config
+from callrec.health._checks import run_checks
+from callrec.health._findings import iso
+from callrec.health._html import render_html
+from callrec.vault import SERVICE_ACTOR, Vault, entries, head
+from callrec.vault._ledger import coverage
+
+__all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "CONTENT_WORDS"]
+
+#: Access-log actions that return content contain one of these words (play, export, transcript
+#: read or search); the service's own work (seal, transcribe, purge) is not a read.
+CONTENT_WORDS = ("play", "export", "transcript", "search")
+
+
+def day_window(day: dt.date, config: Config) -> tuple[float, float]:
+    """Local midnight to local midnight (23 or 25 hours on a DST change)."""
+    zone = config.zone
+    start = dt.datetime.combine(day, dt.time(0), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
+    return start.timestamp(), end.timestamp()
+
+
+def _calls(vault: Vault, start: float, end: float) -> tuple[dict, list[dict]]:
+    rows = vault.query("SELECT started_ts, coalesce(ended_ts, started_ts), kind, transcript_status FROM calls"
+                       " WHERE started_ts >= ? AND started_ts < ? AND status != 'purged' ORDER BY started_ts", (start, end))
+    real = [r for r in rows if r[2] == "call"]
+    status = Counter(r[3] for r in real)
+    counts = {
+        "recorded": len(real),
+        "test_calls": len(rows) - len(real),
+        "total_duration_s": round(sum(e - s for s, e, _, _ in real), 1),
+        "transcribed": status["done"],
+        "pending": status["pending"] + status["running"],
+        "failed": status["failed"],
+        "no_model": status["no_model"],
+    }
+    return counts, [{"start": s, "end": e, "kind": k} for s, e, k, _ in rows]
+
+
+def _access_summary(vault: Vault, start: float, end: float) -> dict:
+    """Counts of content reads by actor and case, and of refused attempts; never reasons."""
+    with vault._lock:
+        log = entries(vault.conn, start, end)
+    reads = Counter((e.actor, e.case_id, e.action) for e in log
+                    if e.outcome == "ok" and e.actor != SERVICE_ACTOR and any(w in e.action for w in CONTENT_WORDS))
+    refused = Counter((e.actor, e.action) for e in log if e.outcome == "refused")
+    return {
+        "entries": len(log),
+        "content_reads": sum(reads.values()),
+        "reads": [{"actor": a, "case_id": c, "action": act, "count": n} for (a, c, act), n in sorted(reads.items(), key=str)],
+        "refused": [{"actor": a, "action": act, "count": n} for (a, act), n in sorted(refused.items())],
+    }
+
+
+def build_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict:
+    now = time.time() if now is None else now
+    zone = config.zone
+    start, end = day_window(day, config)
+    ratio, gaps = coverage(vault, start, end, now)
+    findings = run_checks(vault, config, start=start, end=end, live=False, now=now)
+    findings += [f for f in run_checks(vault, config, start=start, end=end, live=True, now=now, names=["access_log"])]
+    calls, timeline = _calls(vault, start, end)
+    vault.checkpoint()
+    with vault._lock:
+        seq, digest = head(vault.conn)
+    report = {
+        "date": day.isoformat(),
+        "window": {"start": iso(start, zone), "end": iso(end, zone)},
+        "coverage_ratio": round(ratio, 6),
+        "gaps": [{"start": iso(g.start_ts, zone), "end": iso(g.end_ts, zone), "cause": g.cause} for g in gaps],
+        "findings": [f.to_json(zone) for f in findings if f.severity != "ok"],
+        "calls": calls,
+        "access_log": _access_summary(vault, start, end),
+        "chain_head": {"seq": seq, "hash": digest},
+        "generated_at": iso(now, zone),
+    }
+    report["summary"] = summary_line(report)
+    report["_timeline"] = {"start": start, "end": end, "calls": timeline,
+                           "gaps": [{"start": g.start_ts, "end": g.end_ts, "cause": g.cause} for g in gaps]}
+    return report
+
+
+def summary_line(report: dict) -> str:
+    severities = Counter(f["severity"] for f in report["findings"])
+    c = report["calls"]
+    return (f"{report['date']}: {report['coverage_ratio']:.1%} recorded, {len(report['gaps'])} gap(s), "
+            f"{c['recorded']} call(s) and {c['test_calls']} test call(s), "
+            f"{severities['critical']} critical, {severities['warning']} warning")
+
+
+def report_paths(config: Config, day: dt.date) -> dict[str, Path]:
+    base = config.reports_path / day.isoformat()
+    return {"json": base.with_suffix(".json"), "html": base.with_suffix(".html"), "txt": base.with_suffix(".txt")}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_report(report: dict, config: Config) -> dict[str, Path]:
+    """JSON, HTML and the one-line summary into the reports directory; returns the paths."""
+    paths = report_paths(config, dt.date.fromisoformat(report["date"]))
+    config.reports_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    public = {k: v for k, v in report.items() if not k.startswith("_")}
+    _write_atomic(paths["json"], json.dumps(public, indent=2, ensure_ascii=False) + "\n")
+    _write_atomic(paths["html"], render_html(report, config.zone))
+    _write_atomic(paths["txt"], report["summary"] + "\n")
+    return paths

@@ -1,0 +1,137 @@
+"""The health jobs inside the daemon: APScheduler 3.x ``BackgroundScheduler`` in UTC.
+
+Jobs are declared here in code. Every job runs at most once at a time, a late run is merged
+into one (``coalesce``) and dropped after ``misfire_grace_time``; a listener writes each run's
+outcome to ``job_runs``, so a job that fails or is missed becomes a finding of the ``scheduler``
+check, and a checks job that stops running altogether is noticed by ``callrec health check``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+from apscheduler.events import (EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED,
+                                JobEvent, JobExecutionEvent)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from callrec.config import Config
+from callrec.health._alerts import Alerter
+from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
+from callrec.health._findings import Finding
+from callrec.health._metrics import write_metrics
+from callrec.health._report import build_report, report_paths, write_report
+from callrec.vault import Vault
+
+__all__ = ["HealthService", "record_job_run", "live_window"]
+
+log = logging.getLogger("callrec.health")
+
+INTEGRITY_JOB = "integrity"
+REPORT_JOB = "daily_report"
+
+
+def live_window(now: float) -> tuple[float, float]:
+    """What a live run looks back on: the last 24 hours."""
+    return now - 86400, now
+
+
+def record_job_run(vault: Vault, job: str, outcome: str, detail: str = "", ts: float | None = None) -> None:
+    """Keep every failure and miss; of successes only the newest per job (the table stays small)."""
+    ts = time.time() if ts is None else ts
+    with vault.transaction() as conn:
+        if outcome == "ok":
+            conn.execute("DELETE FROM job_runs WHERE job = ? AND outcome = 'ok'", (job,))
+        conn.execute("INSERT INTO job_runs (ts, job, outcome, detail) VALUES (?,?,?,?)", (ts, job, outcome, detail))
+
+
+def _hhmm(value: str) -> tuple[int, int]:
+    hh, mm = value.split(":")
+    return int(hh), int(mm)
+
+
+class HealthService:
+    def __init__(self, config: Config, vault: Vault | None = None) -> None:
+        self.config = config
+        self._own_vault = vault is None
+        self.vault = vault
+        self.scheduler = BackgroundScheduler(
+            timezone=dt.timezone.utc,
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+
+    def start(self) -> None:
+        if self.vault is None:
+            self.vault = Vault.open(self.config)
+        zone = self.config.zone
+        health = self.config.health
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+                                    | EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_job(self.run_checks, IntervalTrigger(seconds=health.check_interval_s), id=SCHEDULER_JOB,
+                               next_run_time=dt.datetime.now(dt.timezone.utc),
+                               misfire_grace_time=max(10, health.check_interval_s // 2))
+        hh, mm = _hhmm(health.integrity_time)
+        self.scheduler.add_job(self.run_integrity, CronTrigger(hour=hh, minute=mm, timezone=zone), id=INTEGRITY_JOB,
+                               misfire_grace_time=3 * 3600)
+        hh, mm = _hhmm(health.report_time)
+        self.scheduler.add_job(self.write_daily_report, CronTrigger(hour=hh, minute=mm, timezone=zone), id=REPORT_JOB,
+                               misfire_grace_time=6 * 3600)
+        if self._report_overdue(time.time()):
+            self.scheduler.add_job(self.write_daily_report, id=f"{REPORT_JOB}_catch_up", misfire_grace_time=None)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self._own_vault and self.vault is not None:
+            self.vault.close()
+            self.vault = None
+
+    def run_checks(self) -> list[Finding]:
+        """One live run: every live and window check over the last 24 hours, alerts, metrics."""
+        now = time.time()
+        start, end = live_window(now)
+        findings = run_checks(self.vault, self.config, start=start, end=end, live=True, now=now)
+        Alerter(self.vault, self.config).process(findings, [c.name for c in CHECKS])
+        write_metrics(self.vault, self.config, findings, now)
+        return findings
+
+    def run_integrity(self) -> list[Finding]:
+        now = time.time()
+        findings = run_checks(self.vault, self.config, start=now, end=now, live=True, now=now, thorough=True,
+                              names=["vault_integrity", "access_log"])
+        Alerter(self.vault, self.config).process(findings, ["vault_integrity", "access_log"])
+        return findings
+
+    def write_daily_report(self) -> dict:
+        yesterday = dt.datetime.now(self.config.zone).date() - dt.timedelta(days=1)
+        report = build_report(self.vault, self.config, yesterday)
+        write_report(report, self.config)
+        log.info("callrec daily report: %s", report["summary"])
+        return report
+
+    def _report_overdue(self, now: float) -> bool:
+        local = dt.datetime.fromtimestamp(now, self.config.zone)
+        hh, mm = _hhmm(self.config.health.report_time)
+        yesterday = local.date() - dt.timedelta(days=1)
+        return (local.hour, local.minute) >= (hh, mm) and not report_paths(self.config, yesterday)["json"].exists()
+
+    def _on_event(self, event: JobEvent) -> None:
+        job = event.job_id.removesuffix("_catch_up")
+        if event.code == EVENT_JOB_EXECUTED:
+            record_job_run(self.vault, job, "ok")
+            return
+        if isinstance(event, JobExecutionEvent) and event.exception is not None:
+            detail = type(event.exception).__name__
+            outcome = "error"
+            log.error("callrec health job %s failed (%s)", job, detail)
+        else:
+            detail = "missed" if event.code == EVENT_JOB_MISSED else "still running"
+            outcome = "missed"
+            log.warning("callrec health job %s was missed (%s)", job, detail)
+        record_job_run(self.vault, job, outcome, detail)
