@@ -1,0 +1,30 @@
+"""``callrec backup DEST``: a verified encrypted copy of the vault (admin)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from callrec.cli._context import Context
+from callrec.errors import UsageError
+from callrec.vault._backup import backup
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("backup", help="write a verified encrypted copy of the vault to a new file (admin)")
+    p.add_argument("dest", metavar="DEST", type=Path, help="new file for the copy (never overwritten)")
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--key-file", metavar="KEY", type=Path, help="encrypt the copy under this existing key file")
+    keys.add_argument("--new-key", metavar="KEY", type=Path, help="create a new key file here and encrypt the copy under it")
+    p.set_defaults(func=run)
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.remote and not all(p is None or p.is_absolute() for p in (args.dest, args.key_file, args.new_key)):
+        raise UsageError("backup through the daemon needs absolute paths for DEST and key files")
+    result = backup(ctx.vault, ctx.actor, args.dest, key_path=args.key_file, new_key_path=args.new_key)
+    counts = dict(result.snapshot.counts)
+    ctx.print(f"backup {result.path}: {result.size} bytes, {counts.get('calls', 0)} calls,"
+              f" access log up to entry {result.snapshot.head_seq}; verified")
+    ctx.print(f"encrypted under key file {result.key_path}: keep that key with the copy's custody, not beside it")
+    return 0

@@ -1,0 +1,457 @@
+"""Backup, restore and key rotation of the vault.
+
+A backup is an encrypted copy made with ``sqlcipher_export`` (SQLCipher's supported way to copy
+an encrypted database; the page-level backup API refuses encrypted databases, and copying the
+file misses whatever still sits in the WAL). The copy is taken in one read transaction, so it is
+a consistent snapshot while the daemon keeps writing, and it is verified by reopening it with its
+key: ``cipher_integrity_check``, ``quick_check``, the access-log head and every table's row count.
+
+Restore and rekey change the vault under every open connection, so they refuse to run while the
+daemon answers on its socket. Neither ever deletes a vault or a key that could still be needed:
+restore moves the current vault aside, rekey keeps the old key as ``<key>.old-<timestamp>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlcipher3
+
+from callrec.config import Config
+from callrec.errors import (
+    AccessDenied,
+    InvalidState,
+    NotAVault,
+    SchemaTooNew,
+    UsageError,
+    VaultError,
+    VaultMissing,
+    WrongKey,
+)
+from callrec.vault._accesslog import head
+from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault._guard import require_role
+from callrec.vault._keyfile import create_key_file, read_key_file
+from callrec.vault._schema import SCHEMA_VERSION
+from callrec.vault._store import Vault
+
+__all__ = [
+    "BackupFailed",
+    "DaemonRunning",
+    "Snapshot",
+    "backup",
+    "ensure_daemon_stopped",
+    "finish_interrupted_rekey",
+    "inspect_copy",
+    "rekey",
+    "restore",
+]
+
+
+class BackupFailed(VaultError):
+    """the copy {0} failed verification ({1}): do not rely on it; remove it and run the command again"""
+
+
+class DaemonRunning(VaultError):
+    """the callrec daemon is running (socket {0} answers): stop it first (systemctl stop callrec), then run '{1}' again"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a copy must match: the access-log head and the row count of every table."""
+
+    head_seq: int
+    head_hash: str
+    counts: tuple[tuple[str, int], ...]
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _snapshot(conn: sqlcipher3.Connection, schema: str = "main") -> Snapshot:
+    tables = [r[0] for r in conn.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    )]
+    counts = tuple((t, conn.execute(f'SELECT count(*) FROM {schema}."{t}"').fetchone()[0]) for t in tables)
+    row = conn.execute(f"SELECT seq, hash FROM {schema}.access_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, digest = row if row else (0, "")
+    return Snapshot(seq, digest, counts)
+
+
+def _new_file(path: Path, what: str) -> None:
+    """Create ``path`` empty with mode 0600; never over an existing file."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise UsageError(f"{path} already exists: {what} never writes over a file, choose a new path") from None
+    except OSError as exc:
+        raise UsageError(f"cannot create {path} ({exc.strerror}): check the directory") from None
+
+
+def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> Snapshot:
+    """Copy ``conn``'s main database to the new file ``dest`` encrypted under ``key``.
+
+    Returns the snapshot the copy was taken from (same read transaction).
+    """
+    _new_file(dest, what)
+    try:
+        conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
+        try:
+            conn.execute("BEGIN")
+            try:
+                snapshot = _snapshot(conn)
+                version = conn.execute("PRAGMA main.user_version").fetchone()[0]
+                conn.execute("SELECT sqlcipher_export('export')")
+                conn.execute(f"PRAGMA export.user_version = {int(version)}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute("DETACH DATABASE export")
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    _fsync(dest)
+    return snapshot
+
+
+@contextlib.contextmanager
+def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Connection]:
+    """A read-only connection to a vault file that is not the configured one (a backup)."""
+    if not path.is_file():
+        raise VaultMissing(path)
+    with path.open("rb") as f:
+        if f.read(len(PLAIN_SQLITE_HEADER)) == PLAIN_SQLITE_HEADER:
+            raise NotAVault(path, "it is an unencrypted SQLite file")
+    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                              check_same_thread=False)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError:
+            raise WrongKey(path, key_path) from None
+        yield conn
+    finally:
+        conn.close()
+
+
+def _integrity_findings(conn: sqlcipher3.Connection) -> list[str]:
+    findings = [" ".join(map(str, r)) for r in conn.execute("PRAGMA cipher_integrity_check")]
+    findings += [r[0] for r in conn.execute("PRAGMA quick_check") if r[0] != "ok"]
+    return findings
+
+
+def inspect_copy(path: Path, key: bytes, key_path: Path) -> Snapshot:
+    """Open a copy with its key, check its pages and schema version; its snapshot."""
+    with _open_copy(path, key, key_path) as conn:
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNew(path, version, SCHEMA_VERSION)
+            findings = _integrity_findings(conn)
+            if findings:
+                raise BackupFailed(path, findings[0])
+            return _snapshot(conn)
+        except sqlcipher3.DatabaseError as exc:
+            raise BackupFailed(path, str(exc)) from None
+
+
+def _check_matches(path: Path, got: Snapshot, expected: Snapshot) -> None:
+    if (got.head_seq, got.head_hash) != (expected.head_seq, expected.head_hash):
+        raise BackupFailed(path, f"access-log head is entry {got.head_seq}, expected {expected.head_seq}")
+    if got.counts != expected.counts:
+        diff = sorted({t for t, _ in got.counts} ^ {t for t, _ in expected.counts}
+                      | {t for (t, n) in got.counts if (t, n) not in expected.counts})
+        raise BackupFailed(path, f"row counts differ in {', '.join(diff)}")
+
+
+# --- backup -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    key_path: Path
+    snapshot: Snapshot
+    size: int
+
+
+def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None,
+           new_key_path: Path | None = None) -> BackupResult:
+    """Write a verified encrypted copy of the vault to the new file ``dest`` (admin only).
+
+    The copy is under the vault's own key unless ``key_path`` (an existing key file) or
+    ``new_key_path`` (created here) names another. The ``backup`` entry is logged and
+    checkpointed before the export, so the copy contains the record of its own making.
+    """
+    require_role(vault, actor, "backup", "admin")
+    if dest.exists():
+        raise UsageError(f"{dest} already exists: backup never writes over a file, choose a new path")
+    if new_key_path is not None:
+        try:
+            create_key_file(new_key_path)
+        except FileExistsError:
+            raise UsageError(f"{new_key_path} already exists: --new-key never overwrites a key, choose a new path") from None
+        key_path = new_key_path
+    key_path = key_path or vault.config.key_path
+    key = read_key_file(key_path)
+    vault.log_now(actor, "backup", detail={"dest": str(dest), "key_file": str(key_path)})
+    vault.checkpoint()
+    with vault._lock:
+        expected = _export(vault.conn, dest, key, "backup")
+    _check_matches(dest, inspect_copy(dest, key, key_path), expected)
+    return BackupResult(dest, key_path, expected, dest.stat().st_size)
+
+
+# --- daemon -------------------------------------------------------------------------------
+
+
+def ensure_daemon_stopped(config: Config, command: str) -> None:
+    """Refuse while the daemon answers on its socket: it holds the vault open."""
+    path = config.socket_path
+    if not path.exists():
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return
+    raise DaemonRunning(path, command)
+
+
+# --- restore ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    snapshot: Snapshot
+    moved_aside: Path | None
+    reencrypted: bool
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the vault and its WAL/SHM files to ``<vault>.before-restore-<timestamp>``."""
+    aside = path.with_name(f"{path.name}.before-restore-{_stamp()}")
+    if aside.exists():
+        raise InvalidState(f"{aside} already exists: wait a second and run restore again")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.rename(src, Path(f"{aside}{suffix}"))
+    return aside
+
+
+def _move_back(aside: Path, path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{aside}{suffix}")
+        if src.exists():
+            os.rename(src, Path(f"{path}{suffix}"))
+
+
+def _replace_current(config: Config, actor: str, backup_path: Path) -> tuple[Path, tuple[int, str]]:
+    """Log the restore in the current vault, fold its WAL in, and move it aside (admin only)."""
+    with Vault.open(config) as current:
+        require_role(current, actor, "restore", "admin")
+        current.log_now(actor, "restore.replace", detail={"backup": str(backup_path)})
+        current.checkpoint()
+        replaced_head = head(current.conn)
+        current.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return _move_aside(config.vault_path), replaced_head
+
+
+def _rebase_witness(config: Config, conn: sqlcipher3.Connection) -> Path | None:
+    """Start the witness file over for the restored chain; the old one is kept aside.
+
+    A restore rolls the access log back to the backup's head, so checkpoints written after the
+    backup no longer match. Those that do match the restored chain are carried over (a later
+    truncation stays visible); the whole old file is kept as ``<witness>.before-restore-<ts>``,
+    and the ``restore`` entry names the head that was replaced.
+    """
+    witness = config.witness_path
+    if not witness.exists():
+        return None
+    keep = []
+    for line in witness.read_text().splitlines():
+        try:
+            cp = json.loads(line)
+            row = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (int(cp["seq"]),)).fetchone()
+        except (ValueError, TypeError, KeyError):
+            continue
+        if row is not None and row[0] == cp["hash"]:
+            keep.append(line + "\n")
+    aside = witness.with_name(f"{witness.name}.before-restore-{_stamp()}")
+    os.rename(witness, aside)
+    fd = os.open(witness, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.writelines(keep)
+        f.flush()
+        os.fsync(f.fileno())
+    return aside
+
+
+def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path | None = None) -> RestoreResult:
+    """Make ``backup_path`` the configured vault, re-encrypted under the configured key.
+
+    Refuses while the daemon runs. An existing vault is moved aside, never deleted; if anything
+    fails after that, it is moved back. Without a current vault the actor must be admin in the
+    backup itself (that refusal cannot be logged: there is no vault to log it in).
+    """
+    ensure_daemon_stopped(config, "callrec restore")
+    if config.vault_path.exists() and backup_path.resolve() == config.vault_path.resolve():
+        raise UsageError(f"{backup_path} is the configured vault itself: name a backup file")
+    key = read_key_file(config.key_path)
+    backup_key_path = backup_key_path or config.key_path
+    backup_key = read_key_file(backup_key_path)
+    expected = inspect_copy(backup_path, backup_key, backup_key_path)
+    aside, replaced_head = None, None
+    if config.vault_path.exists():
+        aside, replaced_head = _replace_current(config, actor, backup_path)
+    else:
+        with _open_copy(backup_path, backup_key, backup_key_path) as conn:
+            roles = {r[0] for r in conn.execute("SELECT role FROM user_roles WHERE name = ?", (actor,))}
+        if "admin" not in roles:
+            raise AccessDenied(actor, "needs the role admin in the backup to restore it")
+    try:
+        with _open_copy(backup_path, backup_key, backup_key_path) as conn:
+            _export(conn, config.vault_path, key, "restore")
+        os.chmod(config.vault_path, 0o600)
+        _check_matches(config.vault_path, inspect_copy(config.vault_path, key, config.key_path), expected)
+    except BaseException:
+        if config.vault_path.exists() and aside is not None:
+            config.vault_path.rename(config.vault_path.with_name(f"{config.vault_path.name}.failed-restore-{_stamp()}"))
+        if aside is not None:
+            _move_back(aside, config.vault_path)
+        raise
+    with Vault.open(config) as restored:
+        witness_aside = _rebase_witness(config, restored.conn)
+        restored.log_now(actor, "restore", detail={
+            "backup": str(backup_path),
+            "backup_head": expected.head_seq,
+            "replaced_head": replaced_head[0] if replaced_head else None,
+            "replaced_hash": replaced_head[1] if replaced_head else None,
+            "moved_aside": str(aside) if aside else None,
+            "witness_aside": str(witness_aside) if witness_aside else None,
+        })
+        restored.checkpoint()
+    return RestoreResult(expected, aside, backup_key != key)
+
+
+# --- rekey --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RekeyResult:
+    old_key_kept: Path
+
+
+def _new_key_path(key_path: Path) -> Path:
+    return key_path.with_name(f"{key_path.name}.new")
+
+
+def _opens_with(path: Path, key: bytes) -> bool:
+    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def _keep_old_key(key_path: Path) -> Path:
+    """Hard-link the current key file to ``<key>.old-<timestamp>`` unless such a copy exists."""
+    current = key_path.read_bytes()
+    for kept in key_path.parent.glob(f"{key_path.name}.old-*"):
+        if kept.read_bytes() == current:
+            return kept
+    kept = key_path.with_name(f"{key_path.name}.old-{_stamp()}")
+    os.link(key_path, kept)
+    return kept
+
+
+def _swap_in_new_key(key_path: Path) -> Path:
+    kept = _keep_old_key(key_path)
+    os.replace(_new_key_path(key_path), key_path)
+    _fsync(key_path.parent)
+    return kept
+
+
+def _check_rekeyable(config: Config) -> Path:
+    key_path = config.key_path
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds and key_path.parent == Path(creds):
+        raise InvalidState(f"the data key comes from the systemd credential {key_path}: run rekey outside the"
+                           " service with key_file set, then re-encrypt the credential (see docs/admin.md)")
+    return key_path
+
+
+def finish_interrupted_rekey(config: Config) -> str | None:
+    """Bring the key files in line with the vault after a rekey was cut short; what was done.
+
+    ``<key>.new`` exists only between "new key written" and "new key in place". If the vault
+    still opens with the current key, the rekey never happened and the unused new key is removed;
+    if it opens with the new key, the old key is kept aside and the new one moved into place.
+    """
+    key_path = config.key_path
+    new_path = _new_key_path(key_path)
+    if not new_path.exists() or not config.vault_path.exists():
+        return None
+    if _opens_with(config.vault_path, read_key_file(key_path)):
+        new_path.unlink()
+        return f"an interrupted rekey had not changed the vault; removed the unused {new_path}"
+    if _opens_with(config.vault_path, read_key_file(new_path)):
+        kept = _swap_in_new_key(key_path)
+        return f"finished an interrupted rekey: {key_path} holds the new key, the old one is kept as {kept}"
+    raise WrongKey(config.vault_path, f"{key_path} (nor {new_path})")
+
+
+def rekey(vault: Vault, actor: str) -> RekeyResult:
+    """Re-encrypt the vault under a new random key (admin only, daemon stopped).
+
+    Steps, each leaving a vault that opens with one of the key files: write ``<key>.new``;
+    ``PRAGMA rekey`` (one transaction: all pages or none); keep the old key as
+    ``<key>.old-<timestamp>``; move the new key into place; reopen to verify; log ``rekey``.
+    :func:`finish_interrupted_rekey` completes a run cut short between the steps.
+    """
+    config = vault.config
+    require_role(vault, actor, "rekey", "admin")
+    ensure_daemon_stopped(config, "callrec rekey")
+    key_path = _check_rekeyable(config)
+    new_path = _new_key_path(key_path)
+    if new_path.exists():
+        raise InvalidState(f"{new_path} exists: an earlier rekey was interrupted; run 'callrec rekey' again to finish it")
+    old_key = read_key_file(key_path)
+    create_key_file(new_path)
+    new_key = read_key_file(new_path)
+    with vault._lock:
+        vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        vault.conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+    kept = _swap_in_new_key(key_path)
+    if not _opens_with(config.vault_path, new_key) or _opens_with(config.vault_path, old_key):
+        raise InvalidState(f"rekey could not be verified: the vault does not open with the new key {key_path};"
+                           f" the old key is kept as {kept}")
+    vault.log_now(actor, "rekey", detail={"old_key_kept": str(kept)})
+    vault.checkpoint()
+    return RekeyResult(kept)

@@ -1,0 +1,118 @@
+"""Retention: purge sealed calls older than ``[retention] keep_days``, never one on legal hold.
+
+A purge deletes a call's content (``chunks``, ``sealed_audio``, ``transcripts``) and keeps its
+``calls`` row as a tombstone with status ``purged`` (times, durations, kind, flags; no content).
+The access-log entry that says why (``purge`` for retention, ``delete`` for an approved deletion
+request) is written in the same transaction, so content never disappears without a trace
+(DESIGN.md invariant 8). ``callrec verify`` accepts a purged call only with such an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlcipher3
+
+from callrec.errors import InvalidState, NotFound
+from callrec.vault._cases import HOLDING_STATUSES
+from callrec.vault._guard import require_role
+from callrec.vault._store import SERVICE_ACTOR, Vault
+
+__all__ = ["RetentionPlan", "held_call_ids", "is_on_hold", "plan_retention", "purge_call", "run_retention"]
+
+DAY_S = 86400.0
+#: Only finished calls are ever purged; a call being recorded is left alone.
+PURGEABLE = ("sealed", "interrupted")
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    """Call ids past the limit: ``due`` would be purged, ``held`` are kept by a legal hold."""
+
+    cutoff_ts: float | None
+    due: tuple[int, ...]
+    held: tuple[int, ...]
+
+
+def is_on_hold(conn: sqlcipher3.Connection, call_id: int) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM case_calls cc JOIN cases c ON c.id = cc.case_id"
+        f" WHERE cc.call_id = ? AND c.status IN {HOLDING_STATUSES!r} LIMIT 1",
+        (call_id,),
+    ).fetchone()
+    return row is not None
+
+
+def held_call_ids(vault: Vault) -> set[int]:
+    """Every call attached to a pending or approved case."""
+    rows = vault.query(
+        "SELECT DISTINCT cc.call_id FROM case_calls cc JOIN cases c ON c.id = cc.case_id"
+        f" WHERE c.status IN {HOLDING_STATUSES!r}"
+    )
+    return {r[0] for r in rows}
+
+
+def plan_retention(vault: Vault, now_ts: float, keep_days: int) -> RetentionPlan:
+    """What a run at ``now_ts`` would do; reads only call metadata. ``keep_days == 0`` keeps all."""
+    if keep_days == 0:
+        return RetentionPlan(None, (), ())
+    cutoff = now_ts - keep_days * DAY_S
+    old = [r[0] for r in vault.query(
+        f"SELECT id FROM calls WHERE status IN {PURGEABLE!r} AND coalesce(ended_ts, started_ts) < ? ORDER BY id",
+        (cutoff,),
+    )]
+    held = held_call_ids(vault)
+    return RetentionPlan(cutoff, tuple(i for i in old if i not in held), tuple(i for i in old if i in held))
+
+
+def purge_call(vault: Vault, call_id: int, *, actor: str, action: str, reason: str,
+               detail: dict[str, Any] | None = None) -> None:
+    """Delete one call's content and log why; call inside ``vault.transaction()``.
+
+    Checks status and legal hold inside the caller's transaction, so a case attached a moment
+    earlier still protects the call.
+    """
+    conn = vault.conn
+    row = conn.execute("SELECT status, pcm_sha256 FROM calls WHERE id = ?", (call_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"call {call_id}")
+    status, digest = row
+    if status not in PURGEABLE:
+        raise InvalidState(f"call {call_id} is {status}: only sealed or interrupted calls can be purged")
+    if is_on_hold(conn, call_id):
+        raise InvalidState(f"call {call_id} is attached to an open case (legal hold): close the case first")
+    removed = {
+        table: conn.execute(f"DELETE FROM {table} WHERE call_id = ?", (call_id,)).rowcount
+        for table in ("chunks", "sealed_audio", "transcripts")
+    }
+    conn.execute("UPDATE calls SET status = 'purged' WHERE id = ?", (call_id,))
+    vault.log(actor, action, call_id=call_id, reason=reason,
+              detail={"pcm_sha256": digest, "rows_removed": removed, **(detail or {})})
+
+
+def run_retention(vault: Vault, now_ts: float, keep_days: int, actor: str = SERVICE_ACTOR) -> tuple[int, int]:
+    """Purge every call past ``keep_days`` that no open case holds; returns (purged, held).
+
+    The service account runs this from the scheduler; a person needs the admin role (a refusal
+    is logged). Each call is purged in a transaction of its own so the capture writer never
+    waits long for the vault; the run itself is recorded in ``retention_runs``.
+    """
+    if actor != SERVICE_ACTOR:
+        require_role(vault, actor, "retention.run", "admin")
+    plan = plan_retention(vault, now_ts, keep_days)
+    reason = f"retention: older than {keep_days} days"
+    purged, held = 0, len(plan.held)
+    for call_id in plan.due:
+        with vault.transaction():
+            try:
+                purge_call(vault, call_id, actor=actor, action="purge", reason=reason,
+                           detail={"keep_days": keep_days})
+            except InvalidState:
+                held += is_on_hold(vault.conn, call_id)  # attached to a case since the plan was made
+                continue
+        purged += 1
+    with vault.transaction() as conn:
+        conn.execute("INSERT INTO retention_runs (ts, purged, held) VALUES (?, ?, ?)", (now_ts, purged, held))
+    vault.checkpoint()
+    return purged, held
