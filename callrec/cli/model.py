@@ -1,0 +1,64 @@
+"""``callrec model``: install Vosk models carried in by the operator, and list them.
+
+Nothing is downloaded: ``import`` copies a model folder or unpacks a model .zip into the models
+folder under the state directory, checks its layout and hash, and records it in the access log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from callrec.asr import activate_model, active_model, import_model, installed_names, model_info
+from callrec.cli._context import Context
+from callrec.errors import CallrecError
+from callrec.vault._guard import require_role
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model", help="install and list Vosk models (nothing is downloaded)")
+    s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    i = s.add_parser("import", help="copy a model folder or unpack a model .zip into the state directory (admin)")
+    i.add_argument("source", metavar="PATH.zip|DIR")
+    i.add_argument("--sha256", metavar="HEX", help="expected SHA-256: of the .zip as sha256sum prints it, or the model hash of a folder")
+    i.add_argument("--name", help="name to install under (default: from the file or folder name)")
+    i.add_argument("--activate", action="store_true", help="make it the model new transcriptions use")
+    a = s.add_parser("activate", help="make an installed model the one new transcriptions use (admin)")
+    a.add_argument("name")
+    s.add_parser("list", help="installed models; * marks the active one")
+    p.set_defaults(func=run)
+
+
+def _list(ctx: Context) -> int:
+    names = installed_names(ctx.config)
+    if not names:
+        ctx.print(f"no model installed in {ctx.config.models_path}: see 'callrec model import --help'")
+        return 0
+    for name in names:
+        try:
+            info = model_info(ctx.config, name)
+        except CallrecError as exc:
+            ctx.print(f"  {name}\tDAMAGED: {exc}")
+            continue
+        imported = dt.datetime.fromtimestamp(info.imported_ts, ctx.config.zone).isoformat(timespec="seconds")
+        mark = "*" if info.active else " "
+        ctx.print(f"{mark} {info.name}\t{info.sha256}\t{info.size_bytes / 1e6:.0f} MB\t{info.sample_rate} Hz\timported {imported}")
+    return 0
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return _list(ctx)
+    require_role(ctx.vault, ctx.actor, f"model.{args.action}", "admin")
+    if args.action == "activate":
+        activate_model(ctx.config, args.name)
+        info = model_info(ctx.config, args.name)
+    else:
+        info = import_model(ctx.config, args.source, expected_sha256=args.sha256, name=args.name,
+                            activate=args.activate)
+        ctx.print(f"imported model {info.name} ({info.sha256}, {info.sample_rate} Hz) into {info.path}")
+    with ctx.vault.transaction():
+        ctx.vault.log(ctx.actor, f"model.{args.action}", detail={"model": info.name, "sha256": info.sha256})
+    current = active_model(ctx.config)
+    ctx.print(f"active model: {current.name if current else 'none'}")
+    return 0

@@ -1,0 +1,90 @@
+"""Transcripts: versions, never overwritten (DESIGN.md invariant 5).
+
+Each row is one channel of one transcription run. Transcribing again adds a version beside the
+old one (a trigger refuses UPDATE). The row's SHA-256 over a canonical encoding of its content
+is entered into the access-log chain in the same transaction, so ``callrec verify`` can tell an
+edited or swapped transcript from the one the service wrote.
+
+:func:`latest_transcripts` is a raw read: the access-controlled layer above it writes the
+access-log entry for the read (invariant 6); nothing here logs reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+from callrec.vault._store import SERVICE_ACTOR, Vault
+
+__all__ = ["Transcript", "add_transcript", "insert_transcript", "latest_transcripts", "transcript_sha256"]
+
+_COLUMNS = "call_id, version, channel, created_ts, engine, model_name, model_sha256, words, text, sha256"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    call_id: int
+    version: int
+    channel: int
+    created_ts: float
+    engine: str
+    model_name: str
+    model_sha256: str
+    #: Vosk's words: ``{"word", "start", "end", "conf"}``, times in seconds from the call's start.
+    words: list[dict]
+    #: Display text (Japanese joined without spaces).
+    text: str
+    sha256: str
+
+
+def transcript_sha256(call_id: int, version: int, channel: int, engine: str, model_name: str,
+                      model_sha256: str, words: list[dict], text: str) -> str:
+    """SHA-256 over canonical JSON (sorted keys, UTF-8, no spaces) of the transcript's content."""
+    canonical = json.dumps(
+        [call_id, version, channel, engine, model_name, model_sha256, words, text],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, model_name: str,
+                      model_sha256: str, words: list[dict], text: str) -> int:
+    """Add the next version inside the caller's transaction and log it; returns the version."""
+    conn = vault.conn
+    (last,) = conn.execute(
+        "SELECT coalesce(max(version), 0) FROM transcripts WHERE call_id = ? AND channel = ?", (call_id, channel)
+    ).fetchone()
+    version = last + 1
+    digest = transcript_sha256(call_id, version, channel, engine, model_name, model_sha256, words, text)
+    conn.execute(
+        f"INSERT INTO transcripts ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (call_id, version, channel, time.time(), engine, model_name, model_sha256,
+         json.dumps(words, ensure_ascii=False, separators=(",", ":")), text, digest),
+    )
+    vault.log(SERVICE_ACTOR, "transcript", call_id=call_id,
+              detail={"version": version, "channel": channel, "sha256": digest})
+    return version
+
+
+def add_transcript(vault: Vault, call_id: int, channel: int, engine: str, model_name: str,
+                   model_sha256: str, words: list[dict], text: str) -> int:
+    """Add a new version of one channel's transcript in a transaction of its own."""
+    with vault.transaction():
+        return insert_transcript(vault, call_id, channel, engine, model_name, model_sha256, words, text)
+
+
+def _row(row: tuple) -> Transcript:
+    return Transcript(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7]), row[8], row[9])
+
+
+def latest_transcripts(vault: Vault, call_id: int) -> list[Transcript]:
+    """The newest version of each channel's transcript, by channel."""
+    rows = vault.query(
+        f"SELECT {_COLUMNS} FROM transcripts t WHERE call_id = ? AND version ="
+        " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)"
+        " ORDER BY channel",
+        (call_id,),
+    )
+    return [_row(r) for r in rows]
