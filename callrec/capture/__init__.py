@@ -1,0 +1,29 @@
+"""Capture: sources (sound card, replayed file), the segmenter with its tone and DTMF detectors,
+and the writer that turns the line feed into sealed calls and a coverage ledger."""
+
+from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
+from callrec.capture._pipeline import Pipeline
+from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
+from callrec.capture._sources import (
+    BLOCK_S, BadFeedFile, DeviceNotFound, DeviceSource, DeviceUnusable, FileSource, Source,
+)
+
+__all__ = [
+    "BLOCK_S",
+    "BadFeedFile",
+    "Block",
+    "CallSink",
+    "CallSummary",
+    "DeviceNotFound",
+    "DeviceSource",
+    "DeviceUnusable",
+    "Dropped",
+    "End",
+    "FeedQueue",
+    "FileSource",
+    "Lost",
+    "Pipeline",
+    "Restored",
+    "Segmenter",
+    "Source",
+]

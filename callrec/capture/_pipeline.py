@@ -1,0 +1,229 @@
+"""The writer: one thread that takes the feed off the queue and turns it into sealed calls.
+
+It runs the segmenter, appends call audio to the vault and commits at least every
+``FLUSH_S`` (DESIGN.md invariant 1), keeps the capture session's heartbeat, and turns line events
+into gaps in the coverage ledger: ``overflow`` (queue full), ``device_lost`` (closed when audio
+returns) and ``flatline`` (digital zeros or a constant for ``flatline_s``, closed when the line
+moves again). ``callrec run`` and ``callrec replay`` run exactly this, differing only in the
+source and its clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
+from callrec.capture._segmenter import CallSummary, Segmenter
+from callrec.capture._sources import BLOCK_S, Source
+from callrec.config import Config
+from callrec.vault import CallRecorder, Vault
+from callrec.vault import _ledger as ledger
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger(__name__)
+
+#: Oldest uncommitted call audio is committed once it is this old (wall clock) ...
+FLUSH_S = 0.5
+#: ... or once this much call audio is waiting (replaying faster than real time).
+FLUSH_AUDIO_S = 1.0
+_POLL_S = 0.2
+
+
+class Pipeline:
+    def __init__(self, config: Config, vault: Vault, source: Source,
+                 on_sealed: Callable[[int], None] | None = None) -> None:
+        self.config = config
+        self.vault = vault
+        self.source = source
+        self.on_sealed = on_sealed or (lambda call_id: None)
+        capture = config.capture
+        self.feed = FeedQueue(max(1, round(capture.queue_s / BLOCK_S)))
+        self.recorder = CallRecorder(vault)
+        self.segmenter = Segmenter(capture, source.sample_rate, source.channels, sink=self)
+        #: Seconds from a block reaching this process to the commit that made it durable.
+        self.commit_latencies: deque[float] = deque(maxlen=100_000)
+        #: Calls sealed by this pipeline (recovered ones included), oldest first.
+        self.sealed: list[int] = []
+        self.frames_in = 0
+        self.last_progress = time.monotonic()
+        self.started = threading.Event()
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._session: int | None = None
+        self._call_id: int | None = None
+        self._block_received = 0.0
+        self._oldest_unflushed: float | None = None
+        self._unflushed_frames = 0
+        self._last_heartbeat = 0.0
+        self._flat_since: float | None = None
+        self._open_gaps: dict[str, int] = {}
+
+    # -- running -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the writer in a thread of its own (see :meth:`join`)."""
+        self._thread = threading.Thread(target=self._run_catching, name="capture-writer")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the writer to finish: the call in progress is sealed, the session closed."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the writer; True once it is done. Re-raises what made it fail."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
+        if self.error is not None:
+            raise self.error
+        return True
+
+    def alive(self, max_age_s: float) -> bool:
+        """The writer loop went round within ``max_age_s`` (the watchdog's test)."""
+        return (self._thread is not None and self._thread.is_alive()
+                and time.monotonic() - self.last_progress < max_age_s)
+
+    def _run_catching(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # handed to join() in the thread that owns the process
+            self.error = exc
+
+    def run(self) -> None:
+        """The writer loop, in the calling thread, until the feed ends or :meth:`stop`."""
+        for call_id in self.recorder.recover_interrupted():
+            log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
+            self._sealed(call_id)
+        self._session = ledger.open_session(self.vault, self.source.name, self.source.now())
+        self._last_heartbeat = self.source.now()
+        self.source.start(self.feed)
+        self.started.set()
+        reason = "stopped"
+        try:
+            while not self._stop.is_set():
+                event = self.feed.get(_POLL_S)
+                self.last_progress = time.monotonic()
+                if isinstance(event, End):
+                    reason = "end_of_feed"
+                    break
+                if event is not None:
+                    self._handle(event)
+                self._maybe_flush()
+                self._maybe_heartbeat()
+        finally:
+            self.source.stop()
+            self._drain()
+            self._finish(reason)
+
+    def _drain(self) -> None:
+        """Frames already captured when we were told to stop still belong to the call."""
+        while (event := self.feed.get_nowait()) is not None:
+            if not isinstance(event, End):
+                self._handle(event)
+
+    def _finish(self, reason: str) -> None:
+        self.segmenter.finish(reason)
+        now = self.source.now()
+        for gap_id in self._open_gaps.values():
+            ledger.close_gap(self.vault, gap_id, now)
+        self._open_gaps.clear()
+        ledger.close_session(self.vault, self._session, now, "stopped")
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _handle(self, event: Event) -> None:
+        if isinstance(event, Block):
+            self._block(event)
+        elif isinstance(event, Dropped):
+            log.warning("capture queue overflow: %.1f s of audio dropped", event.end_ts - event.start_ts)
+            ledger.add_gap(self.vault, event.start_ts, event.end_ts, "overflow")
+        elif isinstance(event, Lost):
+            log.error("capture device lost (%s)", event.detail)
+            self.segmenter.finish("device_lost")
+            self._close_gap("flatline", event.ts)
+            self._open_gap("device_lost", event.ts, event.detail)
+        elif isinstance(event, Restored):
+            log.warning("capture device back")
+            self._close_gap("device_lost", event.ts)
+
+    def _block(self, block: Block) -> None:
+        self.frames_in += len(block.frames)
+        self._check_flatline(block)
+        self._block_received = block.received
+        self.segmenter.process(block.frames, block.ts)
+
+    def _check_flatline(self, block: Block) -> None:
+        frames = block.frames
+        if len(frames) and frames.min() == frames.max():
+            if self._flat_since is None:
+                self._flat_since = block.ts
+            if "flatline" not in self._open_gaps and block.end_ts - self._flat_since >= self.config.capture.flatline_s:
+                log.error("capture input is flat (constant samples): is the line tap unplugged?")
+                self._open_gap("flatline", self._flat_since, "input constant")
+        else:
+            self._flat_since = None
+            self._close_gap("flatline", block.ts)
+
+    def _open_gap(self, cause: str, ts: float, detail: str) -> None:
+        if cause not in self._open_gaps:
+            self._open_gaps[cause] = ledger.open_gap(self.vault, ts, cause, detail)
+
+    def _close_gap(self, cause: str, ts: float) -> None:
+        gap_id = self._open_gaps.pop(cause, None)
+        if gap_id is not None:
+            ledger.close_gap(self.vault, gap_id, ts)
+
+    # -- durability ----------------------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        if self._oldest_unflushed is None:
+            return
+        if (time.monotonic() - self._oldest_unflushed >= FLUSH_S
+                or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate):
+            self._flush()
+
+    def _flush(self) -> None:
+        self.recorder.flush()
+        if self._oldest_unflushed is not None:
+            self.commit_latencies.append(time.monotonic() - self._oldest_unflushed)
+        self._oldest_unflushed = None
+        self._unflushed_frames = 0
+
+    def _maybe_heartbeat(self) -> None:
+        now = self.source.now()
+        if now - self._last_heartbeat >= self.config.capture.heartbeat_s:
+            ledger.heartbeat(self.vault, self._session, now)
+            self._last_heartbeat = now
+
+    # -- CallSink: what the segmenter decides ---------------------------------------------------
+
+    def call_started(self, ts: float, frames: np.ndarray) -> None:
+        self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels)
+        log.info("call %d started", self._call_id)
+        self.call_audio(frames)
+
+    def call_audio(self, frames: np.ndarray) -> None:
+        self.recorder.append(self._call_id, frames)
+        if self._oldest_unflushed is None:
+            self._oldest_unflushed = self._block_received
+        self._unflushed_frames += len(frames)
+
+    def call_ended(self, ts: float, summary: CallSummary) -> None:
+        call_id, self._call_id = self._call_id, None
+        self.recorder.seal(call_id, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
+        self._oldest_unflushed, self._unflushed_frames = None, 0
+        log.info("call %d sealed (%s, ended by %s, flags: %s)", call_id, summary.kind, summary.levels["end"],
+                 ",".join(summary.flags) or "none")
+        self._sealed(call_id)
+
+    def _sealed(self, call_id: int) -> None:
+        self.sealed.append(call_id)
+        self.on_sealed(call_id)
