@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install callrec on a fresh Debian machine (as root): system libraries, and a virtual environment
+# at $CALLREC_VENV (default /opt/callrec-venv) built on Debian's python3, readable by every account
+# so that people without the data key can run the CLI (it forwards to the daemon's socket).
+#   tools/install.sh          the recorder
+#   tools/install.sh --test   the recorder plus what the tests need (pytest, the Korean Vosk model,
+#                             Chromium for the HTML report test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${CALLREC_VENV:-/opt/callrec-venv}
+packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils)
+extras=""
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(chromium)
+    extras="[test]"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+/usr/bin/python3 -m venv "$venv"
+"$venv/bin/pip" install -q --upgrade pip
+"$venv/bin/pip" install -q ".$extras"
+chmod -R a+rX "$venv"
+echo "installed callrec into $venv"
