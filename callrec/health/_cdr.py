@@ -1,6 +1,8 @@
 """Importing the exchange's call log (CSV) for the hotline number.
 
-Only the time span of each call to the hotline is kept; the caller's number and every other
+An export is taken to cover the whole local days from its first call to its last (exchanges
+export per day), so a recording on those days with no exchange entry is reported. Only the time
+span of each call to the hotline is kept; the caller's number and every other
 column are read and dropped, so no caller details enter the vault from here.
 """
 
@@ -81,6 +83,13 @@ def _read(path: Path, config: Config) -> tuple[list[tuple[float, float]], int, s
     return calls, rows, hashlib.sha256(raw).hexdigest()
 
 
+def _whole_days(first: float, last: float, zone: ZoneInfo) -> tuple[float, float]:
+    """An export covers whole local days: from the first call's midnight to the midnight after the last."""
+    lo = dt.datetime.fromtimestamp(first, zone).date()
+    hi = dt.datetime.fromtimestamp(last, zone).date() + dt.timedelta(days=1)
+    return (dt.datetime.combine(lo, dt.time(0), zone).timestamp(), dt.datetime.combine(hi, dt.time(0), zone).timestamp())
+
+
 def import_cdr(vault: Vault, config: Config, path: Path, actor: str) -> CdrImport:
     """Store the hotline's calls from ``path``; re-importing the same calls adds nothing."""
     if not config.health.cdr.hotline_number:
@@ -88,7 +97,7 @@ def import_cdr(vault: Vault, config: Config, path: Path, actor: str) -> CdrImpor
     calls, rows, digest = _read(path, config)
     if not calls:
         raise CdrFileError(path, f"holds no call to {config.health.cdr.hotline_number}: check hotline_number and called_column")
-    lo, hi = min(s for s, _ in calls), max(e for _, e in calls)
+    lo, hi = _whole_days(min(s for s, _ in calls), max(s for s, _ in calls), config.zone)
     with vault.transaction() as conn:
         import_id = conn.execute(
             "INSERT INTO cdr_imports (imported_ts, actor, file_sha256, from_ts, to_ts, rows) VALUES (?,?,?,?,?,?)",
