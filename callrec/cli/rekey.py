@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     finished = finish_interrupted_rekey(ctx.config)
     if finished:
+        ctx.vault.log_now(ctx.actor, "rekey.finish", detail={"what": finished})
         ctx.print(finished)
         return 0
     result = rekey(ctx.vault, ctx.actor)

@@ -35,5 +35,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"on legal hold {len(plan.held)} call(s): {_ids(plan.held)}")
         return 0
     purged, held = run_retention(vault, now, keep_days, actor=ctx.actor)
-    ctx.print(f"purged {purged} call(s) older than {keep_days} days; kept {held} on legal hold")
+    if keep_days:
+        ctx.print(f"purged {purged} call(s) older than {keep_days} days; kept {held} on legal hold")
     return 0

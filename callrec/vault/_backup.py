@@ -32,7 +32,7 @@ from callrec.errors import (
     SchemaTooNew,
     UsageError,
     VaultError,
-    VaultMissing,
+    NotFound,
     WrongKey,
 )
 from callrec.vault._accesslog import head
@@ -44,6 +44,7 @@ from callrec.vault._store import Vault
 
 __all__ = [
     "BackupFailed",
+    "BackupWrongKey",
     "DaemonRunning",
     "Snapshot",
     "backup",
@@ -57,6 +58,10 @@ __all__ = [
 
 class BackupFailed(VaultError):
     """the copy {0} failed verification ({1}): do not rely on it; remove it and run the command again"""
+
+
+class BackupWrongKey(WrongKey):
+    """backup {0} cannot be decrypted with key file {1}: pass --key-file with the key it was written under"""
 
 
 class DaemonRunning(VaultError):
@@ -136,7 +141,7 @@ def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> S
 def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Connection]:
     """A read-only connection to a vault file that is not the configured one (a backup)."""
     if not path.is_file():
-        raise VaultMissing(path)
+        raise NotFound(f"backup file {path}")
     with path.open("rb") as f:
         if f.read(len(PLAIN_SQLITE_HEADER)) == PLAIN_SQLITE_HEADER:
             raise NotAVault(path, "it is an unencrypted SQLite file")
@@ -148,7 +153,7 @@ def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Co
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.DatabaseError:
-            raise WrongKey(path, key_path) from None
+            raise BackupWrongKey(path, key_path) from None
         yield conn
     finally:
         conn.close()
