@@ -90,7 +90,7 @@ class Engine:
 
 
 def _feed(recognizers: list[vosk.KaldiRecognizer], block: np.ndarray, words: list[list[dict]]) -> None:
-    block = block.reshape(len(block), -1)
+    block = block.reshape(-1, len(recognizers))
     for start in range(0, len(block), _PIECE):
         piece = block[start:start + _PIECE]
         for channel, rec in enumerate(recognizers):

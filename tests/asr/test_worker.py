@@ -1,0 +1,167 @@
+"""The transcription queue and worker on a real vault with the real Korean model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from callrec.asr import TranscriptionWorker, activate_model, active_model, display_text, queue_summary, requeue
+from callrec.vault import CallRecorder, Vault, entries
+from callrec.vault._transcripts import latest_transcripts, transcript_sha256
+
+from tests.asr.conftest import hardlink_copy, make_config, record_call
+
+pytestmark = pytest.mark.slow
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _status(vault: Vault, call_id: int) -> tuple[str, int, str | None]:
+    return vault.query("SELECT transcript_status, transcript_attempts, transcript_error FROM calls WHERE id = ?",
+                       (call_id,))[0]
+
+
+def _wait_for(predicate, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vault, ko_speech, caplog):
+    caplog.set_level(logging.DEBUG, logger="callrec")
+    call_id = record_call(vault, ko_speech(8000), 8000)
+    still_recording = CallRecorder(vault).start_call(time.time(), 8000, 1)
+    worker = TranscriptionWorker(config)
+    worker.drain()
+
+    assert _status(vault, call_id) == ("done", 1, None)
+    assert _status(vault, still_recording)[0] == "pending"
+    (first,) = latest_transcripts(vault, call_id)
+    info = active_model(config)
+    assert (first.version, first.channel, first.model_name, first.model_sha256) == (1, 0, "ko", info.sha256)
+    assert first.words and first.text == display_text(first.words)
+    assert first.sha256 == transcript_sha256(call_id, 1, 0, first.engine, "ko", info.sha256, first.words, first.text)
+    logged = [e for e in entries(vault.conn) if e.action == "transcript" and e.call_id == call_id]
+    assert [e.detail for e in logged] == [{"version": 1, "channel": 0, "sha256": first.sha256}]
+
+    assert requeue(vault, "admin", [call_id]) == [call_id]
+    worker.drain()
+    worker.stop()
+    (second,) = latest_transcripts(vault, call_id)
+    assert second.version == 2
+    rows = vault.query("SELECT version, words, text, sha256 FROM transcripts WHERE call_id = ? ORDER BY version", (call_id,))
+    assert [r[0] for r in rows] == [1, 2] and rows[0][3] == first.sha256 and rows[0][2] == first.text
+    with pytest.raises(Exception, match="never modified"):
+        with vault.transaction() as conn:
+            conn.execute("UPDATE transcripts SET text = 'x' WHERE call_id = ?", (call_id,))
+
+    words = {w["word"] for w in first.words + second.words}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(f"call {call_id} transcribed" in m for m in messages)
+    for message in messages:
+        assert not _CJK.search(message) and not any(w in message for w in words)
+    stored = vault.query("SELECT coalesce(transcript_error, '') FROM calls")
+    details = [str(e.detail) + e.reason for e in entries(vault.conn)]
+    for text in [r[0] for r in stored] + details:
+        assert not _CJK.search(text)
+
+
+def test_crash_mid_transcription_resumes(config, vault, ko_speech):
+    long_call = np.concatenate([ko_speech(8000)] * 3)
+    call_id = record_call(vault, long_call, 8000)
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from callrec.config import load_config; from callrec.asr import TranscriptionWorker;"
+         " TranscriptionWorker(load_config(sys.argv[1])).drain()", str(config.source)],
+        cwd=os.getcwd(),
+    )
+    try:
+        _wait_for(lambda: _status(vault, call_id)[0] == "running", timeout=60)
+        time.sleep(2.0)
+        assert child.poll() is None, "the worker finished before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert _status(vault, call_id)[0] == "running"
+    assert latest_transcripts(vault, call_id) == []
+
+    worker = TranscriptionWorker(config)
+    worker.start()
+    try:
+        worker.drain()
+    finally:
+        worker.stop()
+    assert _status(vault, call_id) == ("done", 2, None)
+    assert [t.version for t in latest_transcripts(vault, call_id)] == [1]
+
+
+def _damage_truncate(path):
+    path.unlink()
+    path.write_bytes(b"\0" * 100)
+
+
+def _damage_garbage_same_size(path):
+    size = path.stat().st_size
+    path.unlink()
+    path.write_bytes(os.urandom(size))
+
+
+@pytest.mark.parametrize(("damage", "reason"), [
+    (_damage_truncate, "am/final.mdl changed since import"),
+    (_damage_garbage_same_size, "could not be loaded by Vosk"),
+])
+def test_corrupt_model_fails_with_reason_and_capture_goes_on(tmp_path, models_dir, ko_speech, damage, reason):
+    models = tmp_path / "models"
+    hardlink_copy(models_dir / "ko", models / "ko")
+    damage(models / "ko" / "am" / "final.mdl")
+    config = make_config(tmp_path, models, extra="[asr]\nmax_attempts = 2\n")
+    activate_model(config, "ko")
+    vault, _ = Vault.initialise(config)
+    worker = TranscriptionWorker(config)
+    worker.start()
+    try:
+        call_id = record_call(vault, ko_speech(8000)[:16000], 8000)
+        worker.notify()
+        _wait_for(lambda: _status(vault, call_id)[0] == "failed")
+        status, attempts, error = _status(vault, call_id)
+        assert attempts == 2 and reason in error and "callrec model import" in error
+        next_call = record_call(vault, ko_speech(8000)[:8000], 8000)  # capture still records and seals
+        assert vault.query("SELECT status FROM calls WHERE id = ?", (next_call,))[0][0] == "sealed"
+        assert all(t.is_alive() for t in worker._threads)
+    finally:
+        worker.stop()
+    failed = [e for e in entries(vault.conn) if e.action == "transcript.failed"]
+    assert failed[0].call_id == call_id and failed[0].detail["attempts"] == 2
+    vault.close()
+
+
+def test_without_a_model_calls_wait_as_no_model_until_one_is_installed(tmp_path, models_dir, ko_speech):
+    models = tmp_path / "models"
+    config = make_config(tmp_path, models)
+    vault, _ = Vault.initialise(config)
+    call_id = record_call(vault, ko_speech(8000)[:24000], 8000)
+    worker = TranscriptionWorker(config)
+    worker.drain()
+    assert _status(vault, call_id)[0] == "no_model"
+    summary = queue_summary(vault)
+    assert summary.counts["no_model"] == 1 and summary.counts["pending"] == 0 and summary.oldest_pending_age_s is None
+
+    hardlink_copy(models_dir / "ko", models / "ko")
+    activate_model(config, "ko")
+    worker.drain()
+    worker.stop()
+    assert _status(vault, call_id)[0] == "done"
+    assert queue_summary(vault).counts["done"] == 1
+    vault.close()
