@@ -94,8 +94,13 @@ def _minutes(seconds: float) -> str:
 
 
 def _ledger_end(ctx: CheckContext) -> float:
-    """Live windows stop one heartbeat interval short of now: the last seconds are not late yet."""
-    return min(ctx.end, ctx.now - ctx.config.health.heartbeat_max_age_s) if ctx.live else ctx.end
+    """Live windows stop one heartbeat interval short of now (the last seconds are not late yet) and
+    at the newest session's last sign of life: the time since then is capture_alive's finding."""
+    if not ctx.live:
+        return ctx.end
+    (last,) = ctx.vault.query("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions")[0]
+    end = min(ctx.end, ctx.now - ctx.config.health.heartbeat_max_age_s)
+    return min(end, last) if last is not None else end
 
 
 def _gaps(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator:
