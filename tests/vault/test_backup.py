@@ -252,3 +252,39 @@ def test_cli_backup_rekey_restore(tmp_path):
     assert back.returncode == 0, back.stderr
     assert "moved aside" in back.stdout and "re-encrypted" in back.stdout
     assert run_cli(config_file, "verify").returncode == 0
+
+
+def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, config, tmp_path):
+    """A writer on its own connection (as the daemon is) keeps committing during the copy."""
+    import threading
+
+    import numpy as np
+
+    from callrec.vault import CallRecorder
+
+    vault, _ = filled
+    stop = threading.Event()
+    flushed = []
+
+    def writer():
+        with Vault.open(config) as daemon:
+            rec = CallRecorder(daemon)
+            call = rec.start_call(0.0, 8000, 1)
+            while not stop.is_set():
+                rec.append(call, np.full((800, 1), 7, dtype=np.int16))
+                rec.flush()
+                flushed.append(1)
+            rec.seal(call)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(flushed) < 5:
+            stop.wait(0.01)
+        results = [backup(vault, ADMIN, tmp_path / f"b{i}.db") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    chunk_counts = [dict(r.snapshot.counts)["chunks"] for r in results]
+    assert chunk_counts == sorted(chunk_counts) and chunk_counts[-1] > 0
+    assert len(flushed) > 5
