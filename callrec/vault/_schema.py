@@ -195,6 +195,9 @@ CREATE TABLE job_runs (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX job_runs_job_ts ON job_runs(job, ts);
+
+-- The daily report reads one day of the access log.
+CREATE INDEX access_log_ts ON access_log(ts);
 """
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2)
