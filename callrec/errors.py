@@ -25,6 +25,7 @@ __all__ = [
     "KeyFileUnreadable",
     "KeyFileInvalid",
     "WrongKey",
+    "WrongKeyRekeyPending",
     "NotAVault",
     "VaultMissing",
     "SchemaTooNew",
@@ -110,6 +111,10 @@ class KeyFileInvalid(VaultError):
 
 class WrongKey(VaultError):
     """vault {0} cannot be decrypted with key file {1}: wrong key (or the file is not a callrec vault); use the right key file"""
+
+
+class WrongKeyRekeyPending(WrongKey):
+    """vault {0} cannot be decrypted with key file {1}, and {1}.new exists: a key rotation was cut short; run 'callrec rekey' to finish it"""
 
 
 class NotAVault(VaultError):

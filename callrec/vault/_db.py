@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlcipher3
 
-from callrec.errors import NotAVault, SchemaTooNew, VaultCorrupt, VaultMissing, WrongKey
+from callrec.errors import NotAVault, SchemaTooNew, VaultCorrupt, VaultMissing, WrongKey, WrongKeyRekeyPending
 from callrec.vault._schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["connect", "create", "PLAIN_SQLITE_HEADER", "DatabaseError"]
@@ -57,6 +57,8 @@ def connect(path: Path, key: bytes, key_path: Path) -> sqlcipher3.Connection:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError:
         conn.close()
+        if key_path.with_name(f"{key_path.name}.new").exists():
+            raise WrongKeyRekeyPending(path, key_path) from None
         raise WrongKey(path, key_path) from None
     if version > SCHEMA_VERSION:
         conn.close()
