@@ -26,6 +26,7 @@ from callrec.health._findings import Finding
 from callrec.health._metrics import write_metrics
 from callrec.health._report import build_report, report_paths, write_report
 from callrec.vault import Vault
+from callrec.vault._retention import run_retention
 
 __all__ = ["HealthService", "record_job_run", "live_window"]
 
@@ -33,6 +34,7 @@ log = logging.getLogger("callrec.health")
 
 INTEGRITY_JOB = "integrity"
 REPORT_JOB = "daily_report"
+RETENTION_JOB = "retention"
 
 
 def live_window(now: float) -> tuple[float, float]:
@@ -78,6 +80,9 @@ class HealthService:
         hh, mm = _hhmm(health.integrity_time)
         self.scheduler.add_job(self.run_integrity, CronTrigger(hour=hh, minute=mm, timezone=zone), id=INTEGRITY_JOB,
                                misfire_grace_time=3 * 3600)
+        if self.config.retention.keep_days:
+            self.scheduler.add_job(self.run_retention, CronTrigger(hour=hh, minute=mm, timezone=zone),
+                                   id=RETENTION_JOB, misfire_grace_time=12 * 3600)
         hh, mm = _hhmm(health.report_time)
         self.scheduler.add_job(self.write_daily_report, CronTrigger(hour=hh, minute=mm, timezone=zone), id=REPORT_JOB,
                                misfire_grace_time=6 * 3600)
@@ -107,6 +112,13 @@ class HealthService:
                               names=["vault_integrity", "access_log"])
         Alerter(self.vault, self.config).process(findings, ["vault_integrity", "access_log"])
         return findings
+
+    def run_retention(self) -> tuple[int, int]:
+        """Purge what the retention policy allows (never a call on legal hold); (purged, held)."""
+        purged, held = run_retention(self.vault, time.time(), self.config.retention.keep_days)
+        self.vault.checkpoint()
+        log.info("callrec retention: %d call(s) purged, %d held", purged, held)
+        return purged, held
 
     def write_daily_report(self) -> dict:
         yesterday = dt.datetime.now(self.config.zone).date() - dt.timedelta(days=1)
