@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 #: Oldest uncommitted call audio is committed once it is this old (wall clock) ...
 FLUSH_S = 0.5
-#: ... or once this much call audio is waiting (replaying faster than real time).
-FLUSH_AUDIO_S = 1.0
+#: ... or once this much call audio is waiting (only reached replaying faster than real time,
+#: where the feed is on disk anyway and a commit per second of audio would be the bottleneck).
+FLUSH_AUDIO_S = 10.0
 _POLL_S = 0.2
 
 

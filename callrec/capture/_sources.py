@@ -23,8 +23,10 @@ from callrec.errors import CaptureError
 
 __all__ = ["Source", "FileSource", "DeviceSource", "BadFeedFile", "DeviceNotFound", "DeviceUnusable", "BLOCK_S"]
 
-#: Audio per block handed to the writer.
+#: Audio per block handed to the writer (live, and replays paced at real time).
 BLOCK_S = 0.1
+#: Replaying as fast as possible, bigger blocks cost less per second of audio.
+_FAST_BLOCK_S = 1.0
 _RATES = (8000, 16000)
 #: No callback for this long means the device is gone.
 _SILENT_DEVICE_S = 2.0
@@ -100,7 +102,7 @@ class FileSource:
         self._file.close()
 
     def _read(self, feed: FeedQueue) -> None:
-        block = round(self.sample_rate * BLOCK_S)
+        block = round(self.sample_rate * (BLOCK_S if self.realtime else _FAST_BLOCK_S))
         paced_from = time.monotonic()
         while not self._stop.is_set():
             frames = self._file.read(block, dtype="int16", always_2d=True)

@@ -1,0 +1,133 @@
+"""Capture pipeline benchmark: replay throughput against FLAC-encoding alone, CPU share at
+real-time pace, frame-to-commit latency, and memory over short and long feeds.
+
+Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
+
+- Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
+  writes with a commit per second of call audio, sealing) over a feed of repeated calls, as a
+  multiple of real time; the baseline is just FLAC-encoding the same audio with libsndfile.
+- CPU share and latency come from the same pipeline fed at real-time pace (the replay source's
+  diagnostic real-time mode, which hands blocks to the bounded queue like the sound card does).
+  Latency is from a block reaching the process to the commit that made it durable (p99 must be
+  at most 1 s: DESIGN.md invariant 1).
+- Memory: peak RSS of ``callrec replay`` processes over feeds of different lengths; flat means
+  nothing holds a whole feed or call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from callrec.capture import FileSource, Pipeline
+from callrec.capture.synth import FeedBuilder, load_speech
+from callrec.config import load_config
+from callrec.vault import Vault
+
+RATE = 8000
+AUDIO = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
+START = "2026-08-03T08:30:00+09:00"
+
+
+def pattern() -> np.ndarray:
+    """About a minute of line traffic: a call with a pause ended by the busy tone, a test call."""
+    ja = [load_speech(AUDIO / f"ja_{i}.flac", RATE) for i in (1, 2, 3)]
+    feed = FeedBuilder(seed=3).hiss(5).speech(ja[0]).hiss(0.5).speech(ja[1]).hiss(10).speech(ja[2])
+    feed.hiss(1).busy_tone(3).hiss(8).dtmf("*0*0#").speech(ja[0]).hiss(1).busy_tone(3).hiss(10)
+    return feed.build()
+
+
+def write_feed(path: Path, minutes: float, unit: np.ndarray) -> float:
+    """Repeat ``unit`` for ``minutes`` into a WAV, streaming (never the whole feed in memory)."""
+    total = int(minutes * 60 * RATE)
+    with soundfile.SoundFile(str(path), "w", RATE, 1, subtype="PCM_16", format="WAV") as f:
+        done = 0
+        while done < total:
+            part = unit[: total - done]
+            f.write(part)
+            done += len(part)
+    return total / RATE
+
+
+def flac_only(path: Path) -> float:
+    started = time.perf_counter()
+    with soundfile.SoundFile(str(path)) as src, soundfile.SoundFile(io.BytesIO(), "w", RATE, 1, format="FLAC",
+                                                                    subtype="PCM_16") as out:
+        for block in src.blocks(blocksize=RATE * 10, dtype="int16"):
+            out.write(block)
+    return time.perf_counter() - started
+
+
+def new_config(root: Path):
+    root.mkdir(parents=True)
+    path = root / "callrec.toml"
+    path.write_text(f'state_dir = "{root / "state"}"\n[asr]\nenabled = false\n')
+    config = load_config(path)
+    Vault.initialise(config)[0].close()
+    return config
+
+
+def replay_in_process(config, feed: Path, realtime: bool = False, seconds: float | None = None) -> tuple[float, float, Pipeline]:
+    """(wall seconds, CPU seconds of this process, the pipeline)."""
+    with Vault.open(config) as vault:
+        pipeline = Pipeline(config, vault, FileSource(feed, 1785713400.0, realtime=realtime))
+        wall, cpu = time.perf_counter(), time.process_time()
+        pipeline.start()
+        if seconds is not None:
+            pipeline.join(seconds)
+            pipeline.stop()
+        pipeline.join()
+        return time.perf_counter() - wall, time.process_time() - cpu, pipeline
+
+
+def peak_rss_mib(config, feed: Path) -> float:
+    code = ("import resource, sys; from callrec.cli import main; rc = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, "--config", str(config.source), "replay", str(feed),
+                          "--start", START, "--no-asr"], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0, help="length of the replayed feed")
+    parser.add_argument("--realtime-s", type=float, default=60.0, help="length of the real-time run")
+    args = parser.parse_args()
+    unit = pattern()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        feed = tmp / "feed.wav"
+        seconds = write_feed(feed, args.minutes, unit)
+
+        flac_s = flac_only(feed)
+        wall, cpu, pipeline = replay_in_process(new_config(tmp / "fast"), feed)
+        print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
+        print(f"FLAC encode only : {seconds / flac_s:8.0f} x real time")
+        print(f"replay pipeline  : {seconds / wall:8.0f} x real time "
+              f"({flac_s / wall * 100:.0f}% of FLAC-only speed; replay costs {wall / flac_s:.1f}x FLAC encoding)")
+
+        wall, cpu, pipeline = replay_in_process(new_config(tmp / "live"), feed, realtime=True, seconds=args.realtime_s)
+        lat = np.array(pipeline.commit_latencies)
+        print(f"real-time pace   : {cpu / wall * 100:.1f}% of one core over {wall:.0f} s "
+              f"({len(pipeline.sealed)} calls sealed)")
+        print(f"frame-to-commit  : p50 {np.percentile(lat, 50):.3f} s, p99 {np.percentile(lat, 99):.3f} s, "
+              f"max {lat.max():.3f} s over {len(lat)} commits (limit 1 s)")
+
+        short, long = tmp / "short.wav", tmp / "long.wav"
+        short_s = write_feed(short, 10, unit)
+        long_s = write_feed(long, 120, unit)
+        print(f"peak RSS replay  : {short_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm1'), short):.0f} MiB, "
+              f"{long_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm2'), long):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
