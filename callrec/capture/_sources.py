@@ -127,8 +127,8 @@ class DeviceSource:
         self.retry_max_s = config.device_retry_max_s
         try:
             info = backend.query_devices(self.device, "input")
-        except ValueError:
-            raise DeviceNotFound(config.device) from None
+        except (ValueError, sounddevice.PortAudioError):
+            raise DeviceNotFound(config.device or "(system default)") from None
         try:
             backend.check_input_settings(device=self.device, channels=self.channels, dtype="int16",
                                          samplerate=self.sample_rate)
