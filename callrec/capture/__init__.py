@@ -2,7 +2,7 @@
 and the writer that turns the line feed into sealed calls and a coverage ledger."""
 
 from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
-from callrec.capture._pipeline import Pipeline
+from callrec.capture._pipeline import CaptureBusy, Pipeline
 from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
 from callrec.capture._sources import (
     BLOCK_S, BadFeedFile, DeviceNotFound, DeviceSource, DeviceUnusable, FileSource, Source,
@@ -13,6 +13,7 @@ __all__ = [
     "BadFeedFile",
     "Block",
     "CallSink",
+    "CaptureBusy",
     "CallSummary",
     "DeviceNotFound",
     "DeviceSource",

@@ -10,6 +10,7 @@ source and its clock.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import time
@@ -22,10 +23,11 @@ from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, R
 from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import BLOCK_S, Source
 from callrec.config import Config
+from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault
 from callrec.vault import _ledger as ledger
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "CaptureBusy"]
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,18 @@ FLUSH_AUDIO_S = 10.0
 _POLL_S = 0.2
 
 
+class CaptureBusy(CaptureError):
+    """another capture is writing into this vault (lock {0} is held): stop 'callrec run' first"""
+
+
 class Pipeline:
     def __init__(self, config: Config, vault: Vault, source: Source,
-                 on_sealed: Callable[[int], None] | None = None) -> None:
+                 on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False) -> None:
+        """``guest_ok``: when the live daemon holds the capture lock, run anyway as a guest
+        (``callrec replay`` ingesting a feed recorded during an outage) without recovering its
+        unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`."""
         self.config = config
+        self.guest_ok = guest_ok
         self.vault = vault
         self.source = source
         self.on_sealed = on_sealed or (lambda call_id: None)
@@ -59,6 +69,7 @@ class Pipeline:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._session: int | None = None
+        self._lock_file = None
         self._call_id: int | None = None
         self._block_received = 0.0
         self._oldest_unflushed: float | None = None
@@ -100,10 +111,16 @@ class Pipeline:
 
     def run(self) -> None:
         """The writer loop, in the calling thread, until the feed ends or :meth:`stop`."""
-        for call_id in self.recorder.recover_interrupted():
-            log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
-            self._sealed(call_id)
-        self._session = ledger.open_session(self.vault, self.source.name, self.source.now())
+        self._lock_file = _capture_lock(self.config)
+        if self._lock_file is None and not self.guest_ok:
+            raise CaptureBusy(_lock_path(self.config))
+        if self._lock_file is None:
+            log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
+        else:
+            for call_id in self.recorder.recover_interrupted():
+                log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
+                self._sealed(call_id)
+            self._session = ledger.open_session(self.vault, self.source.name, self.source.now())
         self._last_heartbeat = self.source.now()
         self.source.start(self.feed)
         self.started.set()
@@ -136,7 +153,10 @@ class Pipeline:
         for gap_id in self._open_gaps.values():
             ledger.close_gap(self.vault, gap_id, now)
         self._open_gaps.clear()
-        ledger.close_session(self.vault, self._session, now, "stopped")
+        if self._session is not None:
+            ledger.close_session(self.vault, self._session, now, "stopped")
+        if self._lock_file is not None:
+            self._lock_file.close()
 
     # -- events --------------------------------------------------------------------------------
 
@@ -200,7 +220,7 @@ class Pipeline:
 
     def _maybe_heartbeat(self) -> None:
         now = self.source.now()
-        if now - self._last_heartbeat >= self.config.capture.heartbeat_s:
+        if self._session is not None and now - self._last_heartbeat >= self.config.capture.heartbeat_s:
             ledger.heartbeat(self.vault, self._session, now)
             self._last_heartbeat = now
 
@@ -228,3 +248,18 @@ class Pipeline:
     def _sealed(self, call_id: int) -> None:
         self.sealed.append(call_id)
         self.on_sealed(call_id)
+
+
+def _lock_path(config: Config):
+    return config.vault_path.with_name(config.vault_path.name + ".capture-lock")
+
+
+def _capture_lock(config: Config):
+    """The open lock file when this process is now the vault's only capture, else None."""
+    lock = open(_lock_path(config), "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock

@@ -33,7 +33,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     start_ts = parse_iso(args.start, config.zone, "--start")
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
     with Vault.open(config) as vault:
-        pipeline = Pipeline(config, vault, source)
+        pipeline = Pipeline(config, vault, source, guest_ok=True)
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: pipeline.stop())
         pipeline.start()

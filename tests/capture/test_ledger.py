@@ -7,6 +7,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from callrec.capture import Block, DeviceSource, Dropped, End, FeedQueue, Pipeline
 from callrec.capture.synth import FeedBuilder
@@ -166,3 +167,29 @@ def test_device_loss_is_a_gap_closed_when_audio_returns(make_config):
     assert backend.opens == 4
     # Lost after the first stream's 2 s of audio; back after two failed retries (1 s + 1 s) and more.
     assert 3.0 < end - start < 12.0
+
+
+def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make_config, ja, tmp_path):
+    """Ingesting a feed recorded during an outage while ``callrec run`` is live."""
+    from callrec.capture._pipeline import CaptureBusy, _capture_lock
+    from callrec.vault import CallRecorder
+    from tests.conftest import run_cli
+
+    config = make_config()
+    daemon_lock = _capture_lock(config)  # the live daemon holds the capture lock
+    with Vault.open(config) as vault:
+        session = ledger.open_session(vault, "device:card", T0 + 7200)
+        recorder = CallRecorder(vault)
+        live_call = recorder.start_call(T0 + 7300, 8000, 1)
+        recorder.append(live_call, np.zeros((8000, 1), np.int16))
+        recorder.flush()
+        with pytest.raises(CaptureBusy):
+            Pipeline(config, vault, ScriptedSource([])).run()
+    path = FeedBuilder().hiss(3).speech(ja[0]).hiss(1).busy_tone(3).hiss(2).write(tmp_path / "outage.wav")
+    proc = run_cli(config.source, "replay", str(path), "--start", "2026-08-03T08:30:00+09:00", "--no-asr")
+    assert proc.returncode == 0, proc.stderr
+    rows = calls(config)
+    assert [(r.id, r.status) for r in rows] == [(live_call, "recording"), (live_call + 1, "sealed")]
+    with Vault.open(config) as vault:
+        assert vault.query("SELECT id, ended_ts FROM capture_sessions") == [(session, None)]
+    daemon_lock.close()
