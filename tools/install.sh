@@ -11,7 +11,7 @@ venv=${CALLREC_VENV:-/opt/callrec-venv}
 packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils)
 extras=""
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium)
+    packages+=(chromium espeak-ng)
     extras="[test]"
 fi
 export DEBIAN_FRONTEND=noninteractive

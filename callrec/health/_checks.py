@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from callrec.asr import active_model
 from callrec.config import Config
+from callrec.errors import AsrError
 from callrec.health._findings import Finding, iso
 from callrec.health._reconcile import reconcile
 from callrec.vault import Vault, verify_chain, verify_checkpoint
@@ -175,18 +177,16 @@ def asr(ctx: CheckContext) -> Iterator[Issue]:
             yield Issue(f"transcription backlog: the oldest waiting call is {_minutes(ctx.now - oldest)} old")
 
 
-def _model_installed(config: Config) -> bool:
-    try:
-        from callrec.asr import active_model
-    except ImportError:
-        models = config.models_path
-        return models.is_dir() and any(p.is_dir() for p in models.iterdir())
-    return active_model(config) is not None
-
-
 @check("model_installed", "warning", "live")
 def model_installed(ctx: CheckContext) -> Iterator[Issue]:
-    if ctx.config.asr.enabled and not _model_installed(ctx.config):
+    if not ctx.config.asr.enabled:
+        return
+    try:
+        model = active_model(ctx.config)
+    except AsrError as exc:
+        yield Issue(str(exc), severity="critical")
+        return
+    if model is None:
         yield Issue("no speech model installed: calls are recorded but not transcribed (run 'callrec model import')")
 
 
