@@ -21,8 +21,9 @@ AUDIO = REPO / "tests" / "fixtures" / "audio"
 
 def build() -> FeedBuilder:
     ja = [load_speech(AUDIO / f"ja_{i}.flac", 8000) for i in (1, 2, 3)]
-    feed = FeedBuilder(rate=8000, channels=1, hiss_dbfs=-74.0, seed=2026)
-    feed.hiss(3.0).speech(ja[0]).hiss(0.8).speech(ja[1]).hiss(1.0).busy_tone(3.0).hiss(3.0)
+    feed = FeedBuilder(rate=8000, channels=1, hiss_dbfs=-80.0, seed=2026)
+    feed.hiss(3.0).speech(ja[0]).hiss(0.8).speech(ja[1]).hiss(0.6).speech(ja[2][: len(ja[2]) // 2]).hiss(1.0)
+    feed.busy_tone(3.0).hiss(3.0)
     feed.click().hiss(3.0)
     feed.dtmf("*0*0#").hiss(0.5).speech(ja[2]).hiss(1.0).busy_tone(3.0).hiss(3.0)
     feed.speech(ja[1][: len(ja[1]) // 2]).hiss(0.5).busy_tone(2.5).hiss(2.0)

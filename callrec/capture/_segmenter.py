@@ -138,6 +138,9 @@ class Segmenter:
                 call.active_s += np.array(channel_active) * FRAME_S
             call.peak = np.maximum(call.peak, feats.peak[i])
             call.clipped_frames += int(feats.peak[i].max() >= 32767)
+            if busy:
+                # The tone's first frames can pass for activity where it starts mid-frame.
+                call.last_active = min(call.last_active, max(call.first_active, t - self._busy.cadence_s))
             if busy or t + FRAME_S - call.last_active >= cfg.end_silence_s:
                 self.sink.call_audio(frames[call_from:i + 1].reshape(-1, self.channels))
                 self._end(t + FRAME_S, "busy_tone" if busy else "silence")

@@ -41,6 +41,8 @@ class BusyToneDetector:
         self._state = False
         self._run = 0
         self._runs: list[tuple[bool, int]] = []
+        #: Length of the on-off-on cadence just recognised (it ends at the frame that reported it).
+        self.cadence_s = 0.0
 
     def update(self, tone: bool) -> bool:
         """Feed one frame (is it 400 Hz tone?); True on the frame that completes the cadence."""
@@ -55,7 +57,10 @@ class BusyToneDetector:
         if len(self._runs) < 3 or [s for s, _ in self._runs] != [True, False, True]:
             return False
         low, high = self.ON_OFF_S
-        return all(low <= n * FRAME_S <= high for _, n in self._runs)
+        if not all(low <= n * FRAME_S <= high for _, n in self._runs):
+            return False
+        self.cadence_s = sum(n for _, n in self._runs) * FRAME_S
+        return True
 
 
 class DtmfDetector:
