@@ -1,6 +1,6 @@
 """``callrec demo``: the whole pipeline on the bundled sample feed, in ``./var/demo``.
 
-It runs the same commands an operator would — init, replay, calls list, health report — against
+It runs the same commands an operator would — init, replay, calls list, health report, verify — against
 a config that holds only ``state_dir``, prints each command first, and is safe to run again (the
 feed is replayed only into an empty vault).
 """
@@ -49,7 +49,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     with as_file(files("callrec") / "demo" / "feed.flac") as feed:
         steps = [("replay", str(feed), "--start", DEMO_START)] if empty else []
         steps += [("calls", "list", "--from", f"{day}T00:00:00+09:00", "--to", f"{day}T23:59:59+09:00"),
-                  ("health", "report", "--date", day)]
+                  ("health", "report", "--date", day), ("verify",)]
         for argv in steps:
             rc = _step(ctx, config_file, *argv)
             if rc:
