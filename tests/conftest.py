@@ -57,6 +57,14 @@ def record_call(vault: Vault, seconds: float = 3.0, started_ts: float | None = N
     return call_id
 
 
+def call_status(vault: Vault, call_id: int) -> str:
+    return vault.query("SELECT status FROM calls WHERE id = ?", (call_id,))[0][0]
+
+
+def audio_rows(vault: Vault, call_id: int) -> int:
+    return vault.query("SELECT count(*) FROM sealed_audio WHERE call_id = ?", (call_id,))[0][0]
+
+
 def run_cli(config_file: Path, *argv: str, user: str | None = None, **kw) -> subprocess.CompletedProcess:
     """Run the real ``callrec`` command in a new process (as ``user`` through runuser when given)."""
     cmd = [sys.executable, "-m", "callrec", "--config", str(config_file), *argv]

@@ -13,7 +13,7 @@ from callrec.vault import SERVICE_ACTOR, Vault, entries
 from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
 from callrec.vault._users import add_user
 from callrec.vault._verify import verify
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 REASON = "caller asked on 2026-08-05 for their call to be erased"
 
@@ -27,14 +27,6 @@ def people(vault):
     return vault
 
 
-def _status(vault, call_id: int) -> str:
-    return vault.query("SELECT status FROM calls WHERE id = ?", (call_id,))[0][0]
-
-
-def _audio_rows(vault, call_id: int) -> int:
-    return vault.query("SELECT count(*) FROM sealed_audio WHERE call_id = ?", (call_id,))[0][0]
-
-
 def test_deletion_needs_a_second_person(people):
     call = record_call(people, seconds=1)
     request = request_deletion(people, "adm", call, REASON)
@@ -43,10 +35,10 @@ def test_deletion_needs_a_second_person(people):
         approve_deletion(people, "adm", request)
     refused = entries(people.conn)[-1]
     assert (refused.actor, refused.action, refused.outcome, refused.call_id) == ("adm", "delete.approve", "refused", call)
-    assert _status(people, call) == "sealed" and _audio_rows(people, call) > 0
+    assert call_status(people, call) == "sealed" and audio_rows(people, call) > 0
 
     approve_deletion(people, "appr", request)
-    assert _status(people, call) == "purged" and _audio_rows(people, call) == 0
+    assert call_status(people, call) == "purged" and audio_rows(people, call) == 0
     steps = [(e.actor, e.action, e.outcome) for e in entries(people.conn) if e.call_id == call and e.action.startswith("delete")]
     assert steps == [("adm", "delete.request", "ok"), ("adm", "delete.approve", "refused"), ("appr", "delete", "ok")]
     tombstone = [e for e in entries(people.conn, action="delete") if e.call_id == call][0]
@@ -62,7 +54,7 @@ def test_same_person_cannot_refuse_either_but_another_can(people):
     with pytest.raises(AccessDenied):
         refuse_deletion(people, "adm", request)
     refuse_deletion(people, "adm2", request, "the caller's identity could not be confirmed")
-    assert _status(people, call) == "sealed" and _audio_rows(people, call) > 0
+    assert call_status(people, call) == "sealed" and audio_rows(people, call) > 0
     with pytest.raises(InvalidState, match="already refused"):
         approve_deletion(people, "appr", request)
     decided = [(e.actor, e.outcome) for e in entries(people.conn, action="delete.refuse")]
@@ -80,7 +72,7 @@ def test_only_admins_file_and_only_admins_or_approvers_decide(people):
         approve_deletion(people, "rev", request)
     refusals = [(e.actor, e.action) for e in entries(people.conn) if e.outcome == "refused"]
     assert refusals == [("rev", "delete.request"), ("stranger", "delete.request"), ("rev", "delete.approve")]
-    assert _status(people, call) == "sealed"
+    assert call_status(people, call) == "sealed"
 
 
 def test_a_reason_is_required(people):
@@ -98,12 +90,12 @@ def test_a_call_on_legal_hold_cannot_be_deleted_until_the_case_closes(people):
     request = request_deletion(people, "adm", call, REASON)
     with pytest.raises(InvalidState, match="legal hold"):
         approve_deletion(people, "appr", request)
-    assert _status(people, call) == "sealed"
+    assert call_status(people, call) == "sealed"
     assert list_deletion_requests(people, "adm", "pending")[0].id == request
     with people.transaction() as conn:
         conn.execute("UPDATE cases SET status = 'closed' WHERE id = ?", (case,))
     approve_deletion(people, "appr", request)
-    assert _status(people, call) == "purged"
+    assert call_status(people, call) == "purged"
 
 
 def test_with_four_eyes_off_the_requester_may_approve(tmp_path):
@@ -112,7 +104,7 @@ def test_with_four_eyes_off_the_requester_may_approve(tmp_path):
     add_user(vault, SERVICE_ACTOR, "adm", ["admin"])
     call = record_call(vault, seconds=1)
     approve_deletion(vault, "adm", request_deletion(vault, "adm", call, REASON))
-    assert _status(vault, call) == "purged"
+    assert call_status(vault, call) == "purged"
     vault.close()
 
 

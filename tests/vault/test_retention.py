@@ -14,7 +14,7 @@ from callrec.vault._retention import plan_retention, run_retention
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
 from callrec.vault._verify import verify
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 DAY = 86400.0
 SECRET = "発熱が三日続いています"
@@ -37,14 +37,6 @@ def _case(vault, status: str, *call_ids: int) -> int:
     return case_id
 
 
-def _status(vault, call_id: int) -> str:
-    return vault.query("SELECT status FROM calls WHERE id = ?", (call_id,))[0][0]
-
-
-def _audio_rows(vault, call_id: int) -> int:
-    return vault.query("SELECT count(*) FROM sealed_audio WHERE call_id = ?", (call_id,))[0][0]
-
-
 def test_retention_never_purges_a_call_under_legal_hold(vault):
     free = record_call(vault, seconds=1, started_ts=_days_ago(40), seed=1)
     pending = record_call(vault, seconds=1, started_ts=_days_ago(40), seed=2)
@@ -60,9 +52,9 @@ def test_retention_never_purges_a_call_under_legal_hold(vault):
     purged, held = run_retention(vault, time.time(), 30)
 
     assert (purged, held) == (3, 2)
-    assert {c: _status(vault, c) for c in (free, pending, approved, closed, refused, recent)} == {
+    assert {c: call_status(vault, c) for c in (free, pending, approved, closed, refused, recent)} == {
         free: "purged", pending: "sealed", approved: "sealed", closed: "purged", refused: "purged", recent: "sealed"}
-    assert _audio_rows(vault, pending) > 0 and _audio_rows(vault, approved) > 0 and _audio_rows(vault, recent) > 0
+    assert audio_rows(vault, pending) > 0 and audio_rows(vault, approved) > 0 and audio_rows(vault, recent) > 0
     assert vault.query("SELECT purged, held FROM retention_runs") == [(3, 2)]
     assert verify(vault) == []
 
@@ -95,7 +87,7 @@ def test_purge_log_holds_no_content(vault):
 def test_keep_days_zero_keeps_every_call(vault):
     call = record_call(vault, seconds=1, started_ts=_days_ago(3650))
     assert run_retention(vault, time.time(), 0) == (0, 0)
-    assert _status(vault, call) == "sealed"
+    assert call_status(vault, call) == "sealed"
 
 
 def test_a_call_still_recording_is_never_purged(vault):
@@ -104,7 +96,7 @@ def test_a_call_still_recording_is_never_purged(vault):
     rec.append(call, [[100]] * 8000)
     rec.flush()
     assert run_retention(vault, time.time(), 30) == (0, 0)
-    assert _status(vault, call) == "recording"
+    assert call_status(vault, call) == "recording"
     assert vault.query("SELECT count(*) FROM chunks WHERE call_id = ?", (call,)) == [(1,)]
 
 
@@ -115,7 +107,7 @@ def test_interrupted_calls_are_purged_like_sealed_ones(vault):
     rec.flush()
     assert CallRecorder(vault).recover_interrupted() == [call]
     assert run_retention(vault, time.time(), 30) == (1, 0)
-    assert _status(vault, call) == "purged"
+    assert call_status(vault, call) == "purged"
 
 
 def test_dry_run_plan_changes_nothing(vault):
@@ -124,7 +116,7 @@ def test_dry_run_plan_changes_nothing(vault):
     _case(vault, "approved", held)
     plan = plan_retention(vault, time.time(), 30)
     assert (plan.due, plan.held) == ((old,), (held,))
-    assert _status(vault, old) == "sealed"
+    assert call_status(vault, old) == "sealed"
 
 
 def test_a_person_without_admin_is_refused_and_the_refusal_logged(vault):
@@ -132,7 +124,7 @@ def test_a_person_without_admin_is_refused_and_the_refusal_logged(vault):
     call = record_call(vault, seconds=1, started_ts=_days_ago(40))
     with pytest.raises(AccessDenied):
         run_retention(vault, time.time(), 30, actor="opsy")
-    assert _status(vault, call) == "sealed"
+    assert call_status(vault, call) == "sealed"
     last = entries(vault.conn)[-1]
     assert (last.actor, last.action, last.outcome) == ("opsy", "retention.run", "refused")
 
