@@ -61,9 +61,13 @@ class Config:
 
     @property
     def key_path(self) -> Path:
-        """The data key: a systemd credential when the unit provides one, else the key file."""
+        """The data key: the systemd credential when the unit provides one, else the key file.
+
+        The daemon gets the key as a credential (``LoadCredential=vault-key:<key_file>``), so the
+        key file itself can stay readable by root alone.
+        """
         creds = os.environ.get("CREDENTIALS_DIRECTORY")
-        if self.key_file is None and creds and (Path(creds) / CREDENTIAL_NAME).exists():
+        if creds and (Path(creds) / CREDENTIAL_NAME).exists():
             return Path(creds) / CREDENTIAL_NAME
         return self._under_state(self.key_file, "vault.key")
 

@@ -68,3 +68,14 @@ def test_bad_values_are_one_line_errors_naming_key_and_file(tmp_path, body, word
     assert "\n" not in message and str(path) in message
     for word in words:
         assert word in message
+
+
+def test_systemd_credential_wins_over_key_file(tmp_path, monkeypatch):
+    path = tmp_path / "c.toml"
+    path.write_text(f'state_dir = "{tmp_path / "s"}"\nkey_file = "/etc/callrec/vault.key"\n')
+    assert load_config(path).key_path == Path("/etc/callrec/vault.key")
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "vault-key").write_text("00" * 32)
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    assert load_config(path).key_path == creds / "vault-key"
