@@ -65,10 +65,11 @@ def audio_rows(vault: Vault, call_id: int) -> int:
     return vault.query("SELECT count(*) FROM sealed_audio WHERE call_id = ?", (call_id,))[0][0]
 
 
-def run_cli(config_file: Path, *argv: str, user: str | None = None, **kw) -> subprocess.CompletedProcess:
+def run_cli(config_file: Path, *argv: str, user: str | None = None, env: dict | None = None,
+            **kw) -> subprocess.CompletedProcess:
     """Run the real ``callrec`` command in a new process (as ``user`` through runuser when given)."""
     cmd = [sys.executable, "-m", "callrec", "--config", str(config_file), *argv]
     if user is not None:
         cmd = ["runuser", "-u", user, "--", *cmd]
-    env = {k: v for k, v in os.environ.items() if k != "CALLREC_CONFIG"}
+    env = {**{k: v for k, v in os.environ.items() if k != "CALLREC_CONFIG"}, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=kw.pop("cwd", "/"), **kw)

@@ -14,6 +14,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import traceback
 from collections.abc import Sequence
 
 from callrec import __version__
@@ -62,6 +63,12 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
         err = VaultCorrupt(ctx.config.vault_path, str(exc))
         print(f"callrec: error: {err}", file=ctx.err)
         return err.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug is still one line for the user; details only on request
+        if os.environ.get("CALLREC_DEBUG"):
+            traceback.print_exc(file=ctx.err)
+        print(f"callrec: internal error ({type(exc).__name__}): please report it; set CALLREC_DEBUG=1 for details",
+              file=ctx.err)
+        return CallrecError.exit_code
     finally:
         try:
             ctx.close()

@@ -1,0 +1,56 @@
+"""``callrec case play`` plays through sounddevice for real: ALSA's default PCM is a ``file`` plugin
+over ``null`` (declared in an asoundrc in a temporary HOME), so the test can hear what was played."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from callrec.vault import CallRecorder, entries
+from callrec.vault._cases import decide_case
+from callrec.vault._users import add_user
+from tests.conftest import run_cli
+
+
+def _find(haystack: np.ndarray, needle: np.ndarray) -> bool:
+    starts = np.flatnonzero(haystack[: len(haystack) - len(needle) + 1] == needle[0])
+    return any(np.array_equal(haystack[s:s + len(needle)], needle) for s in starts)
+
+
+def test_reviewer_plays_an_attached_call_and_the_play_is_logged(vault, config_file, config, tmp_path):
+    add_user(vault, "root", "root", ["reviewer"])
+    add_user(vault, "root", "appr", ["approver"])
+    rec = CallRecorder(vault)
+    started = time.time() - 600
+    call = rec.start_call(started, 8000, 1)
+    audio = ((np.arange(8000 * 2) * 37) % 20000 - 10000).astype(np.int16)
+    rec.append(call, audio)
+    rec.seal(call)
+
+    home = tmp_path / "home"
+    home.mkdir()
+    sink = tmp_path / "played.raw"
+    (home / ".asoundrc").write_text(
+        f'pcm.!default {{\n  type file\n  slave.pcm "null"\n  file "{sink}"\n  format "raw"\n}}\n')
+    env = {"HOME": str(home)}
+
+    refused = run_cli(config_file, "case", "play", str(call), env=env)
+    assert refused.returncode == 4 and not sink.exists()
+
+    opened = run_cli(config_file, "case", "open", "--reason", "verify what was said",
+                     "--from", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started - 60)),
+                     "--to", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started + 60)))
+    assert opened.returncode == 0, opened.stderr
+    case_id = int(opened.stdout.split()[1])
+    decide_case(vault, "appr", case_id, approve=True)
+    assert run_cli(config_file, "case", "attach", str(case_id), str(call)).returncode == 0
+
+    played = run_cli(config_file, "case", "play", str(call), env=env, cwd=str(tmp_path))
+    assert played.returncode == 0, played.stderr
+    heard = np.fromfile(sink, dtype="<i2")
+    assert _find(heard, audio), "the device did not receive the call's audio"
+    plays = [e for e in entries(vault.conn) if e.action == "play"]
+    assert [(e.actor, e.call_id, e.case_id, e.outcome) for e in plays] == [("root", call, None, "refused"),
+                                                                           ("root", call, case_id, "ok")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["callrec.toml", "home", "played.raw", "state"]
