@@ -22,8 +22,7 @@ import time
 from pathlib import Path
 
 from callrec.config import load_config
-from callrec.health import _report, build_report, write_report
-from callrec.health import _checks
+from callrec.health import _checks, build_report, write_report
 from callrec.vault import SERVICE_ACTOR, Vault
 from callrec.vault._accesslog import append
 

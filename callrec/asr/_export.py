@@ -82,7 +82,7 @@ def _started(call: Any, config: Config | None) -> str:
     ts = _call_field(call, "started_ts")
     if ts is None:
         return str(_call_field(call, "started_at", ""))
-    zone = dt.timezone.utc if config is None else config.zone
+    zone = dt.UTC if config is None else config.zone
     return dt.datetime.fromtimestamp(ts, zone).isoformat(timespec="seconds")
 
 

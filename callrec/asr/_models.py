@@ -100,7 +100,7 @@ def model_hash(folder: Path) -> str:
     sha = hashlib.sha256()
     for rel in _files(folder):
         path = folder / rel
-        sha.update(f"{rel}\0{path.stat().st_size}\0".encode("utf-8"))
+        sha.update(f"{rel}\0{path.stat().st_size}\0".encode())
         with path.open("rb") as f:
             while block := f.read(1 << 20):
                 sha.update(block)

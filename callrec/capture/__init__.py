@@ -5,7 +5,13 @@ from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
 from callrec.capture._pipeline import CaptureBusy, Pipeline
 from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
 from callrec.capture._sources import (
-    BLOCK_S, BadFeedFile, DeviceNotFound, DeviceSource, DeviceUnusable, FileSource, Source,
+    BLOCK_S,
+    BadFeedFile,
+    DeviceNotFound,
+    DeviceSource,
+    DeviceUnusable,
+    FileSource,
+    Source,
 )
 
 __all__ = [

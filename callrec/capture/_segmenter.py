@@ -122,7 +122,7 @@ class Segmenter:
             speech = active and not tone
             channel_active = [
                 ch_level > cfg.min_level_dbfs and ch_level > f.update(ch_level, in_call) + cfg.activity_margin_db
-                for ch_level, f in zip(feats.level_db[i].tolist(), self._channel_floors)
+                for ch_level, f in zip(feats.level_db[i].tolist(), self._channel_floors, strict=True)
             ]
             if not in_call:
                 if digit:

@@ -55,7 +55,7 @@ class FeedBuilder:
     def _hiss(self, n: int) -> np.ndarray:
         return self._rng.standard_normal((n, self.channels)).astype(np.float32) * _dbfs(self.hiss_dbfs)
 
-    def _add(self, kind: str, signal: np.ndarray) -> "FeedBuilder":
+    def _add(self, kind: str, signal: np.ndarray) -> FeedBuilder:
         start = self.now_s
         self._parts.append(signal)
         self._frames += len(signal)
@@ -69,21 +69,21 @@ class FeedBuilder:
                 out[:, c] += mono
         return out
 
-    def hiss(self, seconds: float) -> "FeedBuilder":
+    def hiss(self, seconds: float) -> FeedBuilder:
         return self._add("hiss", self._hiss(round(seconds * self.rate)))
 
-    def speech(self, samples: np.ndarray, channel: int | None = None) -> "FeedBuilder":
+    def speech(self, samples: np.ndarray, channel: int | None = None) -> FeedBuilder:
         """Speech on one channel (``None``: all channels, i.e. a mixed feed)."""
         return self._add("speech", self._on(samples, channel))
 
-    def busy_tone(self, seconds: float, channel: int | None = None, level_dbfs: float = -12.0) -> "FeedBuilder":
+    def busy_tone(self, seconds: float, channel: int | None = None, level_dbfs: float = -12.0) -> FeedBuilder:
         """Japanese busy tone: 400 Hz, 0.5 s on / 0.5 s off."""
         t = np.arange(round(seconds * self.rate)) / self.rate
         tone = np.sin(2 * np.pi * BUSY_HZ * t) * _dbfs(level_dbfs) * ((t % 1.0) < 0.5)
         return self._add("busy", self._on(tone.astype(np.float32), channel))
 
     def dtmf(self, digits: str, on_s: float = 0.1, off_s: float = 0.1, channel: int | None = None,
-             level_dbfs: float = -10.0) -> "FeedBuilder":
+             level_dbfs: float = -10.0) -> FeedBuilder:
         n_on, n_off = round(on_s * self.rate), round(off_s * self.rate)
         t = np.arange(n_on) / self.rate
         pieces = []
@@ -94,7 +94,7 @@ class FeedBuilder:
             pieces += [pair * _dbfs(level_dbfs) / 2, np.zeros(n_off)]
         return self._add("dtmf", self._on(np.concatenate(pieces).astype(np.float32), channel))
 
-    def hold_music(self, seconds: float, channel: int | None = None, level_dbfs: float = -20.0) -> "FeedBuilder":
+    def hold_music(self, seconds: float, channel: int | None = None, level_dbfs: float = -20.0) -> FeedBuilder:
         """Chords changing every half second, with decaying notes (no single steady tone)."""
         n = round(seconds * self.rate)
         t = np.arange(n) / self.rate
@@ -107,13 +107,13 @@ class FeedBuilder:
             out[start:start + step] = sum(np.sin(2 * np.pi * f * seg) for f in chords[i % len(chords)]) * env / 3
         return self._add("music", self._on(out * _dbfs(level_dbfs) * 1.4, channel))
 
-    def click(self, level_dbfs: float = -3.0) -> "FeedBuilder":
+    def click(self, level_dbfs: float = -3.0) -> FeedBuilder:
         """A 5 ms click (a handset knocked, a relay on the idle line)."""
         n = round(0.005 * self.rate)
         pulse = np.hanning(n).astype(np.float32) * _dbfs(level_dbfs)
         return self._add("click", self._on(pulse, None))
 
-    def flat(self, seconds: float, value: int = 0) -> "FeedBuilder":
+    def flat(self, seconds: float, value: int = 0) -> FeedBuilder:
         """A pulled cable: digital zeros (or a stuck constant)."""
         return self._add("flat", np.full((round(seconds * self.rate), self.channels), value / 32768, np.float32))
 

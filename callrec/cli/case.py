@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         c = s.add_parser(name, help=text)
         c.add_argument("call_id", type=int, metavar="CALL")
         c.add_argument("--case", dest="case_id", type=int, metavar="ID", help="the case to read through (default: yours)")
+    f = s.add_parser("search", help="find a phrase in the transcripts of a case's calls (logged; the phrase is not)")
+    f.add_argument("case_id", type=int, metavar="ID")
+    f.add_argument("phrase")
     e = s.add_parser("export", help="export a case's calls: audio, transcripts, manifest (logged)")
     e.add_argument("case_id", type=int, metavar="ID")
     e.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")
@@ -67,6 +70,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"call {args.call_id} attached to case {args.case_id}")
     elif args.action == "transcript":
         _transcript(ctx, args.call_id, args.case_id)
+    elif args.action == "search":
+        _search(ctx, args.case_id, args.phrase)
     elif args.action == "play":
         _play(ctx, args.call_id, args.case_id)
     elif args.action == "export":
@@ -98,6 +103,20 @@ def _transcript(ctx: Context, call_id: int, case_id: int | None) -> None:
         ctx.print(f"call {call_id} has no transcript yet")
         return
     ctx.out.write(to_text(transcripts, _content.call_meta(ctx.vault, call_id), ctx.config))
+
+
+def _search(ctx: Context, case_id: int, phrase: str) -> None:
+    from callrec.asr import find_phrase
+
+    roles = ctx.config.capture.channel_roles
+    found = 0
+    for call_id, transcripts in _content.read_case_transcripts(ctx.vault, ctx.actor, case_id).items():
+        for transcript in transcripts:
+            speaker = roles[transcript.channel] if len(transcripts) > 1 else "mixed"
+            for hit in find_phrase(transcript.words, phrase):
+                found += 1
+                ctx.print(f"call {call_id}  {speaker:<6} {hit.start_s:7.1f}s  {hit.context}")
+    ctx.print(f"{found} match(es) in case {case_id}")
 
 
 def _play(ctx: Context, call_id: int, case_id: int | None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from callrec.asr import active_model
 from callrec.config import Config
 from callrec.errors import AsrError
-from callrec.health._findings import Finding, iso
+from callrec.health._findings import Finding
 from callrec.health._reconcile import reconcile
 from callrec.vault import Vault, verify_chain, verify_checkpoint
 from callrec.vault._ledger import gaps_in

@@ -12,8 +12,14 @@ import datetime as dt
 import logging
 import time
 
-from apscheduler.events import (EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED,
-                                JobEvent, JobExecutionEvent)
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -62,7 +68,7 @@ class HealthService:
         self._own_vault = vault is None
         self.vault = vault
         self.scheduler = BackgroundScheduler(
-            timezone=dt.timezone.utc,
+            timezone=dt.UTC,
             executors={"default": ThreadPoolExecutor(2)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
@@ -75,7 +81,7 @@ class HealthService:
         self.scheduler.add_listener(self._on_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
                                     | EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_job(self.run_checks, IntervalTrigger(seconds=health.check_interval_s), id=SCHEDULER_JOB,
-                               next_run_time=dt.datetime.now(dt.timezone.utc),
+                               next_run_time=dt.datetime.now(dt.UTC),
                                misfire_grace_time=max(10, health.check_interval_s // 2))
         hh, mm = _hhmm(health.integrity_time)
         self.scheduler.add_job(self.run_integrity, CronTrigger(hour=hh, minute=mm, timezone=zone), id=INTEGRITY_JOB,

@@ -29,10 +29,10 @@ from callrec.errors import (
     AccessDenied,
     InvalidState,
     NotAVault,
+    NotFound,
     SchemaTooNew,
     UsageError,
     VaultError,
-    NotFound,
     WrongKey,
 )
 from callrec.vault._accesslog import head

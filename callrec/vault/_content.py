@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callrec.errors import InvalidState
-from callrec.vault._cases import Case, require_own_approved
+from callrec.vault._cases import Case, case_call_ids, require_own_approved
 from callrec.vault._guard import refuse, require_role
 from callrec.vault._store import Vault
+from callrec.vault._transcripts import latest_transcripts
 
-__all__ = ["SealedAudio", "resolve_case", "read_audio", "read_transcripts", "call_meta"]
-
-CONTENT_ACTIONS = ("play", "export", "transcript.read")
+__all__ = ["SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts", "call_meta"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def call_meta(vault: Vault, call_id: int) -> dict:
     if not rows:
         return {}
     keys = ("id", "started_ts", "ended_ts", "sample_rate", "channels", "kind", "status", "pcm_sha256")
-    return dict(zip(keys, rows[0]))
+    return dict(zip(keys, rows[0], strict=True))
 
 
 def read_audio(vault: Vault, actor: str, call_id: int, case_id: int | None, action: str = "play") -> SealedAudio:
@@ -74,11 +73,21 @@ def read_audio(vault: Vault, actor: str, call_id: int, case_id: int | None, acti
 
 def read_transcripts(vault: Vault, actor: str, call_id: int, case_id: int | None) -> tuple[list, int, str]:
     """The newest transcript of each channel, after logging the read. Returns (transcripts, seq, hash)."""
-    from callrec.vault._transcripts import latest_transcripts
-
     case = resolve_case(vault, actor, call_id, case_id, "transcript.read")
     with vault.transaction() as conn:
         seq = vault.log(actor, "transcript.read", call_id=call_id, case_id=case.id, reason=case.reason)
         digest = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
         transcripts = latest_transcripts(vault, call_id)
     return transcripts, seq, digest
+
+
+def read_case_transcripts(vault: Vault, actor: str, case_id: int) -> dict[int, list]:
+    """The newest transcripts of every call attached to the case, for a search; one log entry.
+
+    The search phrase itself is not logged: it may name the caller.
+    """
+    case = require_own_approved(vault, actor, case_id, "transcript.search")
+    with vault.transaction():
+        call_ids = case_call_ids(vault, case_id)
+        vault.log(actor, "transcript.search", case_id=case_id, reason=case.reason, detail={"calls": call_ids})
+        return {call_id: latest_transcripts(vault, call_id) for call_id in call_ids}

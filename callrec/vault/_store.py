@@ -36,12 +36,12 @@ class Vault:
         self.appended = False
 
     @classmethod
-    def open(cls, config: Config) -> "Vault":
+    def open(cls, config: Config) -> Vault:
         key = read_key_file(config.key_path)
         return cls(_db.connect(config.vault_path, key, config.key_path), config)
 
     @classmethod
-    def initialise(cls, config: Config) -> tuple["Vault", list[str]]:
+    def initialise(cls, config: Config) -> tuple[Vault, list[str]]:
         """Create what is missing (state dir, keys, vault); never overwrite. Returns what was made."""
         made: list[str] = []
         state = config.state_dir
@@ -70,7 +70,7 @@ class Vault:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Vault":
+    def __enter__(self) -> Vault:
         return self
 
     def __exit__(self, *exc: object) -> None:

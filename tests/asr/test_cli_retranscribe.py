@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from callrec.vault import Vault, entries
-
 from tests.asr.conftest import make_config
 from tests.conftest import record_call, run_cli
 

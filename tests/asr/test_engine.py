@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import vosk
 
 from callrec.asr import Engine, active_model, import_model
-
 from tests.asr.conftest import KO_MODEL, hardlink_copy, make_config
 
 pytestmark = pytest.mark.slow
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def _check_words(words: list[dict], duration_s: float) -> None:
     assert words, "no words decoded"
-    for before, after in zip(words, words[1:]):
+    for before, after in itertools.pairwise(words):
         assert after["start"] >= before["start"]
         assert after["start"] >= before["end"] - 1e-6
     for w in words:

@@ -6,7 +6,6 @@ import json
 
 from callrec.asr import to_json, to_text, to_webvtt
 from callrec.vault._transcripts import Transcript, transcript_sha256
-
 from tests.asr.conftest import make_config
 
 

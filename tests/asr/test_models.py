@@ -19,7 +19,6 @@ from callrec.asr import (
     model_info,
 )
 from callrec.vault import Vault, entries
-
 from tests.asr.conftest import KO_MODEL, make_config
 from tests.conftest import run_cli
 

@@ -16,7 +16,6 @@ import pytest
 from callrec.asr import TranscriptionWorker, activate_model, active_model, display_text, queue_summary, requeue
 from callrec.vault import CallRecorder, Vault, entries
 from callrec.vault._transcripts import latest_transcripts, transcript_sha256
-
 from tests.asr.conftest import hardlink_copy, make_config, record_call
 
 pytestmark = pytest.mark.slow

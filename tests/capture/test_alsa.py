@@ -75,7 +75,7 @@ def test_callrec_run_records_a_call_from_an_alsa_device(tmp_path, ja):
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             messages.append(listener.recv(1024).decode())
-        except socket.timeout:
+        except TimeoutError:
             pass
     proc.send_signal(signal.SIGTERM)
     try:

@@ -96,7 +96,8 @@ def _refusals(site, actor):
 def test_content_is_refused_and_logged(site, role):
     call = str(site["call"])
     out_dir = str(site["base"] / f"export-{role}")
-    for argv in (("case", "transcript", call), ("case", "play", call), ("case", "export", "1", "--out", out_dir)):
+    for argv in (("case", "transcript", call), ("case", "play", call), ("case", "export", "1", "--out", out_dir),
+                 ("case", "search", "1", "三十八度")):
         result = _as(site, role, *argv)
         assert result.returncode == 4, (argv, result.stdout, result.stderr)
         assert "access refused for " + site["accounts"][role] in result.stderr
@@ -128,6 +129,9 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
     text = _as(site, "rev2", "case", "transcript", str(site["call"]))
     assert text.returncode == 0, text.stderr
     assert PHRASE in text.stdout
+    found = _as(site, "rev2", "case", "search", case_id, "三十八度")
+    assert found.returncode == 0, found.stderr
+    assert f"call {site['call']}" in found.stdout and "1 match(es)" in found.stdout
     assert _as(site, "rev", "case", "transcript", str(site["call"]), "--case", case_id).returncode == 4
     out = site["base"] / "export-ok"
     exported = _as(site, "rev2", "case", "export", case_id, "--out", str(out))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 import time
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -122,7 +121,7 @@ def test_service_runs_checks_writes_metrics_and_records_failed_and_missed_jobs(t
             time.sleep(0.1)
         service.scheduler.add_job(lambda: 1 / 0, id="broken")
         import datetime as dt
-        service.scheduler.add_job(print, "date", run_date=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5),
+        service.scheduler.add_job(print, "date", run_date=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
                                   id="late", misfire_grace_time=1)
         while len(vault.query("SELECT 1 FROM job_runs WHERE outcome != 'ok'")) < 2 and time.time() < deadline:
             time.sleep(0.1)

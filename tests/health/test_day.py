@@ -9,7 +9,7 @@ import pytest
 
 from callrec.health import build_report
 from tests.conftest import run_cli
-from tests.health.conftest import DAY, DayPlan, at, build_day
+from tests.health.conftest import DAY, DayPlan, build_day
 
 BAD = DayPlan(test_call=None, flatline=("13:00", "14:00"), overflow=("10:00:00", "10:00:12"),
               stopped=("15:00", "15:30"))

@@ -10,7 +10,6 @@ import subprocess
 import tempfile
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ from callrec.vault._content import read_transcripts
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
 from tests.conftest import record_call
-from tests.health.conftest import DAY, DayPlan, build_day
+from tests.health.conftest import DAY, build_day
 from tests.health.test_day import BAD
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,8 +12,7 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied, UsageError, WrongKey
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, Vault, entries
-from callrec.vault import _backup
+from callrec.vault import SERVICE_ACTOR, Vault, _backup, entries
 from callrec.vault._backup import (
     DaemonRunning,
     backup,

@@ -89,3 +89,19 @@ def test_four_eyes_off_opens_approved(people, config):
     people.config = dataclasses.replace(config, cases=dataclasses.replace(config.cases, four_eyes=False))
     case = _case(people)
     assert _cases.get_case(people, case).status == "approved"
+
+
+def test_case_search_is_logged_without_the_phrase(people):
+    from callrec.vault._transcripts import add_transcript
+
+    call = record_call(people, seconds=1)
+    add_transcript(people, call, 0, "vosk", "m", "0" * 64, [{"word": "咳", "start": 0.1, "end": 0.3, "conf": 1.0}], "咳")
+    case = _case(people)
+    with pytest.raises(AccessDenied):
+        _content.read_case_transcripts(people, "rev", case)
+    _cases.decide_case(people, "appr", case, approve=True)
+    _cases.attach_call(people, "rev", case, call)
+    found = _content.read_case_transcripts(people, "rev", case)
+    assert [t.text for t in found[call]] == ["咳"]
+    last = entries(people.conn)[-1]
+    assert (last.action, last.case_id, last.detail) == ("transcript.search", case, {"calls": [call]})

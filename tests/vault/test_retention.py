@@ -9,7 +9,7 @@ import pytest
 
 from callrec.errors import AccessDenied
 from callrec.identity import current_account
-from callrec.vault import CallRecorder, SERVICE_ACTOR, entries
+from callrec.vault import SERVICE_ACTOR, CallRecorder, entries
 from callrec.vault._retention import plan_retention, run_retention
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
