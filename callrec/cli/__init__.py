@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from callrec import __version__
 from callrec.cli._context import Context
+from callrec.cli._remote import forward, must_forward
 from callrec.errors import CallrecError, UsageError, VaultCorrupt
 from callrec.identity import current_account
 from callrec.vault._db import DatabaseError
@@ -76,17 +77,9 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
             print(f"callrec: error: {exc}", file=ctx.err)
 
 
-def _runs_locally(argv: Sequence[str]) -> bool:
-    from callrec.cli._remote import must_forward
-
-    return not must_forward(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not _runs_locally(argv):
-        from callrec.cli._remote import forward
-
+    if must_forward(argv):
         return forward(argv)
     ctx = Context(config_flag=None, actor=current_account())
     try:
