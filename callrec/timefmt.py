@@ -20,7 +20,8 @@ def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
     return moment.timestamp()
 
 
-def format_ts(ts: float | None, zone: tzinfo) -> str | None:
+def format_ts(ts: float | None, zone: tzinfo, timespec: str = "milliseconds") -> str | None:
+    """ISO 8601 with the zone's offset; None stays None."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, zone).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ts, zone).isoformat(timespec=timespec)

@@ -19,6 +19,7 @@ from typing import Any
 
 from callrec.asr._japanese import display_text
 from callrec.config import Config
+from callrec.timefmt import format_ts
 from callrec.vault._transcripts import Transcript
 
 __all__ = ["Utterance", "utterances", "to_text", "to_json", "to_webvtt", "DEFAULT_ROLES"]
@@ -83,7 +84,7 @@ def _started(call: Any, config: Config | None) -> str:
     if ts is None:
         return str(_call_field(call, "started_at", ""))
     zone = dt.UTC if config is None else config.zone
-    return dt.datetime.fromtimestamp(ts, zone).isoformat(timespec="seconds")
+    return format_ts(ts, zone, "seconds")
 
 
 def _header(transcripts: Sequence[Transcript]) -> str:

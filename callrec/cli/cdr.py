@@ -7,7 +7,7 @@ from pathlib import Path
 
 from callrec.cli._context import Context
 from callrec.health import import_cdr
-from callrec.health._findings import iso
+from callrec.timefmt import format_ts
 from callrec.vault._guard import require_role
 
 
@@ -25,5 +25,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     done = import_cdr(vault, ctx.config, args.file, ctx.actor)
     zone = ctx.config.zone
     ctx.print(f"imported {done.hotline_calls} call(s) to the hotline ({done.new_calls} new) of {done.rows} row(s),"
-              f" {iso(done.from_ts, zone)} .. {iso(done.to_ts, zone)}")
+              f" {format_ts(done.from_ts, zone, 'seconds')} .. {format_ts(done.to_ts, zone, 'seconds')}")
     return 0

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from datetime import datetime
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
+from callrec.timefmt import format_ts
 from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
 
 COMMAND = "delete-request"
@@ -38,20 +38,20 @@ def _number(text: str, what: str) -> int:
         raise UsageError(f"{COMMAND}: {what} must be a number, not {text!r} (usage: {_FORMS})") from None
 
 
-def _iso(ts: float | None, ctx: Context) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, ctx.config.zone).isoformat(timespec="seconds")
-
-
 def _list(ctx: Context, args: argparse.Namespace) -> int:
     requests = list_deletion_requests(ctx.vault, ctx.actor, args.status)
+
+    def when(ts: float | None) -> str | None:
+        return format_ts(ts, ctx.config.zone, "seconds")
+
     if args.json:
-        rows = [{**dataclasses.asdict(r), "requested_at": _iso(r.requested_ts, ctx), "decided_at": _iso(r.decided_ts, ctx)}
+        rows = [{**dataclasses.asdict(r), "requested_at": when(r.requested_ts), "decided_at": when(r.decided_ts)}
                 for r in requests]
         ctx.print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     for r in requests:
-        decided = f"{r.decided_by} {_iso(r.decided_ts, ctx)}" if r.decided_by else "-"
-        ctx.print(f"{r.id}\tcall {r.call_id}\t{r.status}\t{r.requested_by} {_iso(r.requested_ts, ctx)}\t{decided}\t{r.reason}")
+        decided = f"{r.decided_by} {when(r.decided_ts)}" if r.decided_by else "-"
+        ctx.print(f"{r.id}\tcall {r.call_id}\t{r.status}\t{r.requested_by} {when(r.requested_ts)}\t{decided}\t{r.reason}")
     return 0
 
 

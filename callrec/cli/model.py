@@ -7,11 +7,11 @@ folder under the state directory, checks its layout and hash, and records it in 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from callrec.asr import activate_model, active_model, import_model, installed_names, model_info
 from callrec.cli._context import Context
 from callrec.errors import CallrecError
+from callrec.timefmt import format_ts
 from callrec.vault._guard import require_role
 
 
@@ -40,7 +40,7 @@ def _list(ctx: Context) -> int:
         except CallrecError as exc:
             ctx.print(f"  {name}\tDAMAGED: {exc}")
             continue
-        imported = dt.datetime.fromtimestamp(info.imported_ts, ctx.config.zone).isoformat(timespec="seconds")
+        imported = format_ts(info.imported_ts, ctx.config.zone, "seconds")
         mark = "*" if info.active else " "
         ctx.print(f"{mark} {info.name}\t{info.sha256}\t{info.size_bytes / 1e6:.0f} MB\t{info.sample_rate} Hz\timported {imported}")
     return 0

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["SEVERITIES", "Finding", "worst", "plugin_status", "iso"]
+from callrec.timefmt import format_ts
+
+__all__ = ["SEVERITIES", "Finding", "worst", "plugin_status"]
 
 SEVERITIES = ("ok", "warning", "critical")
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 #: Monitoring-plugin exit codes (Nagios/Icinga/Sensu convention).
 _PLUGIN = {"ok": (0, "OK"), "warning": (1, "WARNING"), "critical": (2, "CRITICAL")}
-
-
-def iso(ts: float, zone: ZoneInfo) -> str:
-    """ISO 8601 with the office's offset, to the second."""
-    return dt.datetime.fromtimestamp(ts, zone).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -38,16 +34,16 @@ class Finding:
     def line(self, zone: ZoneInfo) -> str:
         span = ""
         if self.start_ts is not None:
-            end = iso(self.end_ts, zone) if self.end_ts is not None else "now"
-            span = f" [{iso(self.start_ts, zone)} .. {end}]"
+            end = format_ts(self.end_ts, zone, "seconds") if self.end_ts is not None else "now"
+            span = f" [{format_ts(self.start_ts, zone, 'seconds')} .. {end}]"
         return f"{self.severity.upper()} {self.check}: {self.message}{span}"
 
     def to_json(self, zone: ZoneInfo) -> dict:
         out: dict = {"check": self.check, "severity": self.severity, "message": self.message}
         if self.start_ts is not None:
-            out["start"] = iso(self.start_ts, zone)
+            out["start"] = format_ts(self.start_ts, zone, "seconds")
         if self.end_ts is not None:
-            out["end"] = iso(self.end_ts, zone)
+            out["end"] = format_ts(self.end_ts, zone, "seconds")
         return out
 
 

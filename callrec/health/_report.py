@@ -16,8 +16,8 @@ from pathlib import Path
 
 from callrec.config import Config
 from callrec.health._checks import run_checks
-from callrec.health._findings import iso
 from callrec.health._html import render_html
+from callrec.timefmt import format_ts
 from callrec.vault import SERVICE_ACTOR, Vault, entries, head
 from callrec.vault._ledger import coverage
 
@@ -81,14 +81,14 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         seq, digest = head(vault.conn)
     report = {
         "date": day.isoformat(),
-        "window": {"start": iso(start, zone), "end": iso(end, zone)},
+        "window": {"start": format_ts(start, zone, "seconds"), "end": format_ts(end, zone, "seconds")},
         "coverage_ratio": round(ratio, 6),
-        "gaps": [{"start": iso(g.start_ts, zone), "end": iso(g.end_ts, zone), "cause": g.cause} for g in gaps],
+        "gaps": [{"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause} for g in gaps],
         "findings": [f.to_json(zone) for f in findings if f.severity != "ok"],
         "calls": calls,
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
-        "generated_at": iso(now, zone),
+        "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)
     report["_timeline"] = {"start": start, "end": end, "calls": timeline,
