@@ -19,13 +19,10 @@ from callrec.health._checks import run_checks
 from callrec.health._html import render_html
 from callrec.timefmt import format_ts
 from callrec.vault import SERVICE_ACTOR, Vault, entries, head
+from callrec.vault._content import CONTENT_ACTIONS
 from callrec.vault._ledger import coverage
 
-__all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "CONTENT_WORDS"]
-
-#: Access-log actions that return content contain one of these words (play, export, transcript
-#: read or search); the service's own work (seal, transcribe, purge) is not a read.
-CONTENT_WORDS = ("play", "export", "transcript", "search")
+__all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths"]
 
 
 def day_window(day: dt.date, config: Config) -> tuple[float, float]:
@@ -58,7 +55,7 @@ def _access_summary(vault: Vault, start: float, end: float) -> dict:
     with vault._lock:
         log = entries(vault.conn, start, end)
     reads = Counter((e.actor, e.case_id, e.action) for e in log
-                    if e.outcome == "ok" and e.actor != SERVICE_ACTOR and any(w in e.action for w in CONTENT_WORDS))
+                    if e.outcome == "ok" and e.actor != SERVICE_ACTOR and e.action in CONTENT_ACTIONS)
     refused = Counter((e.actor, e.action) for e in log if e.outcome == "refused")
     return {
         "entries": len(log),

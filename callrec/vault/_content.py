@@ -15,7 +15,11 @@ from callrec.vault._guard import refuse, require_role
 from callrec.vault._store import Vault
 from callrec.vault._transcripts import latest_transcripts
 
-__all__ = ["SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts", "call_meta"]
+__all__ = ["CONTENT_ACTIONS", "SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts",
+           "call_meta"]
+
+#: The access-log actions of a person reading content (what the daily report counts as reads).
+CONTENT_ACTIONS = ("play", "export", "transcript.read", "transcript.search")
 
 
 @dataclass(frozen=True)
