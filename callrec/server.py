@@ -25,7 +25,7 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         from callrec.cli import execute
         from callrec.cli._context import Context
-        from callrec.cli._remote import LOCAL_ONLY_COMMANDS, _split, read_message, write_message
+        from callrec.cli._remote import LOCAL_ONLY_COMMANDS, read_message, split_argv, write_message
 
         actor = peer_account(self.request)
         try:
@@ -33,7 +33,7 @@ class _Handler(socketserver.BaseRequestHandler):
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             write_message(self.request, {"rc": 2, "stdout": "", "stderr": "callrec: error: malformed request\n"})
             return
-        _, command = _split(argv)
+        _, command = split_argv(argv)
         out, err = io.StringIO(), io.StringIO()
         if command in LOCAL_ONLY_COMMANDS:
             rc = 2

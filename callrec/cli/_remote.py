@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from callrec.config import config_path, load_config
 from callrec.errors import CallrecError, VaultError
 
-__all__ = ["must_forward", "forward", "read_message", "write_message", "LOCAL_ONLY_COMMANDS"]
+__all__ = ["must_forward", "forward", "split_argv", "read_message", "write_message", "LOCAL_ONLY_COMMANDS"]
 
 #: Commands that always run in the calling process and are never served over the socket.
 LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey"})
@@ -27,7 +27,7 @@ class DaemonUnreachable(VaultError):
     """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): run this as the service account or start the daemon"""
 
 
-def _split(argv: Sequence[str]) -> tuple[str | None, str | None]:
+def split_argv(argv: Sequence[str]) -> tuple[str | None, str | None]:
     """(config flag, command name) from a raw argv, without full parsing."""
     flag, command, it = None, None, iter(argv)
     for arg in it:
@@ -44,7 +44,7 @@ def _split(argv: Sequence[str]) -> tuple[str | None, str | None]:
 
 
 def must_forward(argv: Sequence[str]) -> bool:
-    flag, command = _split(argv)
+    flag, command = split_argv(argv)
     if command is None or command in LOCAL_ONLY_COMMANDS or "-h" in argv or "--help" in argv:
         return False
     try:
@@ -71,7 +71,7 @@ def read_message(sock: socket.socket) -> dict:
 
 
 def forward(argv: Sequence[str]) -> int:
-    flag, _ = _split(argv)
+    flag, _ = split_argv(argv)
     path = load_config(config_path(flag)).socket_path
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
