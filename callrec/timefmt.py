@@ -1,12 +1,30 @@
-"""Times on the command line and in output: ISO 8601 with an offset, in the office's zone."""
+"""Times on the command line and in output: ISO 8601 with an offset, in the office's zone.
+
+On the command line a time may also be a day (``2026-08-03``, ``today``, ``yesterday``) or a
+moment relative to now (``now``, ``-7d``, ``-12h``, ``-30m``), the way operators write them for
+``journalctl --since`` or ``find -mtime``. A time without an offset is local time in the
+configured zone (``timezone`` in the config).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import time
 from datetime import datetime, tzinfo
 
 from callrec.errors import UsageError
 
-__all__ = ["parse_iso", "format_ts"]
+__all__ = ["TIME_HELP", "DAY_HELP", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts"]
+
+#: What ``--from``/``--to`` accept, for ``--help``.
+TIME_HELP = ("ISO 8601 time or date (local time in the configured zone unless it has an offset), "
+             "'today', 'yesterday', 'now' or a relative time such as -7d, -12h, -30m")
+#: What ``--date`` accepts, for ``--help``.
+DAY_HELP = "a local day in the configured zone: YYYY-MM-DD, 'today', 'yesterday' or a relative day such as -2d"
+
+_RELATIVE = re.compile(r"^-(\d+)([dhm])$")
+_UNIT_S = {"d": 86400, "h": 3600, "m": 60}
 
 
 def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
@@ -18,6 +36,65 @@ def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.timestamp()
+
+
+def day_bounds(day: dt.date, zone: tzinfo) -> tuple[float, float]:
+    """[start, end) of a local day in UNIX seconds (DST-safe: both ends are local midnights)."""
+    start = datetime.combine(day, dt.time(), zone)
+    end = datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    return start.timestamp(), end.timestamp()
+
+
+def parse_day(text: str, zone: tzinfo, what: str = "--date", now: float | None = None) -> dt.date:
+    """A local day from ``YYYY-MM-DD``, ``today``, ``yesterday`` or ``-Nd``."""
+    today = datetime.fromtimestamp(time.time() if now is None else now, zone).date()
+    word = text.strip().lower()
+    if word == "today":
+        return today
+    if word == "yesterday":
+        return today - dt.timedelta(days=1)
+    relative = _RELATIVE.match(word)
+    if relative and relative.group(2) == "d":
+        return today - dt.timedelta(days=int(relative.group(1)))
+    try:
+        return dt.date.fromisoformat(word)
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not a day: give YYYY-MM-DD, 'today', 'yesterday' or -Nd") from None
+
+
+def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = None, end: bool = False) -> float:
+    """UNIX seconds from any form in ``TIME_HELP``.
+
+    A day alone (``2026-08-03``, ``today``) means its first moment, or with ``end`` its last
+    (the next midnight), so that ``--from X --to X`` covers the whole day X.
+    """
+    now = time.time() if now is None else now
+    word = text.strip().lower()
+    if word == "now":
+        return now
+    relative = _RELATIVE.match(word)
+    if relative:
+        return now - int(relative.group(1)) * _UNIT_S[relative.group(2)]
+    if word in ("today", "yesterday") or re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
+        start, stop = day_bounds(parse_day(word, zone, what, now), zone)
+        return stop if end else start
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not a time: give {TIME_HELP}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.timestamp()
+
+
+def parse_window(start: str | None, stop: str | None, zone: tzinfo, now: float | None = None) -> tuple[float, float]:
+    """(from, to) from ``--from``/``--to``: ``--from`` defaults to today's start, ``--to`` to now; from after to is a usage error."""
+    now = time.time() if now is None else now
+    lo = parse_time(start, zone, "--from", now) if start else day_bounds(parse_day("today", zone, now=now), zone)[0]
+    hi = parse_time(stop, zone, "--to", now, end=True) if stop else now
+    if lo > hi:
+        raise UsageError(f"--from {start or 'today'} is after --to {stop or 'now'}: swap them")
+    return lo, hi
 
 
 def format_ts(ts: float | None, zone: tzinfo, timespec: str = "milliseconds") -> str | None:

@@ -21,4 +21,6 @@ apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 "$venv/bin/pip" install -q --upgrade pip
 "$venv/bin/pip" install -q ".$extras"
 chmod -R a+rX "$venv"
+install -d /etc/bash_completion.d
+"$venv/bin/register-python-argcomplete" callrec > /etc/bash_completion.d/callrec
 echo "installed callrec into $venv"

@@ -19,19 +19,13 @@ from collections.abc import Sequence
 
 from callrec import __version__
 from callrec.cli._context import Context
+from callrec.cli._parser import EXAMPLES, Parser, finish_parser
 from callrec.cli._remote import forward, must_forward
-from callrec.errors import CallrecError, UsageError, VaultCorrupt
+from callrec.errors import CallrecError, VaultCorrupt
 from callrec.identity import current_account
 from callrec.vault._db import DatabaseError
 
 __all__ = ["main", "build_parser", "execute"]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so usage errors are one line with exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
 def _command_modules() -> list:
@@ -40,21 +34,22 @@ def _command_modules() -> list:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="callrec", description="Record, transcribe and keep the calls of one telephone line.")
+    parser = Parser(prog="callrec", description="Record, transcribe and keep the calls of one telephone line.",
+                    epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"callrec {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="config file (default: $CALLREC_CONFIG, else /etc/callrec/callrec.toml)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in _command_modules():
         module.register(sub)
-    return parser
+    return finish_parser(parser)
 
 
 def execute(ctx: Context, argv: Sequence[str]) -> int:
     """Parse and run one command in this process; errors become one line on ``ctx.err``."""
     try:
         args = build_parser().parse_args(argv)
-        if args.config and ctx.config_flag is None:
+        args.json = getattr(args, "json", False)
+        if getattr(args, "config", None) and ctx.config_flag is None:
             ctx.config_flag = args.config
         return int(args.func(ctx, args) or 0)
     except CallrecError as exc:
@@ -78,6 +73,10 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
+
+        argcomplete.autocomplete(build_parser())
     argv = list(sys.argv[1:] if argv is None else argv)
     if must_forward(argv):
         return forward(argv)

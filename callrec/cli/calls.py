@@ -6,7 +6,7 @@ import argparse
 import json
 
 from callrec.cli._context import Context
-from callrec.timefmt import parse_iso
+from callrec.timefmt import TIME_HELP, format_ts, parse_window
 from callrec.vault._calls import list_calls
 from callrec.vault._guard import require_role
 
@@ -15,21 +15,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calls", help="list recorded calls (no content)")
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = s.add_parser("list", help="calls in a time window, oldest first")
-    ls.add_argument("--from", dest="from_", required=True, metavar="ISO")
-    ls.add_argument("--to", required=True, metavar="ISO")
+    ls.add_argument("--from", dest="from_", metavar="TIME", help=f"start (default: today 00:00); {TIME_HELP}")
+    ls.add_argument("--to", metavar="TIME", help="end (default: now); the same forms; a day alone means its end")
     ls.add_argument("--json", action="store_true", help="a JSON array (the stable interface)")
     p.set_defaults(func=run)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     zone = ctx.config.zone
-    start, end = parse_iso(args.from_, zone, "--from"), parse_iso(args.to, zone, "--to")
+    start, end = parse_window(args.from_, args.to, zone)
     require_role(ctx.vault, ctx.actor, "calls.list", "ops", "reviewer", "approver", "admin")
     calls = list_calls(ctx.vault, start, end, zone)
     if args.json:
         ctx.print(json.dumps(calls, ensure_ascii=False, indent=1))
         return 0
+    if not calls:
+        ctx.print(f"no calls in {format_ts(start, zone, 'seconds')} .. {format_ts(end, zone, 'seconds')}")
+        return 0
+    ctx.print(f"{'ID':>6}  {'STARTED':<29}  {'DURATION':>9}  {'KIND':<4}  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
     for c in calls:
         ctx.print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>8.1f}s  {c['kind']:<4}  {c['status']:<11}"
-                  f"  {c['transcript_status']:<8}  {','.join(c['flags'])}")
+                  f"  {c['transcript_status']:<10}  {','.join(c['flags'])}")
     return 0

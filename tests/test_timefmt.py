@@ -1,0 +1,49 @@
+"""Time arguments as operators write them: ISO, days, today/yesterday, relative forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from callrec.errors import UsageError
+from callrec.timefmt import day_bounds, parse_day, parse_time, parse_window
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOW = dt.datetime(2026, 8, 3, 10, 30, tzinfo=TOKYO).timestamp()
+
+
+def test_days_in_the_configured_zone():
+    assert parse_day("today", TOKYO, now=NOW) == dt.date(2026, 8, 3)
+    assert parse_day("Yesterday", TOKYO, now=NOW) == dt.date(2026, 8, 2)
+    assert parse_day("-7d", TOKYO, now=NOW) == dt.date(2026, 7, 27)
+    assert parse_day("2026-01-31", TOKYO, now=NOW) == dt.date(2026, 1, 31)
+    start, end = day_bounds(dt.date(2026, 8, 3), TOKYO)
+    assert end - start == 86400
+    assert dt.datetime.fromtimestamp(start, TOKYO).hour == 0
+
+
+def test_times_relative_iso_and_whole_days():
+    assert parse_time("-12h", TOKYO, now=NOW) == NOW - 12 * 3600
+    assert parse_time("-30m", TOKYO, now=NOW) == NOW - 1800
+    assert parse_time("now", TOKYO, now=NOW) == NOW
+    assert parse_time("2026-08-03T09:00:00", TOKYO) == dt.datetime(2026, 8, 3, 9, tzinfo=TOKYO).timestamp()
+    assert parse_time("2026-08-03T00:00:00+00:00", TOKYO) == dt.datetime(2026, 8, 3, tzinfo=dt.UTC).timestamp()
+    start, end = day_bounds(dt.date(2026, 8, 2), TOKYO)
+    assert parse_time("yesterday", TOKYO, now=NOW) == start
+    assert parse_time("yesterday", TOKYO, now=NOW, end=True) == end
+
+
+def test_window_defaults_to_today_so_far_and_refuses_reversed_bounds():
+    assert parse_window(None, None, TOKYO, now=NOW) == (day_bounds(dt.date(2026, 8, 3), TOKYO)[0], NOW)
+    assert parse_window("2026-08-01", "2026-08-01", TOKYO, now=NOW) == day_bounds(dt.date(2026, 8, 1), TOKYO)
+    with pytest.raises(UsageError, match="after --to"):
+        parse_window("2026-08-03", "2026-08-01", TOKYO, now=NOW)
+
+
+@pytest.mark.parametrize("text", ["tomorrowish", "3d", "-7x", "2026-13-01", ""])
+def test_bad_times_name_the_option_and_the_forms(text):
+    with pytest.raises(UsageError, match="--from") as err:
+        parse_time(text, TOKYO, "--from", now=NOW)
+    assert "\n" not in str(err.value)
