@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import time
 
 from callrec.cli._context import Context
-from callrec.errors import CallrecError, UsageError
+from callrec.errors import CallrecError
 from callrec.health import build_report, live_window, plugin_status, report_paths, run_checks, write_report
+from callrec.timefmt import DAY_HELP, parse_day
 from callrec.vault._guard import require_role
 
 HEALTH_ROLES = ("ops", "maintainer", "admin")
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s.add_parser("check", help="run every check now; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
     r = s.add_parser("report", help="the report for one local day (written to the reports directory)")
-    r.add_argument("--date", required=True, help="YYYY-MM-DD, a local day")
+    r.add_argument("--date", default="yesterday", help=f"{DAY_HELP} (default: yesterday, the last complete day)")
     out = r.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the JSON object")
     out.add_argument("--html", action="store_true", help="print the path of the HTML page")
@@ -55,10 +55,7 @@ def _check(ctx: Context) -> int:
 
 
 def _report(ctx: Context, args: argparse.Namespace) -> int:
-    try:
-        day = dt.date.fromisoformat(args.date)
-    except ValueError:
-        raise UsageError(f"--date {args.date!r} is not a date: give YYYY-MM-DD") from None
+    day = parse_day(args.date, ctx.config.zone)
     vault = ctx.vault
     require_role(vault, ctx.actor, "health.report", *HEALTH_ROLES)
     paths = report_paths(ctx.config, day)

@@ -10,7 +10,8 @@ from callrec.vault._store import Vault
 
 __all__ = ["list_calls"]
 
-#: The worker's internal 'running' is shown as 'pending' (DESIGN.md "Interfaces").
+#: The worker's internal 'running' is shown as 'pending' (DESIGN.md "Interfaces"); a purged call's
+#: transcript is shown as 'purged' whatever it was before, since its text is gone.
 _TRANSCRIPT_STATUS = {"running": "pending"}
 
 
@@ -31,7 +32,7 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
             "status": status,
             "channels": channels,
             "sample_rate": rate,
-            "transcript_status": _TRANSCRIPT_STATUS.get(tstatus, tstatus),
+            "transcript_status": "purged" if status == "purged" else _TRANSCRIPT_STATUS.get(tstatus, tstatus),
             "flags": json.loads(flags),
             "levels": json.loads(levels),
         })

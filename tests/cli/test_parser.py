@@ -71,3 +71,16 @@ def test_bash_completion_offers_commands(tmp_path):
     result = subprocess.run(["bash", "-c", f"{sys.executable} -m callrec 8>&1 1>/dev/null"], env=env,
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert "calls" in result.stdout.split(), result.stderr
+
+
+def test_days_by_name_and_defaults(config_file):
+    assert run_cli(config_file, "init").returncode == 0
+    report = run_cli(config_file, "health", "report", "--date", "yesterday", "--json")
+    assert report.returncode == 0, report.stderr
+    default = run_cli(config_file, "health", "report", "--json")
+    assert json.loads(default.stdout)["date"] == json.loads(report.stdout)["date"]
+    empty = run_cli(config_file, "calls", "list")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.startswith("no calls in ")
+    reversed_ = run_cli(config_file, "calls", "list", "--from", "today", "--to", "-3d")
+    assert reversed_.returncode == 2 and "after --to" in reversed_.stderr

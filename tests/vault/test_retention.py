@@ -149,3 +149,15 @@ def test_cli_retention_run_and_dry_run(tmp_path):
     assert real.returncode == 0, real.stderr
     assert "purged 1 call(s)" in real.stdout and "kept 1 on legal hold" in real.stdout
     assert run_cli(config_file, "verify").returncode == 0
+
+
+def test_a_purged_call_lists_its_transcript_as_purged(vault, config):
+    from callrec.vault._calls import list_calls
+
+    old = record_call(vault, seconds=1, started_ts=_days_ago(40), seed=7)
+    add_transcript(vault, old, 0, "vosk", "m", "0" * 64, [{"word": SECRET, "start": 0.1, "end": 0.9, "conf": 0.9}],
+                   SECRET)
+    run_retention(vault, time.time(), 30)
+    listed = {c["id"]: c for c in list_calls(vault, 0, time.time(), config.zone)}
+    assert listed[old]["status"] == "purged"
+    assert listed[old]["transcript_status"] == "purged"
