@@ -34,6 +34,7 @@ Every command takes --config FILE (default: $CALLREC_CONFIG, else /etc/callrec/c
 Times without an offset are local time in the configured zone.
 """
 
+_RELATIVE_OR_NUMBER = re.compile(r"^-\d+[dhm]?$|^-\d*\.\d+$")
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)'")
 
 
@@ -43,6 +44,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        # Relative times such as ``--from -7d`` are values, not options (argparse treats only
+        # negative numbers that way by default).
+        self._negative_number_matcher = _RELATIVE_OR_NUMBER
 
     def error(self, message: str) -> None:  # type: ignore[override]
         where = self.prog.removeprefix("callrec").strip()
