@@ -6,9 +6,6 @@ import argparse
 import json
 
 from callrec.cli._context import Context
-from callrec.timefmt import parse_iso
-from callrec.vault._calls import list_calls
-from callrec.vault._guard import require_role
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,10 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    zone = ctx.config.zone
-    start, end = parse_iso(args.from_, zone, "--from"), parse_iso(args.to, zone, "--to")
-    require_role(ctx.vault, ctx.actor, "calls.list", "ops", "reviewer", "approver", "admin")
-    calls = list_calls(ctx.vault, start, end, zone)
+    calls = ctx.call("calls.list", from_iso=args.from_, to_iso=args.to).calls
     if args.json:
         ctx.print(json.dumps(calls, ensure_ascii=False, indent=1))
         return 0

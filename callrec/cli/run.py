@@ -16,8 +16,6 @@ from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
 from callrec.vault import Vault
 
-LOCAL_ONLY = True
-
 log = logging.getLogger(__name__)
 
 #: The writer loop must have gone round within this many seconds for a watchdog ping (a long
