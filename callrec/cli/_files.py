@@ -10,7 +10,7 @@ from pathlib import Path
 from callrec.config import Config
 from callrec.errors import UsageError
 
-__all__ = ["new_private_dir", "write_into", "write_private_file"]
+__all__ = ["export_target", "make_private_dir", "write_into", "write_private_file"]
 
 
 def _outside_state(path: Path, config: Config) -> Path:
@@ -22,13 +22,22 @@ def _outside_state(path: Path, config: Config) -> Path:
     return target
 
 
-def new_private_dir(path: str | Path, config: Config) -> Path:
-    """A new or empty directory for an export, created 0700."""
+def export_target(path: str | Path, config: Config) -> Path:
+    """Where an export goes: refused before anything is read when it is inside the state directory
+    or not a new or empty directory."""
     target = _outside_state(Path(path), config)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"export directory {path} is not empty: choose a new directory")
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(target, 0o700)
+    return target
+
+
+def make_private_dir(target: Path) -> Path:
+    """Create the export directory (0700) once there is something to write into it."""
+    try:
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(target, 0o700)
+    except OSError as exc:
+        raise UsageError(f"export directory {target} cannot be created ({exc.strerror})") from None
     return target
 
 

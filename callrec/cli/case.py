@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from callrec.access import CaseView, PlayAudio
 from callrec.cli._context import Context
-from callrec.cli._files import new_private_dir, write_into
+from callrec.cli._files import export_target, make_private_dir, write_into
 from callrec.errors import CallrecError, UsageError
 
 
@@ -110,8 +110,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     elif args.action == "play":
         _play(ctx, args)
     elif args.action == "export":
-        target = new_private_dir(args.out, ctx.config)
+        target = export_target(args.out, ctx.config)
         package = ctx.call("export", case_id=args.case_id, format=args.format)
+        make_private_dir(target)
         for f in package.files:
             write_into(target, f.name, f.data)
         ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}")

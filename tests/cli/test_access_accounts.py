@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -83,8 +85,8 @@ def site():
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _as(site, role, *argv):
-    return run_cli(site["config_file"], *argv, user=site["accounts"][role])
+def _as(site, role, *argv, **kw):
+    return run_cli(site["config_file"], *argv, user=site["accounts"][role], **kw)
 
 
 def _refusals(site, actor):
@@ -133,9 +135,13 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
     assert found.returncode == 0, found.stderr
     assert f"call {site['call']}" in found.stdout and "1 match(es)" in found.stdout
     assert _as(site, "rev", "case", "transcript", str(site["call"]), "--case", case_id).returncode == 4
-    out = site["base"] / "export-ok"
-    exported = _as(site, "rev2", "case", "export", case_id, "--out", str(out))
+    home = _home(site, "rev2")
+    exported = _as(site, "rev2", "case", "export", case_id, "--out", "case-export", cwd=str(home))
     assert exported.returncode == 0, exported.stderr
+    out = home / "case-export"
+    uid = pwd.getpwnam(site["accounts"]["rev2"]).pw_uid
+    assert (out.stat().st_uid, stat.S_IMODE(out.stat().st_mode)) == (uid, 0o700)
+    assert {(p.stat().st_uid, stat.S_IMODE(p.stat().st_mode)) for p in out.iterdir()} == {(uid, 0o600)}
     manifest = json.loads((out / "manifest.json").read_text())
     names = {f["file"] for f in manifest["files"]}
     assert {f"call-{site['call']}.flac", f"call-{site['call']}.txt", f"call-{site['call']}.vtt"} <= names
@@ -144,3 +150,49 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
     for f in manifest["files"]:
         entry = log[f["access_log"]["seq"]]
         assert entry.hash == f["access_log"]["hash"] and entry.actor == site["accounts"]["rev2"]
+
+    exports_before = len([e for e in log.values() if e.action == "export"])
+    for target in (site["config"].state_dir / "evil", site["config"].state_dir, site["config"].reports_path / "x.json"):
+        inside = _as(site, "rev2", "case", "export", case_id, "--out", str(target), cwd=str(home))
+        assert inside.returncode == 2 and "inside the state directory" in inside.stderr, inside.stderr
+    assert not (site["config"].state_dir / "evil").exists()
+    with Vault.open(site["config"]) as vault:
+        assert len(entries(vault.conn, action="export")) == exports_before
+
+    shown = _as(site, "appr", "log", "show", "--actor", site["accounts"]["rev2"], "--call", str(site["call"]), "--json")
+    assert shown.returncode == 0, shown.stderr
+    reads = {(e["action"], e["result"]) for e in json.loads(shown.stdout)}
+    assert {("transcript.read", "ok"), ("export", "ok"), ("case.attach", "ok")} <= reads
+    assert PHRASE not in shown.stdout and "caller died" not in shown.stdout
+    assert _as(site, "ops", "log", "show").returncode == 4
+    assert _as(site, "rev2", "log", "show").returncode == 4
+
+
+def _home(site, role) -> Path:
+    """A directory of the account's own, as a person's home would be."""
+    home = site["base"] / f"home-{role}"
+    home.mkdir(exist_ok=True)
+    shutil.chown(home, site["accounts"][role])
+    return home
+
+
+def test_an_approver_sees_the_reason_before_deciding(site):
+    now = time.time()
+    reason = "family reports caller died 2 days after calling; check advice"
+    opened = _as(site, "rev", "case", "open", "--reason", reason,
+                 "--from", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now - 3600)),
+                 "--to", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)))
+    assert opened.returncode == 0, opened.stderr
+    case_id = opened.stdout.split()[1]
+    pending = _as(site, "appr", "case", "list", "--pending")
+    assert pending.returncode == 0, pending.stderr
+    assert f"case {case_id}  pending  opened by {site['accounts']['rev']}" in pending.stdout
+    assert f"reason: {reason}" in pending.stdout
+    shown = _as(site, "appr", "case", "show", case_id)
+    assert shown.returncode == 0 and f"reason: {reason}" in shown.stdout and "window " in shown.stdout
+    assert _as(site, "appr", "case", "refuse", case_id).returncode == 2, "a refusal needs --reason"
+    refused = _as(site, "appr", "case", "refuse", case_id, "--reason", "window too wide for the stated death")
+    assert refused.returncode == 0, refused.stderr
+    assert f"case {case_id}" not in _as(site, "appr", "case", "list", "--pending").stdout
+    assert _as(site, "ops", "case", "list").returncode == 4
+    assert _as(site, "rev2", "case", "show", case_id).returncode == 4, "another reviewer's case is not visible"
