@@ -75,7 +75,8 @@ def site():
                 break
             time.sleep(0.1)
         assert config.socket_path.exists(), server.stderr.read() if server.poll() is not None else "no socket"
-        yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base}
+        yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base,
+               "server": server}
     finally:
         if server is not None:
             server.terminate()
@@ -196,3 +197,125 @@ def test_an_approver_sees_the_reason_before_deciding(site):
     assert f"case {case_id}" not in _as(site, "appr", "case", "list", "--pending").stdout
     assert _as(site, "ops", "case", "list").returncode == 4
     assert _as(site, "rev2", "case", "show", case_id).returncode == 4, "another reviewer's case is not visible"
+
+
+_RAW_CLIENT = r"""
+import json, socket, struct, sys
+path = sys.argv[1]
+for line in sys.stdin:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(20)
+        s.connect(path)
+        s.sendall(line.encode())
+        print(s.makefile("rb").readline().decode().strip(), flush=True)
+"""
+
+
+def _raw(site, role, requests: list[dict]) -> list[dict]:
+    """Send hand-made requests as ``role``'s account, one connection each; the reply lines."""
+    script = site["base"] / "raw_client.py"
+    script.write_text(_RAW_CLIENT)
+    lines = "".join(json.dumps(r) + "\n" for r in requests)
+    done = subprocess.run(["runuser", "-u", site["accounts"][role], "--", sys.executable, str(script),
+                           str(site["config"].socket_path)], input=lines, capture_output=True, text=True, timeout=60,
+                          cwd="/")
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+STATE_COMMANDS = ("init", "run", "replay", "serve", "demo", "rekey", "restore", "backup")
+
+
+def test_state_commands_are_not_reachable_through_the_socket_in_any_spelling(site):
+    config_dir = str(site["config_file"].parent)
+    requests = [{"argv": ["demo", "--dir", config_dir]}, {"argv": ["--conf", "x", "init"]}]
+    requests += [{"v": 1, "action": name, "args": {}} for name in STATE_COMMANDS]
+    requests += [{"v": 1, "action": spelling, "args": {"dir": config_dir}} for spelling in
+                 ("--conf x init", "--config=/tmp/x serve", "init --config x", "demo --dir /etc", "DEMO", " init",
+                  "model.import")]
+    replies = _raw(site, "stranger", requests)
+    assert [r["rc"] for r in replies] == [4] * len(requests), replies
+    assert all("no such action on the socket" in r["error"] for r in replies)
+    # typed actions refuse what they do not declare
+    window = {"from_iso": "2000-01-01", "to_iso": "2100-01-01"}
+    odd = _raw(site, "ops", [{"v": 1, "action": "calls.list", "args": {**window, "config": "/tmp/x"}},
+                             {"v": 1, "action": "calls.list", "args": {"from_iso": 1, "to_iso": "2100-01-01"}},
+                             {"v": 2, "action": "calls.list", "args": window},
+                             {"v": 1, "action": "users.add", "args": {"name": site["accounts"]["ops"], "roles": ["admin"]}}])
+    assert [r["rc"] for r in odd] == [2, 2, 2, 4], odd
+    # and the CLI's own spellings run in the caller's process, where they fail without the key
+    for argv in (("--conf", str(site["config_file"]), "init"), (f"--config={site['config_file']}", "demo", "--dir", config_dir),
+                 ("init", "--config", str(site["config_file"])), ("serve",), ("rekey",), ("backup", "/tmp/b.db"),
+                 ("restore", "/tmp/b.db"), ("--con", str(site["config_file"]), "serve")):
+        result = run_cli(site["config_file"], *argv, user=site["accounts"]["stranger"])
+        assert result.returncode != 0, (argv, result.stdout)
+    with Vault.open(site["config"]) as vault:
+        from callrec.vault._users import roles_of
+
+        assert roles_of(vault, site["accounts"]["stranger"]) == set()
+        assert roles_of(vault, site["accounts"]["ops"]) == {"ops"}
+        refused = [e for e in entries(vault.conn, action="socket") if e.actor == site["accounts"]["stranger"]]
+    assert len(refused) == len(requests)
+    assert {e.detail["action"] for e in refused} >= set(STATE_COMMANDS)
+    assert _as(site, "ops", "calls", "list", "--from", "2000-01-01", "--to", "2100-01-01").returncode == 0
+
+
+_FLOOD = r"""
+import resource, socket, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def attempt(payload):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    try:
+        s.sendall(payload)
+    except OSError:
+        pass
+    return s
+big = attempt(b"x" * (3 * 1024 * 1024))  # oversized, never terminated
+slow = attempt(b'{"v": 1, "action": "calls.list", ' + b" " * 500000)  # unterminated, then silent
+held = []
+for _ in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        held.append(s)
+    except OSError:
+        s.close()
+print(len(held), flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(site):
+    pid = site["server"].pid
+    before = _rss_kib(pid)
+    script = site["base"] / "flood.py"
+    script.write_text(_FLOOD)
+    flood = subprocess.Popen(["runuser", "-u", site["accounts"]["stranger"], "--", sys.executable, str(script),
+                              str(site["config"].socket_path), "2000", "8"], stdout=subprocess.PIPE, text=True, cwd="/")
+    try:
+        assert int(flood.stdout.readline()) == 2000  # connect() succeeds; the daemon closes the excess at once
+        for role in ("ops", "maint"):
+            started = time.monotonic()
+            argv = ("calls", "list", "--from", "2000-01-01", "--to", "2100-01-01") if role == "ops" else ("health", "check")
+            result = _as(site, role, *argv)
+            assert result.returncode in (0, 1, 2), (role, result.stderr)
+            assert time.monotonic() - started < 5, f"{role} waited {time.monotonic() - started:.1f} s"
+        assert _rss_kib(pid) - before < 64 * 1024, "the daemon's memory grew with the flood"
+        assert site["server"].poll() is None
+    finally:
+        flood.kill()
+        flood.wait()
+    with Vault.open(site["config"]) as vault:
+        from callrec.vault._users import roles_of
+
+        assert roles_of(vault, site["accounts"]["stranger"]) == set()
