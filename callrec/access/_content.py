@@ -100,8 +100,9 @@ def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None
 
 @use_case("play.failed")
 def play_failed(vault: Vault, actor: Actor, *, call_id: int, case_id: int, read_seq: int, why: str) -> PlayFailed:
-    """Record that audio read by entry ``read_seq`` could not be played (no device, device error)."""
-    case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play")
-    seq = vault.log_now(actor.log_name, "play", outcome="failed", call_id=call_id, case_id=case.id,
-                        reason=case.reason, detail={"read": read_seq, "why": why[:200]})
+    """Record that audio read by entry ``read_seq`` could not be played (no device, device error):
+    a ``play.failed`` entry whose detail holds ``result: failed``, the read's seq and the device error."""
+    case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play.failed")
+    seq = vault.log_now(actor.log_name, "play.failed", call_id=call_id, case_id=case.id, reason=case.reason,
+                        detail={"read": read_seq, "result": "failed", "why": why[:200]})
     return PlayFailed(seq)

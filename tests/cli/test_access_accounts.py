@@ -319,3 +319,52 @@ def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(
         from callrec.vault._users import roles_of
 
         assert roles_of(vault, site["accounts"]["stranger"]) == set()
+
+
+def _play_as(site, role, home: Path, pcm: str, *argv):
+    """``callrec case play`` as ``role`` with ALSA's default PCM declared in their own HOME
+    (runuser resets HOME, so it is set inside)."""
+    (home / ".asoundrc").write_text(pcm)
+    cmd = ["runuser", "-u", site["accounts"][role], "--", "env", f"HOME={home}", sys.executable, "-m", "callrec",
+           "--config", str(site["config_file"]), "case", "play", *argv]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=str(home))
+
+
+def test_a_reviewer_plays_on_their_own_device_and_a_missing_device_is_logged(site):
+    import io
+
+    import numpy as np
+    import soundfile
+
+    now = time.time()
+    opened = _as(site, "rev", "case", "open", "--reason", "verify what was said",
+                 "--from", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now - 86400)),
+                 "--to", time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)))
+    case_id = opened.stdout.split()[1]
+    assert _as(site, "appr", "case", "approve", case_id).returncode == 0
+    assert _as(site, "rev", "case", "attach", case_id, str(site["call"])).returncode == 0
+    home = _home(site, "rev")
+    sink = home / "played.raw"
+    played = _play_as(site, "rev", home, f'pcm.!default {{\n  type file\n  slave.pcm "null"\n  file "{sink}"\n'
+                      '  format "raw"\n}\n', str(site["call"]), "--case", case_id, "--follow")
+    assert played.returncode == 0, played.stderr
+    assert PHRASE in played.stdout, "--follow printed the transcript line"
+    assert sink.stat().st_uid == pwd.getpwnam(site["accounts"]["rev"]).pw_uid
+    with Vault.open(site["config"]) as vault:
+        flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq",
+                                                  (site["call"],)))
+    sealed, _ = soundfile.read(io.BytesIO(flac), dtype="int16")
+    heard = np.fromfile(sink, dtype="<i2")
+    start = int(np.flatnonzero(heard == sealed[0])[0]) if sealed[0] in heard else -1
+    assert start >= 0 and np.array_equal(heard[start:start + len(sealed)], sealed.reshape(-1)), \
+        "the reviewer's device did not receive the sealed audio"
+
+    failed = _play_as(site, "rev", home, 'pcm.!default {\n  type hw\n  card 97\n}\n', str(site["call"]),
+                      "--case", case_id)
+    assert failed.returncode == 5, (failed.stdout, failed.stderr)
+    assert failed.stderr.count("\n") == 1 and "cannot play call" in failed.stderr
+    with Vault.open(site["config"]) as vault:
+        plays = [e for e in entries(vault.conn) if e.actor == site["accounts"]["rev"]
+                 and e.action in ("play", "play.failed") and e.outcome == "ok"]
+    assert [e.action for e in plays[-3:]] == ["play", "play", "play.failed"]
+    assert plays[-1].detail["read"] == plays[-2].seq and plays[-1].detail["result"] == "failed"
