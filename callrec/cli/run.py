@@ -31,11 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    source = DeviceSource(config.capture)
-    vault = Vault.open(config)
+    # First: a second daemon stops here, before touching the running daemon's socket or vault.
+    server = AccessServer(config)
+    try:
+        source = DeviceSource(config.capture)
+        vault = Vault.open(config)
+    except BaseException:
+        server.stop()
+        raise
     worker = TranscriptionWorker(config)
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
-    server = AccessServer(config)
     health = HealthService(config)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
