@@ -153,15 +153,18 @@ class AccessServer:
                     self._open += 1
                     self._per_uid[uid] = self._per_uid.get(uid, 0) + 1
             if busy:
-                self._reject(sock, "the daemon has too many connections open (from this account or in total): try again")
+                self._reject(sock, "the daemon has too many connections open (from this account or in total): try again",
+                             rc=1)
                 continue
             sock.setblocking(False)
             now = time.monotonic()
             self._selector.register(sock, selectors.EVENT_READ, _Conn(sock, uid, now, now))
 
-    def _reject(self, sock: socket.socket, message: str) -> None:
+    def _reject(self, sock: socket.socket, message: str, rc: int = UsageError.exit_code) -> None:
+        """One error line (never blocking: a full socket just loses it), then close. ``rc`` 2 for
+        a bad request, 1 for a daemon too busy to take it."""
         try:
-            sock.send(dumps_line({"v": VERSION, "rc": 1, "error": message}), socket.MSG_DONTWAIT)
+            sock.send(dumps_line({"v": VERSION, "rc": rc, "error": message}), socket.MSG_DONTWAIT)
         except OSError:
             pass
         sock.close()
@@ -176,12 +179,12 @@ class AccessServer:
             else:
                 del self._per_uid[conn.uid]
 
-    def _drop(self, conn: _Conn, message: str | None) -> None:
+    def _drop(self, conn: _Conn, message: str | None, rc: int = UsageError.exit_code) -> None:
         """Close a connection that is still being read (an error line first, when one helps)."""
         self._selector.unregister(conn.sock)
         if message:
             log.info("socket: closed a connection of uid %d: %s", conn.uid, message)
-            self._reject(conn.sock, message)
+            self._reject(conn.sock, message, rc)
         else:
             conn.sock.close()
         self._release(conn, len(conn.buf))
@@ -201,7 +204,7 @@ class AccessServer:
             if not over:
                 self._buffered += len(part)
         if over:
-            self._drop(conn, "the daemon is busy reading other requests: try again")
+            self._drop(conn, "the daemon is busy reading other requests: try again", rc=1)
             return
         conn.buf += part
         conn.last = time.monotonic()

@@ -41,3 +41,58 @@ def test_typed_request_and_refusal_through_the_socket(server, vault, config):
     add_user(vault, "root", getpass.getuser(), ["ops"])
     listed = request(config.socket_path, ACTIONS["calls.list"], {"from_iso": "2000-01-01", "to_iso": "2100-01-01"})
     assert [c["id"] for c in listed.calls] == [call]
+
+
+def _connect(config) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    sock.connect(str(config.socket_path))
+    return sock
+
+
+def _reply(sock: socket.socket) -> dict:
+    import json
+
+    return json.loads(sock.makefile("rb").readline())
+
+
+@pytest.fixture
+def tight(vault, config):
+    from callrec.server import Limits
+
+    srv = AccessServer(config, Limits(idle_s=0.5, per_account=3, total=5))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_caps_on_size_idle_time_and_connections(tight, config):
+    import struct
+    import time
+
+    big = _connect(config)
+    try:
+        big.sendall(b"{" * (1024 * 1024 + 10))
+    except OSError:
+        pass
+    assert "request larger than" in _reply(big)["error"]
+    upload = _connect(config)
+    upload.sendall(b'{"v": 1, "action": "cdr.import", "args": {"name": "x.csv"}}\n' + struct.pack("!Q", 17 * 1024 * 1024))
+    assert "uploaded file larger than" in _reply(upload)["error"]
+    held = [_connect(config) for _ in range(3)]
+    extra = _connect(config)
+    assert "too many connections" in _reply(extra)["error"]
+    started = time.monotonic()
+    assert "nothing received" in _reply(held[0])["error"]
+    assert time.monotonic() - started < 2
+    for sock in (big, upload, extra, *held):
+        sock.close()
+
+
+def test_malformed_requests_get_one_line(tight, config):
+    for payload in (b"not json\n", b"[1, 2]\n", b"\xff\xfe\n"):
+        sock = _connect(config)
+        sock.sendall(payload)
+        reply = _reply(sock)
+        assert reply["rc"] == 2 and "malformed request" in reply["error"]
+        sock.close()

@@ -12,6 +12,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from callrec.vault._transcripts import add_transcript
 from tests.conftest import record_call, run_cli, write_config
 
 PHRASE = "熱が三十八度あります"
+HOTLINE = "0312345678"
 ROLES = {"ops": ["ops"], "maint": ["maintainer"], "appr": ["approver"], "rev": ["reviewer"], "rev2": ["reviewer"]}
 
 pytestmark = pytest.mark.root
@@ -51,7 +53,7 @@ def site():
         pytest.skip(reason)
     base = Path(tempfile.mkdtemp(prefix="callrec-acct-", dir="/tmp"))
     base.chmod(0o755)
-    config_file = write_config(base)
+    config_file = write_config(base, f'[health.cdr]\nhotline_number = "{HOTLINE}"\n')
     config_file.chmod(0o644)
     suffix = secrets.token_hex(3)
     accounts = {role: f"cr{role}{suffix}" for role in list(ROLES) + ["stranger"]}
@@ -301,7 +303,8 @@ def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(
     script = site["base"] / "flood.py"
     script.write_text(_FLOOD)
     flood = subprocess.Popen(["runuser", "-u", site["accounts"]["stranger"], "--", sys.executable, str(script),
-                              str(site["config"].socket_path), "2000", "8"], stdout=subprocess.PIPE, text=True, cwd="/")
+                              str(site["config"].socket_path), "2000", "8"], stdout=subprocess.PIPE, text=True, cwd="/",
+                             start_new_session=True)
     try:
         assert int(flood.stdout.readline()) == 2000  # connect() succeeds; the daemon closes the excess at once
         for role in ("ops", "maint"):
@@ -313,7 +316,7 @@ def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(
         assert _rss_kib(pid) - before < 64 * 1024, "the daemon's memory grew with the flood"
         assert site["server"].poll() is None
     finally:
-        flood.kill()
+        os.killpg(flood.pid, signal.SIGKILL)  # runuser and the flood under it
         flood.wait()
     with Vault.open(site["config"]) as vault:
         from callrec.vault._users import roles_of
@@ -368,3 +371,19 @@ def test_a_reviewer_plays_on_their_own_device_and_a_missing_device_is_logged(sit
                  and e.action in ("play", "play.failed") and e.outcome == "ok"]
     assert [e.action for e in plays[-3:]] == ["play", "play", "play.failed"]
     assert plays[-1].detail["read"] == plays[-2].seq and plays[-1].detail["result"] == "failed"
+
+
+def test_cdr_import_reads_the_file_as_the_caller_and_caps_its_size(site):
+    home = _home(site, "ops")
+    csv = home / "cdr.csv"
+    csv.write_text(f"called,start,duration\n{HOTLINE},2026-08-03T09:00:00+09:00,60\n0399999999,2026-08-03T09:10:00+09:00,5\n")
+    shutil.chown(csv, site["accounts"]["ops"])
+    csv.chmod(0o600)
+    done = _as(site, "ops", "cdr", "import", "cdr.csv", cwd=str(home))
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 call(s) to the hotline (1 new) of 2 row(s)" in done.stdout
+    started = time.monotonic()
+    zero = _as(site, "ops", "cdr", "import", "/dev/zero")
+    assert zero.returncode == 2 and "larger than 16 MiB" in zero.stderr, zero.stderr
+    assert time.monotonic() - started < 10
+    assert _as(site, "rev", "cdr", "import", str(csv)).returncode != 0

@@ -75,7 +75,7 @@ def test_recording_and_asr_go_on_while_the_socket_is_flooded():
         script.write_text(_FLOOD)
         flood = subprocess.Popen(["runuser", "-u", stranger, "--", sys.executable, str(script),
                                   str(config.socket_path), "2000", str(feed.now_s + 30)],
-                                 stdout=subprocess.PIPE, text=True, cwd="/")
+                                 stdout=subprocess.PIPE, text=True, cwd="/", start_new_session=True)
         assert int(flood.stdout.readline()) == 2000
         waits = []
         deadline = time.monotonic() + feed.now_s + 2
@@ -104,10 +104,12 @@ def test_recording_and_asr_go_on_while_the_socket_is_flooded():
             assert ledger.gaps_in(vault, started_ts, ended_ts) == []  # no overflow, no device loss
     finally:
         stop.set()
-        for proc in (flood, daemon):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        if flood is not None:
+            os.killpg(flood.pid, signal.SIGKILL)  # runuser and the flood under it
+            flood.wait()
+        if daemon is not None and daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
         if writer is not None:
             writer.join(5)
         for name in (ops, stranger):
