@@ -77,3 +77,25 @@ def test_roles_follow_the_table_for_content(people):
         with pytest.raises(AccessDenied, match="needs the role reviewer"):
             access.play(people, Actor.person(who), call_id=call)
     assert [a for _, a in _refusals(people)] == ["play", "play", "play"]
+
+
+def test_the_reads_of_an_account_named_service_are_in_the_daily_report(people, config):
+    import datetime as dt
+
+    from callrec.health import build_report
+
+    add_user(people, SERVICE_ACTOR, "service", ["reviewer"])
+    add_user(people, SERVICE_ACTOR, "appr2", ["approver"])
+    call = record_call(people, seconds=1, started_ts=time.time() - 60)
+    person = Actor.person("service")
+    now = time.time()
+    case = access.case_open(people, person, reason="verify advice", from_iso=_iso(now - 3600), to_iso=_iso(now))
+    access.case_approve(people, Actor.person("appr2"), case_id=case.id)
+    access.case_attach(people, person, case_id=case.id, call_id=call)
+    access.transcript(people, person, call_id=call)
+    report = build_report(people, config, dt.datetime.fromtimestamp(now, config.zone).date())
+    assert {"actor": "service", "case_id": case.id, "action": "transcript.read", "count": 1} in report["access_log"]["reads"]
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
