@@ -120,6 +120,9 @@ class AccessServer:
         if self._thread is not None:
             self._thread.join(5)
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for key in list(self._selector.get_map().values()):
+            if key.data is not None:
+                key.data.sock.close()
         self._listener.close()
         self._selector.close()
         Path(self.config.socket_path).unlink(missing_ok=True)

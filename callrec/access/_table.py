@@ -58,7 +58,6 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "delete.refuse": ("admin", "approver"),
     "delete.list": ("admin", "approver"),
     "retention.run": ("admin", "service"),
-    "retention.plan": ("admin", "service"),
     "retranscribe": ("admin",),
     "model.list": ("admin", "service"),
     "model.import": ("admin", "service"),

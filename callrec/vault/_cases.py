@@ -3,9 +3,9 @@
 A reviewer opens a case with a reason and a time window; with the four-eyes rule a different
 person holding ``approver`` approves it. The reviewer who opened an approved case attaches calls
 from its window; only those calls' audio and transcripts can then be read, by that reviewer,
-each read logged (``_content.py``). Roles are checked by the access layer (``callrec.access``)
-before these functions run; here are the rules about one case (ownership, state, four-eyes). While a case is pending or approved its calls are on legal
-hold; closing it ends the hold.
+each read logged (``_content.py``). While a case is pending or approved its calls are on legal
+hold; closing it ends the hold. Roles are checked by the access layer (``callrec.access``) before
+these functions run; here are the rules of one case (ownership, state, four-eyes).
 """
 
 from __future__ import annotations
