@@ -20,8 +20,8 @@ class LogRow:
     actor: str
     action: str
     result: str
-    call_id: int | None
-    case_id: int | None
+    call: int | None
+    case: int | None
 
 
 @dataclass(frozen=True)

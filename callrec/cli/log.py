@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--actor", metavar="NAME", help="only this person's entries")
     show.add_argument("--call", type=int, metavar="ID", help="only entries about this call")
     show.add_argument("--case", type=int, metavar="ID", help="only entries about this case")
-    show.add_argument("--json", action="store_true", help="a JSON array of seq, time, actor, action, result, call_id, case_id")
+    show.add_argument("--json", action="store_true", help="a JSON array of seq, time, actor, action, result, call, case")
     show.set_defaults(func=_show)
 
 
@@ -34,6 +34,6 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=1))
         return 0
     for r in rows:
-        about = " ".join(f"{k} {v}" for k, v in (("call", r.call_id), ("case", r.case_id)) if v is not None)
+        about = " ".join(f"{k} {v}" for k, v in (("call", r.call), ("case", r.case)) if v is not None)
         ctx.print(f"{r.seq:>7}  {r.time}  {r.actor:<16} {r.action:<18} {r.result:<8} {about}")
     return 0

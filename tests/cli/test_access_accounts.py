@@ -164,7 +164,9 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
 
     shown = _as(site, "appr", "log", "show", "--actor", site["accounts"]["rev2"], "--call", str(site["call"]), "--json")
     assert shown.returncode == 0, shown.stderr
-    reads = {(e["action"], e["result"]) for e in json.loads(shown.stdout)}
+    listed = json.loads(shown.stdout)
+    assert {(e["actor"], e["call"]) for e in listed} == {(site["accounts"]["rev2"], site["call"])}
+    reads = {(e["action"], e["result"]) for e in listed}
     assert {("transcript.read", "ok"), ("export", "ok"), ("case.attach", "ok")} <= reads
     assert PHRASE not in shown.stdout and "caller died" not in shown.stdout
     assert _as(site, "ops", "log", "show").returncode == 4
