@@ -88,8 +88,8 @@ def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchRe
 def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None, follow: bool = False) -> PlayAudio:
     from callrec.asr import utterances
 
-    audio = _content.read_audio(vault, actor.log_name, call_id, case_id, "play")
     case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play")
+    audio = _content.read_audio(vault, actor.log_name, call_id, case.id, "play")
     lines: list[TimedLine] = []
     if follow:
         transcripts, _seq, _hash = _content.read_transcripts(vault, actor.log_name, call_id, case.id)

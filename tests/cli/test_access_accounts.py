@@ -262,6 +262,11 @@ def test_state_commands_are_not_reachable_through_the_socket_in_any_spelling(sit
     assert len(refused) == len(requests)
     assert {e.detail["action"] for e in refused} >= set(STATE_COMMANDS)
     assert _as(site, "ops", "calls", "list", "--from", "2000-01-01", "--to", "2100-01-01").returncode == 0
+    inode = site["config"].socket_path.stat().st_ino
+    second = run_cli(site["config_file"], "serve")
+    assert second.returncode == 3 and "another callrec daemon serves" in second.stderr, second.stderr
+    assert site["config"].socket_path.stat().st_ino == inode
+    assert _as(site, "ops", "calls", "list", "--from", "2000-01-01", "--to", "2100-01-01").returncode == 0
 
 
 _FLOOD = r"""
