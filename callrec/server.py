@@ -291,7 +291,7 @@ class AccessServer:
             args = validate(action, request.get("args", {}), upload)
             frames: list[bytes] = []
             result = encode_result(action.run(vault, actor, **args), frames)
-            reply, rc = {"v": VERSION, "rc": 0, "result": result}, 0
+            reply, rc = {"v": VERSION, "rc": 0, "result": result, "frames": len(frames)}, 0
         except CallrecError as exc:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:

@@ -1,10 +1,10 @@
 """Socket protocol v1 on the wire (docs/design/protocol.md).
 
 A request is one line of JSON, ``{"v": 1, "action": NAME, "args": {...}}``, followed by one binary
-frame when the action uploads a file. A reply is one line of JSON, ``{"v": 1, "rc": N, "result":
-{...}}`` or ``{"v": 1, "rc": N, "error": "one line"}``, followed by the frames its result refers
-to. A frame is an 8-byte big-endian length and that many bytes. Inside a result, a ``bytes``
-field is ``{"frame": i}``, the i-th frame after the reply line.
+frame when the action uploads a file. A reply is one line of JSON, ``{"v": 1, "rc": 0, "result":
+{...}, "frames": N}`` or ``{"v": 1, "rc": N, "error": "one line"}``, followed by the N frames its
+result refers to. A frame is an 8-byte big-endian length and that many bytes. Inside a result,
+a ``bytes`` field is ``{"frame": i}``, the i-th frame after the reply line.
 """
 
 from __future__ import annotations

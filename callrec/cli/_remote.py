@@ -67,19 +67,13 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
                 reply = recv_line(rfile, 64 * 1024 * 1024)
                 if "error" in reply:
                     raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
-                frames = _frames(reply.get("result"), rfile)
+                frames = _frames(reply.get("frames"), rfile)
     except (OSError, ProtocolError) as exc:
         raise DaemonUnreachable(path, getattr(exc, "strerror", None) or str(exc)) from None
     return decode_result(action.result, reply["result"], frames)
 
 
-def _count_frames(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 if set(value) == {"frame"} else sum(_count_frames(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_frames(v) for v in value)
-    return 0
-
-
-def _frames(result: Any, rfile: Any) -> list[bytes]:
-    return [recv_frame(rfile, _MAX_FRAME) for _ in range(_count_frames(result))]
+def _frames(count: Any, rfile: Any) -> list[bytes]:
+    if not isinstance(count, int) or count < 0:
+        raise ProtocolError("reply without a frame count")
+    return [recv_frame(rfile, _MAX_FRAME) for _ in range(count)]
