@@ -135,8 +135,13 @@ class AccessServer:
             for key, _ in self._selector.select(0.5):
                 if key.fileobj is self._listener:
                     self._accept()
-                else:
+                    continue
+                try:
                     self._read(key.data)
+                except Exception:  # noqa: BLE001 - one connection's surprise must never stop the socket
+                    log.exception("socket: unexpected error reading a request of uid %d", key.data.uid)
+                    if key.fileobj in self._selector.get_map():
+                        self._drop(key.data, "the daemon could not read this request")
             self._expire(time.monotonic())
 
     def _accept(self) -> None:
@@ -225,7 +230,7 @@ class AccessServer:
                 return f"request larger than {MAX_REQUEST_BYTES} bytes"
             try:
                 request = json.loads(conn.buf[:end].decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting is malformed too
                 request = None
             if not isinstance(request, dict):
                 return "malformed request: send one JSON object on one line (see docs/design/protocol.md)"

@@ -90,9 +90,11 @@ def test_caps_on_size_idle_time_and_connections(tight, config):
 
 
 def test_malformed_requests_get_one_line(tight, config):
-    for payload in (b"not json\n", b"[1, 2]\n", b"\xff\xfe\n"):
+    for payload in (b"not json\n", b"[1, 2]\n", b"\xff\xfe\n", b"[" * 200_000 + b"\n", b'{"a":' * 100_000 + b"\n"):
         sock = _connect(config)
         sock.sendall(payload)
         reply = _reply(sock)
         assert reply["rc"] == 2 and "malformed request" in reply["error"]
         sock.close()
+    with pytest.raises(RemoteError, match="not a callrec user"):  # and the socket still answers
+        request(config.socket_path, ACTIONS["calls.list"], {"from_iso": "2000-01-01", "to_iso": "2100-01-01"})
