@@ -302,6 +302,11 @@ class AccessServer:
         except DatabaseError as exc:
             err = VaultCorrupt(self.config.vault_path, str(exc))
             reply, frames, rc = {"v": VERSION, "rc": err.exit_code, "error": str(err)}, [], err.exit_code
+        except Exception as exc:  # noqa: BLE001 - a bug is one line for the caller; details in the journal only
+            log.exception("socket: internal error in action %s", name if name in ACTIONS else "?")
+            rc = CallrecError.exit_code
+            reply, frames = {"v": VERSION, "rc": rc, "error": f"internal error in the daemon ({type(exc).__name__}):"
+                                                              " please report it; the daemon's journal has details"}, []
         finally:
             if vault is not None:
                 try:
