@@ -43,6 +43,9 @@ __all__ = ["AccessServer", "SocketInUse", "Limits"]
 
 log = logging.getLogger(__name__)
 
+#: Tracebacks (which may quote values) reach the journal only when asked for, as in the CLI.
+_DEBUG = bool(os.environ.get("CALLREC_DEBUG"))
+
 
 class SocketInUse(VaultError):
     """another callrec daemon serves {0} (lock {1} is held): stop it first; its socket is left alone"""
@@ -138,8 +141,9 @@ class AccessServer:
                     continue
                 try:
                     self._read(key.data)
-                except Exception:  # noqa: BLE001 - one connection's surprise must never stop the socket
-                    log.exception("socket: unexpected error reading a request of uid %d", key.data.uid)
+                except Exception as exc:  # noqa: BLE001 - one connection's surprise must never stop the socket
+                    log.error("socket: unexpected error (%s) reading a request of uid %d", type(exc).__name__,
+                              key.data.uid, exc_info=_DEBUG)
                     if key.fileobj in self._selector.get_map():
                         self._drop(key.data, "the daemon could not read this request")
             self._expire(time.monotonic())
@@ -275,8 +279,8 @@ class AccessServer:
                 send_frame(conn.sock, frame)
         except OSError as exc:
             log.info("socket: reply to uid %d not delivered (%s)", conn.uid, exc.strerror or type(exc).__name__)
-        except Exception:  # noqa: BLE001 - one bad request must never take the server down
-            log.exception("socket: unexpected error serving uid %d", conn.uid)
+        except Exception as exc:  # noqa: BLE001 - one bad request must never take the server down
+            log.error("socket: unexpected error (%s) serving uid %d", type(exc).__name__, conn.uid, exc_info=_DEBUG)
         finally:
             conn.sock.close()
             self._release(conn, buffered)
@@ -303,7 +307,8 @@ class AccessServer:
             err = VaultCorrupt(self.config.vault_path, str(exc))
             reply, frames, rc = {"v": VERSION, "rc": err.exit_code, "error": str(err)}, [], err.exit_code
         except Exception as exc:  # noqa: BLE001 - a bug is one line for the caller; details in the journal only
-            log.exception("socket: internal error in action %s", name if name in ACTIONS else "?")
+            log.error("socket: internal error (%s) in action %s", type(exc).__name__, name if name in ACTIONS else "?",
+                      exc_info=_DEBUG)
             rc = CallrecError.exit_code
             reply, frames = {"v": VERSION, "rc": rc, "error": f"internal error in the daemon ({type(exc).__name__}):"
                                                               " please report it; the daemon's journal has details"}, []
