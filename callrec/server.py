@@ -73,6 +73,8 @@ class _Conn:
     opened: float
     last: float
     buf: bytearray = field(default_factory=bytearray)
+    #: Bytes received so far, as counted against :attr:`Limits.buffered_bytes`.
+    counted: int = 0
     request: dict | None = None
     upload_size: int | None = None
 
@@ -181,10 +183,11 @@ class AccessServer:
             pass
         sock.close()
 
-    def _release(self, conn: _Conn, buffered: int) -> None:
+    def _release(self, conn: _Conn) -> None:
         with self._guard:
             self._open -= 1
-            self._buffered -= buffered
+            self._buffered -= conn.counted
+            conn.counted = 0
             left = self._per_uid[conn.uid] - 1
             if left:
                 self._per_uid[conn.uid] = left
@@ -199,7 +202,7 @@ class AccessServer:
             self._reject(conn.sock, message, rc)
         else:
             conn.sock.close()
-        self._release(conn, len(conn.buf))
+        self._release(conn)
 
     def _read(self, conn: _Conn) -> None:
         try:
@@ -219,6 +222,7 @@ class AccessServer:
             self._drop(conn, "the daemon is busy reading other requests: try again", rc=1)
             return
         conn.buf += part
+        conn.counted += len(part)
         conn.last = time.monotonic()
         problem = self._parse(conn)
         if problem:
@@ -267,9 +271,9 @@ class AccessServer:
     # -- the workers ---------------------------------------------------------------------------
 
     def _serve(self, conn: _Conn) -> None:
-        buffered = len(conn.buf)
         try:
-            upload = bytes(conn.buf[FRAME_HEADER.size:]) if conn.upload_size is not None else None
+            size = conn.upload_size
+            upload = bytes(conn.buf[FRAME_HEADER.size:FRAME_HEADER.size + size]) if size is not None else None
             conn.buf = bytearray()
             reply, frames = self._answer(conn.uid, conn.request, upload)
             conn.sock.setblocking(True)
@@ -283,7 +287,7 @@ class AccessServer:
             log.error("socket: unexpected error (%s) serving uid %d", type(exc).__name__, conn.uid, exc_info=_DEBUG)
         finally:
             conn.sock.close()
-            self._release(conn, buffered)
+            self._release(conn)
 
     def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes]]:
         actor = Actor.person(account_of_uid(uid))

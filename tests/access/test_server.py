@@ -98,3 +98,19 @@ def test_malformed_requests_get_one_line(tight, config):
         sock.close()
     with pytest.raises(RemoteError, match="not a callrec user"):  # and the socket still answers
         request(config.socket_path, ACTIONS["calls.list"], {"from_iso": "2000-01-01", "to_iso": "2100-01-01"})
+
+
+def test_finished_and_dropped_connections_give_back_what_they_held(tight, config):
+    import time
+
+    for _ in range(20):
+        with pytest.raises(RemoteError):
+            request(config.socket_path, ACTIONS["calls.list"], {"from_iso": "2000-01-01", "to_iso": "2100-01-01"})
+        sock = _connect(config)
+        sock.sendall(b"x" * 1000)
+        sock.close()
+    for _ in range(50):
+        if (tight._open, tight._buffered, tight._per_uid) == (0, 0, {}):
+            break
+        time.sleep(0.1)
+    assert (tight._open, tight._buffered, tight._per_uid) == (0, 0, {})
