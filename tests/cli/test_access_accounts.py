@@ -1,8 +1,10 @@
 """Authorisation with real OS accounts: identity comes from the kernel through the daemon's socket.
 
 Each account runs the real ``callrec`` command with ``runuser``; it cannot read the data key, so the
-command is forwarded to ``callrec serve`` (running as root here, the service account), which takes
-the caller from ``SO_PEERCRED``. Needs root to create accounts; skipped with a reason otherwise.
+command sends a typed request to ``callrec serve`` (running as root here, the service account),
+which takes the caller from ``SO_PEERCRED``; what comes back is played or written by the caller's
+own process. Hand-made requests play the attacker. Needs root to create accounts; skipped with a
+reason otherwise.
 """
 
 from __future__ import annotations
