@@ -1,10 +1,12 @@
 """The ``callrec`` command line: one module per command, found by name in this package.
 
 Each command module defines ``register(subparsers)``, which adds its parser and sets
-``func=run`` (``run(ctx, args) -> int``). A module may set ``LOCAL_ONLY = True`` when it must
-run in this process (``init``, ``run``, ``replay``, ``serve``); every other command runs here
-when this account can read the data key, and otherwise is forwarded to the daemon's socket, where
-the caller's identity comes from the kernel.
+``func=run`` (``run(ctx, args) -> int``). Commands are thin adapters over the access layer
+(``callrec.access``): they turn arguments into an action (``ctx.call``), which runs in this process
+when this account can read the data key and otherwise in the daemon, sent as a typed request over
+its socket, where the caller's identity comes from the kernel. Files are read and written here, by
+the caller. Commands that create or replace state (``init``, ``run``, ``replay``, ``serve``,
+``demo``, ``rekey``, ``restore``, ``backup``) have no action and always run here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from collections.abc import Sequence
 from callrec import __version__
 from callrec.cli._context import Context
 from callrec.cli._parser import EXAMPLES, Parser, finish_parser
-from callrec.cli._remote import forward, must_forward
 from callrec.errors import CallrecError, VaultCorrupt
 from callrec.identity import current_account
 from callrec.vault._db import DatabaseError
@@ -78,8 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         argcomplete.autocomplete(build_parser())
     argv = list(sys.argv[1:] if argv is None else argv)
-    if must_forward(argv):
-        return forward(argv)
     ctx = Context(config_flag=None, actor=current_account())
     try:
         return execute(ctx, argv)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+from callrec.access import ACTIONS, Actor, perform
+from callrec.cli._remote import request, use_socket
 from callrec.config import Config, config_path, load_config
 from callrec.vault import Vault
 
@@ -19,8 +21,9 @@ class Context:
     actor: str
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
-    #: True when the command arrived through the daemon's socket.
-    remote: bool = False
+    #: True when actions go to the daemon's socket (this account cannot read the data key);
+    #: None until the first action decides it.
+    remote: bool | None = None
     _config: Config | None = None
     _vault: Vault | None = None
 
@@ -39,6 +42,19 @@ class Context:
         if self._vault is None:
             self._vault = Vault.open(self.config)
         return self._vault
+
+    @property
+    def person(self) -> Actor:
+        return Actor.person(self.actor)
+
+    def call(self, action: str, **args: Any) -> Any:
+        """Run an access-layer action as this account: here when the data key is readable,
+        otherwise through the daemon's socket. Returns the action's typed result."""
+        if self.remote is None:
+            self.remote = use_socket(self.config)
+        if self.remote:
+            return request(self.config.socket_path, ACTIONS[action], args)
+        return perform(self.vault, self.person, action, args)
 
     def print(self, *args: object) -> None:
         print(*args, file=self.out)

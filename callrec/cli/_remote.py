@@ -1,87 +1,79 @@
-"""Forwarding a command to the daemon's Unix socket when this account cannot read the data key.
+"""Sending an action to the daemon's socket when this account cannot read the data key.
 
-The wire format is one JSON line each way: ``{"argv": [...]}`` in, ``{"rc", "stdout", "stderr"}``
-out. The daemon learns the caller from ``SO_PEERCRED`` (``callrec.identity``), never from the
-request.
+The request is typed (socket protocol v1, ``docs/design/protocol.md``): the action's name and its
+arguments, plus the bytes of a file this process read (a CDR export). The daemon learns the caller
+from ``SO_PEERCRED`` (``callrec.identity``), never from the request; what it returns — including
+audio and export files — arrives here, and this process, running as the caller, plays or writes it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-import sys
-from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from callrec.config import config_path, load_config
+from callrec.access import Action
+from callrec.access._wire import (
+    MAX_REQUEST_BYTES,
+    VERSION,
+    ProtocolError,
+    decode_result,
+    dumps_line,
+    recv_frame,
+    recv_line,
+    send_frame,
+)
+from callrec.config import Config
 from callrec.errors import CallrecError, VaultError
 
-__all__ = ["must_forward", "forward", "split_argv", "read_message", "write_message", "LOCAL_ONLY_COMMANDS"]
+__all__ = ["DaemonUnreachable", "RemoteError", "request", "use_socket"]
 
-#: Commands that always run in the calling process and are never served over the socket.
-LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey"})
-_MAX_MESSAGE = 64 * 1024 * 1024
+#: Largest single frame this client accepts from the daemon (a long call's FLAC, an export file).
+_MAX_FRAME = 2 * 1024 * 1024 * 1024
 
 
 class DaemonUnreachable(VaultError):
     """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): run this as the service account or start the daemon"""
 
 
-def split_argv(argv: Sequence[str]) -> tuple[str | None, str | None]:
-    """(config flag, command name) from a raw argv, without full parsing."""
-    flag, command, it = None, None, iter(argv)
-    for arg in it:
-        if arg == "--config":
-            flag = next(it, None)
-        elif arg.startswith("--config="):
-            flag = arg.split("=", 1)[1]
-        elif arg in ("-h", "--help", "--version"):
-            return flag, None
-        elif not arg.startswith("-"):
-            command = arg
-            break
-    return flag, command
+class RemoteError(CallrecError):
+    """{0}"""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-def must_forward(argv: Sequence[str]) -> bool:
-    flag, command = split_argv(argv)
-    if command is None or command in LOCAL_ONLY_COMMANDS or "-h" in argv or "--help" in argv:
-        return False
-    try:
-        config = load_config(config_path(flag))
-    except CallrecError:
-        return False
+def use_socket(config: Config) -> bool:
+    """True when this account cannot read the data key but the daemon's socket is there."""
     return not os.access(config.key_path, os.R_OK) and config.socket_path.exists()
 
 
-def write_message(sock: socket.socket, payload: dict) -> None:
-    sock.sendall(json.dumps(payload, ensure_ascii=False).encode("utf-8") + b"\n")
-
-
-def read_message(sock: socket.socket) -> dict:
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        part = sock.recv(65536)
-        if not part:
-            break
-        buf += part
-        if len(buf) > _MAX_MESSAGE:
-            raise ValueError("message too large")
-    return json.loads(buf.decode("utf-8"))
-
-
-def forward(argv: Sequence[str]) -> int:
-    flag, _ = split_argv(argv)
-    path = load_config(config_path(flag)).socket_path
+def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
+    """Run ``action`` in the daemon for this account; its typed result, or its error raised here."""
+    args = dict(args)
+    upload = args.pop(action.upload) if action.upload else None
+    line = dumps_line({"v": VERSION, "action": action.name, "args": args})
+    if len(line) > MAX_REQUEST_BYTES:
+        raise RemoteError(f"{action.name}: the request is larger than {MAX_REQUEST_BYTES} bytes", 2)
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(str(path))
-            write_message(sock, {"argv": list(argv)})
-            reply = read_message(sock)
-    except (OSError, ValueError) as exc:
-        err = DaemonUnreachable(path, getattr(exc, "strerror", None) or type(exc).__name__)
-        print(f"callrec: error: {err}", file=sys.stderr)
-        return err.exit_code
-    sys.stdout.write(reply.get("stdout", ""))
-    sys.stderr.write(reply.get("stderr", ""))
-    return int(reply.get("rc", 1))
+            sock.sendall(line)
+            if upload is not None:
+                send_frame(sock, upload)
+            with sock.makefile("rb") as rfile:
+                reply = recv_line(rfile, 64 * 1024 * 1024)
+                if "error" in reply:
+                    raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
+                frames = _frames(reply.get("frames"), rfile)
+    except (OSError, ProtocolError) as exc:
+        raise DaemonUnreachable(path, getattr(exc, "strerror", None) or str(exc)) from None
+    return decode_result(action.result, reply["result"], frames)
+
+
+def _frames(count: Any, rfile: Any) -> list[bytes]:
+    if not isinstance(count, int) or count < 0:
+        raise ProtocolError("reply without a frame count")
+    return [recv_frame(rfile, _MAX_FRAME) for _ in range(count)]

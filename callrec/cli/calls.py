@@ -6,9 +6,7 @@ import argparse
 import json
 
 from callrec.cli._context import Context
-from callrec.timefmt import TIME_HELP, format_ts, parse_window
-from callrec.vault._calls import list_calls
-from callrec.vault._guard import require_role
+from callrec.timefmt import TIME_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,15 +20,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    zone = ctx.config.zone
-    start, end = parse_window(args.from_, args.to, zone)
-    require_role(ctx.vault, ctx.actor, "calls.list", "ops", "reviewer", "approver", "admin")
-    calls = list_calls(ctx.vault, start, end, zone)
+    listing = ctx.call("calls.list", from_iso=args.from_, to_iso=args.to)
+    calls = listing.calls
     if args.json:
         ctx.print(json.dumps(calls, ensure_ascii=False, indent=1))
         return 0
     if not calls:
-        ctx.print(f"no calls in {format_ts(start, zone, 'seconds')} .. {format_ts(end, zone, 'seconds')}")
+        ctx.print(f"no calls in {listing.from_at} .. {listing.to_at}")
         return 0
     ctx.print(f"{'ID':>6}  {'STARTED':<29}  {'DURATION':>9}  {'KIND':<4}  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
     for c in calls:

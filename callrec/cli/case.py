@@ -1,14 +1,28 @@
-"""``callrec case``: open, decide, attach, read, play, export and close cases."""
+"""``callrec case``: open, decide, attach, read, play, export and close cases.
+
+Audio and export files come back from the access layer as bytes; this process — the caller's own
+— plays them on the caller's sound device or writes them where the caller said.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import sys
+import time
+from typing import NoReturn
 
+from callrec.access import CaseView, PlayAudio
 from callrec.cli._context import Context
-from callrec.timefmt import format_ts, parse_iso
-from callrec.vault import _cases, _content
-from callrec.vault._calls import list_calls
-from callrec.vault._guard import refuse
+from callrec.cli._files import export_target, make_private_dir, write_into
+from callrec.errors import CallrecError, UsageError
+from callrec.timefmt import TIME_HELP
+
+
+class PlaybackFailed(CallrecError):
+    """cannot play call {0}: {1}: connect a sound device or choose one with --device NAME (the read is logged as failed)"""
+
+    exit_code = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,116 +30,151 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     o = s.add_parser("open", help="open a case (reviewer)")
     o.add_argument("--reason", required=True)
-    o.add_argument("--from", dest="from_", required=True, metavar="ISO")
-    o.add_argument("--to", required=True, metavar="ISO")
-    for name, text in (("approve", "approve a case (approver, not the opener)"), ("refuse", "refuse a case (approver)"),
+    o.add_argument("--from", dest="from_", required=True, metavar="TIME", help=f"start of the case window; {TIME_HELP}")
+    o.add_argument("--to", required=True, metavar="TIME", help="end of the case window; the same forms")
+    for name, text in (("approve", "approve a case (approver, not the opener): read its reason first with 'case show'"),
                        ("close", "close a case: ends the legal hold (opener or admin)"),
-                       ("show", "a case and its attached calls (no content)")):
+                       ("show", "a case: reason, window, opener, decision and the calls in its window (no content)")):
         s.add_parser(name, help=text).add_argument("case_id", type=int, metavar="ID")
-    s.add_parser("list", help="cases this account may see")
+    r = s.add_parser("refuse", help="refuse a case (approver), with the reason")
+    r.add_argument("case_id", type=int, metavar="ID")
+    r.add_argument("--reason", required=True, help="why the case is refused (goes to the access log)")
+    ls = s.add_parser("list", help="cases this account may see, with their reasons")
+    ls.add_argument("--pending", action="store_true", help="only cases waiting for a decision")
     a = s.add_parser("attach", help="attach a call from the case window (the case's reviewer)")
     a.add_argument("case_id", type=int, metavar="ID")
     a.add_argument("call_id", type=int, metavar="CALL")
-    for name, text in (("transcript", "print a call's transcript (logged)"), ("play", "play a call on the sound device (logged)")):
-        c = s.add_parser(name, help=text)
-        c.add_argument("call_id", type=int, metavar="CALL")
-        c.add_argument("--case", dest="case_id", type=int, metavar="ID", help="the case to read through (default: yours)")
+    t = s.add_parser("transcript", help="print a call's transcript (logged)")
+    t.add_argument("call_id", type=int, metavar="CALL")
+    t.add_argument("--case", dest="case_id", type=int, metavar="ID", help="the case to read through (default: yours)")
+    pl = s.add_parser("play", help="play a call on this account's own sound device (logged)")
+    pl.add_argument("call_id", type=int, metavar="CALL")
+    pl.add_argument("--case", dest="case_id", type=int, metavar="ID", help="the case to read through (default: yours)")
+    pl.add_argument("--from", dest="from_", metavar="MM:SS", help="start here (default: the beginning)")
+    pl.add_argument("--to", metavar="MM:SS", help="stop here (default: the end)")
+    pl.add_argument("--device", metavar="NAME", help="output device (default: the system's default)")
+    pl.add_argument("--follow", action="store_true", help="print each transcript line as playback reaches it (logged)")
     f = s.add_parser("search", help="find a phrase in the transcripts of a case's calls (logged; the phrase is not)")
     f.add_argument("case_id", type=int, metavar="ID")
     f.add_argument("phrase")
     e = s.add_parser("export", help="export a case's calls: audio, transcripts, manifest (logged)")
     e.add_argument("case_id", type=int, metavar="ID")
-    e.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")
+    e.add_argument("--out", required=True, metavar="DIR",
+                   help="a new or empty directory, written by this account (relative to the current directory)")
     e.add_argument("--format", choices=("flac", "wav"), default="flac")
     p.set_defaults(func=run)
 
 
-def _print_case(ctx: Context, case: _cases.Case) -> None:
-    zone = ctx.config.zone
-    ctx.print(f"case {case.id}  {case.status}  opened by {case.opened_by} at {format_ts(case.opened_ts, zone)}"
-              f"  window {format_ts(case.window_from_ts, zone)} .. {format_ts(case.window_to_ts, zone)}"
-              + (f"  decided by {case.decided_by}" if case.decided_by else ""))
+def _print_case(ctx: Context, case: CaseView) -> None:
+    decided = f"  decided by {case.decided_by} at {case.decided_at}" if case.decided_by else ""
+    ctx.print(f"case {case.id}  {case.status}  opened by {case.opened_by} at {case.opened_at}"
+              f"  window {case.window_from} .. {case.window_to}{decided}")
+    ctx.print(f"  reason: {case.reason}")
+    ctx.print(f"  attached calls: {' '.join(map(str, case.attached)) or 'none'}")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    vault, zone = ctx.vault, ctx.config.zone
     if args.action == "open":
-        case_id = _cases.open_case(vault, ctx.actor, args.reason, parse_iso(args.from_, zone, "--from"),
-                                   parse_iso(args.to, zone, "--to"))
-        status = _cases.get_case(vault, case_id).status
-        ctx.print(f"case {case_id} opened ({status}{': an approver must approve it' if status == 'pending' else ''})")
-    elif args.action in ("approve", "refuse"):
-        _cases.decide_case(vault, ctx.actor, args.case_id, approve=args.action == "approve")
-        ctx.print(f"case {args.case_id} {'approved' if args.action == 'approve' else 'refused'}")
+        case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
+        ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
+    elif args.action == "approve":
+        ctx.call("case.approve", case_id=args.case_id)
+        ctx.print(f"case {args.case_id} approved")
+    elif args.action == "refuse":
+        ctx.call("case.refuse", case_id=args.case_id, reason=args.reason)
+        ctx.print(f"case {args.case_id} refused")
     elif args.action == "close":
-        _cases.close_case(vault, ctx.actor, args.case_id)
+        ctx.call("case.close", case_id=args.case_id)
         ctx.print(f"case {args.case_id} closed: its calls are no longer on legal hold")
     elif args.action == "list":
-        for case in _cases.list_cases(vault, ctx.actor):
+        for case in ctx.call("case.list", pending=args.pending).cases:
             _print_case(ctx, case)
     elif args.action == "show":
-        _show(ctx, args.case_id)
+        detail = ctx.call("case.show", case_id=args.case_id)
+        _print_case(ctx, detail.case)
+        for c in detail.calls:
+            ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-'}")
     elif args.action == "attach":
-        _cases.attach_call(vault, ctx.actor, args.case_id, args.call_id)
+        ctx.call("case.attach", case_id=args.case_id, call_id=args.call_id)
         ctx.print(f"call {args.call_id} attached to case {args.case_id}")
     elif args.action == "transcript":
-        _transcript(ctx, args.call_id, args.case_id)
+        text = ctx.call("transcript.read", call_id=args.call_id, case_id=args.case_id).text
+        if text:
+            ctx.out.write(text)
+        else:
+            ctx.print(f"call {args.call_id} has no transcript yet")
     elif args.action == "search":
-        _search(ctx, args.case_id, args.phrase)
+        found = ctx.call("transcript.search", case_id=args.case_id, phrase=args.phrase)
+        for hit in found.hits:
+            ctx.print(f"call {hit.call_id}  {hit.speaker:<6} {hit.start_s:7.1f}s  {hit.context}")
+        ctx.print(f"{len(found.hits)} match(es) in case {args.case_id}")
     elif args.action == "play":
-        _play(ctx, args.call_id, args.case_id)
+        _play(ctx, args)
     elif args.action == "export":
-        from callrec.cli._export import export_case
-
-        manifest = export_case(ctx, args.case_id, args.out, args.format)
-        ctx.print(f"exported {len(manifest['files'])} files for case {args.case_id} to {args.out}")
+        target = export_target(args.out, ctx.config)
+        package = ctx.call("export", case_id=args.case_id, format=args.format)
+        make_private_dir(target)
+        for f in package.files:
+            write_into(target, f.name, f.data)
+        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}")
     return 0
 
 
-def _show(ctx: Context, case_id: int) -> None:
-    vault = ctx.vault
-    cases = {c.id: c for c in _cases.list_cases(vault, ctx.actor)}
-    if case_id not in cases:
-        refuse(vault, ctx.actor, "case.show", f"case {case_id} is not visible to this account", case_id=case_id)
-    case = cases[case_id]
-    _print_case(ctx, case)
-    attached = set(_cases.case_call_ids(vault, case_id))
-    for call in list_calls(vault, case.window_from_ts, case.window_to_ts, ctx.config.zone):
-        mark = "attached" if call["id"] in attached else "-"
-        ctx.print(f"  call {call['id']:>6}  {call['started_at']}  {call['duration_s']:>7.1f}s  {call['kind']}  {mark}")
+def _clock(text: str | None, flag: str) -> float | None:
+    """MM:SS (or SS, or HH:MM:SS) → seconds."""
+    if text is None:
+        return None
+    try:
+        seconds = 0.0
+        for part in text.split(":"):
+            seconds = seconds * 60 + float(part)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r} is not a time: give MM:SS") from None
+    if seconds < 0 or len(text.split(":")) > 3:
+        raise UsageError(f"{flag} {text!r} is not a time: give MM:SS")
+    return seconds
 
 
-def _transcript(ctx: Context, call_id: int, case_id: int | None) -> None:
-    from callrec.asr import to_text
-
-    transcripts, _seq, _hash = _content.read_transcripts(ctx.vault, ctx.actor, call_id, case_id)
-    if not transcripts:
-        ctx.print(f"call {call_id} has no transcript yet")
-        return
-    ctx.out.write(to_text(transcripts, _content.call_meta(ctx.vault, call_id), ctx.config))
-
-
-def _search(ctx: Context, case_id: int, phrase: str) -> None:
-    from callrec.asr import find_phrase
-
-    roles = ctx.config.capture.channel_roles
-    found = 0
-    for call_id, transcripts in _content.read_case_transcripts(ctx.vault, ctx.actor, case_id).items():
-        for transcript in transcripts:
-            speaker = roles[transcript.channel] if len(transcripts) > 1 else "mixed"
-            for hit in find_phrase(transcript.words, phrase):
-                found += 1
-                ctx.print(f"call {call_id}  {speaker:<6} {hit.start_s:7.1f}s  {hit.context}")
-    ctx.print(f"{found} match(es) in case {case_id}")
-
-
-def _play(ctx: Context, call_id: int, case_id: int | None) -> None:
-    import io
-
-    import sounddevice
+def _play(ctx: Context, args: argparse.Namespace) -> None:
     import soundfile
 
-    audio = _content.read_audio(ctx.vault, ctx.actor, call_id, case_id, "play")
+    start, stop = _clock(args.from_, "--from") or 0.0, _clock(args.to, "--to")
+    if stop is not None and stop <= start:
+        raise UsageError("--to must be after --from")
+    audio: PlayAudio = ctx.call("play", call_id=args.call_id, case_id=args.case_id, follow=args.follow)
     data, rate = soundfile.read(io.BytesIO(audio.flac), dtype="int16")
-    ctx.print(f"playing call {call_id} ({len(data) / rate:.1f} s)")
-    sounddevice.play(data, rate, blocking=True)
+    clip = data[int(start * rate): None if stop is None else int(stop * rate)]
+    try:
+        import sounddevice
+    except OSError as exc:  # no PortAudio library on this machine
+        _failed(ctx, audio, str(exc))
+    try:
+        ctx.print(f"playing call {audio.call_id} ({len(clip) / rate:.1f} s of {len(data) / rate:.1f} s)")
+        ctx.out.flush()
+        sounddevice.play(clip, rate, device=args.device)
+        if args.follow:
+            _follow(ctx, audio, start, len(clip) / rate)
+        sounddevice.wait()
+    except (sounddevice.PortAudioError, ValueError) as exc:  # no such device, cannot open it
+        _failed(ctx, audio, str(exc))
+
+
+def _failed(ctx: Context, audio: PlayAudio, error: str) -> NoReturn:
+    """Log that the read could not be played, then stop with one line."""
+    why = (error.splitlines() or ["no audio device"])[0][:160]
+    ctx.call("play.failed", call_id=audio.call_id, case_id=audio.case_id, read_seq=audio.log_seq, why=why)
+    raise PlaybackFailed(audio.call_id, why)
+
+
+def _follow(ctx: Context, audio: PlayAudio, start: float, length: float) -> None:
+    """Print each transcript line when playback reaches its start."""
+    began = time.monotonic()
+    for line in audio.lines:
+        if line.end_s < start or line.start_s > start + length:
+            continue
+        wait = line.start_s - start - (time.monotonic() - began)
+        if wait > 0:
+            time.sleep(wait)
+        ctx.print(f"[{int(line.start_s // 60):02d}:{line.start_s % 60:04.1f}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
+        if ctx.out is sys.stdout:
+            ctx.out.flush()

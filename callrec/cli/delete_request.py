@@ -14,8 +14,6 @@ import json
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.timefmt import format_ts
-from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
 
 COMMAND = "delete-request"
 _FORMS = "CALL --reason TEXT | list | approve ID | refuse ID"
@@ -39,19 +37,13 @@ def _number(text: str, what: str) -> int:
 
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:
-    requests = list_deletion_requests(ctx.vault, ctx.actor, args.status)
-
-    def when(ts: float | None) -> str | None:
-        return format_ts(ts, ctx.config.zone, "seconds")
-
+    requests = ctx.call("delete.list", status=args.status).requests
     if args.json:
-        rows = [{**dataclasses.asdict(r), "requested_at": when(r.requested_ts), "decided_at": when(r.decided_ts)}
-                for r in requests]
-        ctx.print(json.dumps(rows, ensure_ascii=False, indent=2))
+        ctx.print(json.dumps([dataclasses.asdict(r) for r in requests], ensure_ascii=False, indent=2))
         return 0
     for r in requests:
-        decided = f"{r.decided_by} {when(r.decided_ts)}" if r.decided_by else "-"
-        ctx.print(f"{r.id}\tcall {r.call_id}\t{r.status}\t{r.requested_by} {when(r.requested_ts)}\t{decided}\t{r.reason}")
+        decided = f"{r.decided_by} {r.decided_at}" if r.decided_by else "-"
+        ctx.print(f"{r.id}\tcall {r.call_id}\t{r.status}\t{r.requested_by} {r.requested_at}\t{decided}\t{r.reason}")
     return 0
 
 
@@ -62,16 +54,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if verb in ("approve", "refuse") and len(rest) == 1:
         request_id = _number(rest[0], "ID")
         if verb == "approve":
-            approve_deletion(ctx.vault, ctx.actor, request_id)
-            ctx.print(f"deletion request {request_id} approved: the call's audio and transcripts are deleted")
+            done = ctx.call("delete.approve", request_id=request_id)
         else:
-            refuse_deletion(ctx.vault, ctx.actor, request_id, args.reason)
-            ctx.print(f"deletion request {request_id} refused")
-        return 0
-    if not rest:
-        call_id = _number(verb, "CALL")
-        request_id = request_deletion(ctx.vault, ctx.actor, call_id, args.reason)
-        ctx.print(f"deletion request {request_id} filed for call {call_id}: a second person must approve it"
-                  f" ('callrec {COMMAND} approve {request_id}')")
-        return 0
-    raise UsageError(f"{COMMAND}: usage: {_FORMS}")
+            done = ctx.call("delete.refuse", request_id=request_id, reason=args.reason)
+    elif not rest:
+        done = ctx.call("delete.request", call_id=_number(verb, "CALL"), reason=args.reason)
+    else:
+        raise UsageError(f"{COMMAND}: usage: {_FORMS}")
+    ctx.print(done.message)
+    return 0

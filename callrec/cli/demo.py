@@ -13,8 +13,6 @@ from pathlib import Path
 
 from callrec.cli._context import Context
 
-LOCAL_ONLY = True
-
 #: The bundled feed starts at this local time (the example in DESIGN.md).
 DEMO_START = "2026-08-03T08:30:00+09:00"
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 from callrec.cli._context import Context
-from callrec.errors import CallrecError
-from callrec.health import build_report, live_window, plugin_status, report_paths, run_checks, write_report
-from callrec.timefmt import DAY_HELP, parse_day
-from callrec.vault._guard import require_role
-
-HEALTH_ROLES = ("ops", "maintainer", "admin")
+from callrec.cli._files import write_private_file
+from callrec.errors import CallrecError, UsageError
+from callrec.timefmt import DAY_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--date", default="yesterday", help=f"{DAY_HELP} (default: yesterday, the last complete day)")
     out = r.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the JSON object")
-    out.add_argument("--html", action="store_true", help="print the path of the HTML page")
+    out.add_argument("--html", action="store_true", help="the HTML page: written to --out FILE, else its path is printed")
+    r.add_argument("--out", metavar="FILE", help="with --html: write the page to FILE (a new file, as this account)")
     r.add_argument("--rebuild", action="store_true", help="build it again even if it was already written")
     p.set_defaults(func=run)
 
@@ -37,38 +34,30 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 def _check(ctx: Context) -> int:
     """Plugin convention: any error that stops the checks is UNKNOWN (3), with one line."""
     try:
-        vault = ctx.vault
-        require_role(vault, ctx.actor, "health.check", *HEALTH_ROLES)
-        now = time.time()
-        start, end = live_window(now)
-        findings = run_checks(vault, ctx.config, start=start, end=end, live=True, now=now)
+        result = ctx.call("health.check")
     except CallrecError as exc:
         ctx.print(f"CALLREC UNKNOWN - {exc}")
         return 3
-    code, word = plugin_status(findings)
-    bad = [f for f in findings if f.severity != "ok"]
-    first = "; ".join(f"{f.check}: {f.message}" for f in bad[:3]) or "recording, every check passed"
-    ctx.print(f"CALLREC {word} - {first}")
-    for f in bad:
-        ctx.print(f.line(ctx.config.zone))
-    return code
+    ctx.print(f"CALLREC {result.word} - {result.summary}")
+    for line in result.lines:
+        ctx.print(line)
+    return result.code
 
 
 def _report(ctx: Context, args: argparse.Namespace) -> int:
-    day = parse_day(args.date, ctx.config.zone)
-    vault = ctx.vault
-    require_role(vault, ctx.actor, "health.report", *HEALTH_ROLES)
-    paths = report_paths(ctx.config, day)
-    if args.rebuild or not paths["json"].exists():
-        write_report(build_report(vault, ctx.config, day), ctx.config)
+    if args.out and not args.html:
+        raise UsageError("--out goes with --html: the JSON and the summary are printed")
+    done = ctx.call("health.report", date=args.date, rebuild=args.rebuild, html=bool(args.out))
     if args.json:
-        ctx.print(paths["json"].read_text(encoding="utf-8").rstrip("\n"))
+        ctx.print(json.dumps(done.report, indent=2, ensure_ascii=False))
+    elif args.html and args.out:
+        path = write_private_file(args.out, done.html.encode("utf-8"), ctx.config)
+        ctx.print(f"wrote {path}")
     elif args.html:
-        ctx.print(paths["html"])
+        ctx.print(done.html_path)
     else:
-        report = json.loads(paths["json"].read_text(encoding="utf-8"))
-        ctx.print(report["summary"])
-        for f in report["findings"]:
+        ctx.print(done.report["summary"])
+        for f in done.report["findings"]:
             span = f" [{f['start']} .. {f.get('end', 'now')}]" if "start" in f else ""
             ctx.print(f"{f['severity'].upper()} {f['check']}: {f['message']}{span}")
     return 0

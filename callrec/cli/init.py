@@ -8,8 +8,6 @@ from callrec.cli._context import Context
 from callrec.vault import Vault
 from callrec.vault._users import add_user, roles_of
 
-LOCAL_ONLY = True
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create state directory, data key, signing key and vault (never overwrites)")

@@ -1,18 +1,17 @@
-"""``callrec model``: install Vosk models carried in by the operator, and list them.
+"""``callrec model``: install Vosk models carried in by the operator, and list them (admin).
 
 Nothing is downloaded: ``import`` copies a model folder or unpacks a model .zip into the models
 folder under the state directory, checks its layout and hash, and records it in the access log.
+It names a path, so it runs only in this process, where the data key is readable (the service
+account or root), never through the socket.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from callrec.asr import activate_model, active_model, import_model, installed_names, model_info
+from callrec.access import Model, model_import
 from callrec.cli._context import Context
-from callrec.errors import CallrecError
-from callrec.timefmt import format_ts
-from callrec.vault._guard import require_role
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,36 +28,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _list(ctx: Context) -> int:
-    names = installed_names(ctx.config)
-    if not names:
-        ctx.print(f"no model installed in {ctx.config.models_path}: see 'callrec model import --help'")
-        return 0
-    for name in names:
-        try:
-            info = model_info(ctx.config, name)
-        except CallrecError as exc:
-            ctx.print(f"  {name}\tDAMAGED: {exc}")
-            continue
-        imported = format_ts(info.imported_ts, ctx.config.zone, "seconds")
-        mark = "*" if info.active else " "
-        ctx.print(f"{mark} {info.name}\t{info.sha256}\t{info.size_bytes / 1e6:.0f} MB\t{info.sample_rate} Hz\timported {imported}")
-    return 0
+def _line(m: Model) -> str:
+    if m.damaged:
+        return f"  {m.name}\tDAMAGED: {m.damaged}"
+    return (f"{'*' if m.active else ' '} {m.name}\t{m.sha256}\t{m.size_bytes / 1e6:.0f} MB\t{m.sample_rate} Hz"
+            f"\timported {m.imported_at}")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "list":
-        return _list(ctx)
-    require_role(ctx.vault, ctx.actor, f"model.{args.action}", "admin")
+        listing = ctx.call("model.list")
+        if not listing.models:
+            ctx.print(f"no model installed in {listing.models_path}: see 'callrec model import --help'")
+        for m in listing.models:
+            ctx.print(_line(m))
+        return 0
     if args.action == "activate":
-        activate_model(ctx.config, args.name)
-        info = model_info(ctx.config, args.name)
+        active = ctx.call("model.activate", name=args.name).active
     else:
-        info = import_model(ctx.config, args.source, expected_sha256=args.sha256, name=args.name,
+        info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
                             activate=args.activate)
-        ctx.print(f"imported model {info.name} ({info.sha256}, {info.sample_rate} Hz) into {info.path}")
-    with ctx.vault.transaction():
-        ctx.vault.log(ctx.actor, f"model.{args.action}", detail={"model": info.name, "sha256": info.sha256})
-    current = active_model(ctx.config)
-    ctx.print(f"active model: {current.name if current else 'none'}")
+        ctx.print(f"imported model {info.name} ({info.sha256}, {info.sample_rate} Hz) into {ctx.config.models_path / info.name}")
+        active = next((m.name for m in ctx.call("model.list").models if m.active), None)
+    ctx.print(f"active model: {active or 'none'}")
     return 0

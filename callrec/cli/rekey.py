@@ -7,8 +7,6 @@ import argparse
 from callrec.cli._context import Context
 from callrec.vault._backup import finish_interrupted_rekey, rekey
 
-LOCAL_ONLY = True
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rekey", help="re-encrypt the vault under a new data key; finishes an interrupted rekey (admin)")

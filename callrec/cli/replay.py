@@ -13,8 +13,6 @@ from callrec.cli._context import Context
 from callrec.timefmt import parse_iso
 from callrec.vault import Vault
 
-LOCAL_ONLY = True
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="run the capture pipeline over a recorded feed (WAV/FLAC, 8 or 16 kHz PCM)")

@@ -8,8 +8,6 @@ from pathlib import Path
 from callrec.cli._context import Context
 from callrec.vault._backup import restore
 
-LOCAL_ONLY = True
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restore", help="replace the vault by a backup; the current vault is moved aside, never deleted (admin)")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from callrec.cli._context import Context
-from callrec.vault._guard import require_role
-from callrec.vault._retention import plan_retention, run_retention
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,23 +15,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _ids(ids: tuple[int, ...]) -> str:
+def _ids(ids: list[int]) -> str:
     return " ".join(map(str, ids)) or "-"
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    vault = ctx.vault
-    keep_days = ctx.config.retention.keep_days
-    now = time.time()
-    if keep_days == 0:
+    done = ctx.call("retention.run", dry_run=args.dry_run)
+    if done.keep_days == 0:
         ctx.print("retention: keep_days = 0 (keep forever): nothing is purged")
-    if args.dry_run:
-        require_role(vault, ctx.actor, "retention.plan", "admin")
-        plan = plan_retention(vault, now, keep_days)
-        ctx.print(f"would purge {len(plan.due)} call(s): {_ids(plan.due)}")
-        ctx.print(f"on legal hold {len(plan.held)} call(s): {_ids(plan.held)}")
-        return 0
-    purged, held = run_retention(vault, now, keep_days, actor=ctx.actor)
-    if keep_days:
-        ctx.print(f"purged {purged} call(s) older than {keep_days} days; kept {held} on legal hold")
+    if done.dry_run:
+        ctx.print(f"would purge {len(done.due)} call(s): {_ids(done.due)}")
+        ctx.print(f"on legal hold {len(done.held)} call(s): {_ids(done.held)}")
+    elif done.keep_days:
+        ctx.print(f"purged {done.purged} call(s) older than {done.keep_days} days; kept {len(done.held)} on legal hold")
     return 0

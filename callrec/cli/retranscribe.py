@@ -1,14 +1,13 @@
 """``callrec retranscribe CALL|--all``: transcribe calls again; each run adds a version, none is
-overwritten. The daemon's worker picks the calls up; ``--now`` transcribes them in this process."""
+overwritten. The daemon's worker picks the calls up; ``--now`` transcribes them in this process
+(where the data key is readable)."""
 
 from __future__ import annotations
 
 import argparse
 
-from callrec.asr import TranscriptionWorker, requeue
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.vault._guard import require_role
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,21 +20,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    vault = ctx.vault
-    require_role(vault, ctx.actor, "retranscribe", "admin", call_id=args.call)
-    ids = requeue(vault, ctx.actor, None if args.all else [args.call])
-    if not args.all and not ids:
-        raise UsageError(f"call {args.call} is not sealed, does not exist, or is already queued: see 'callrec calls list'")
+    ids = ctx.call("retranscribe", call_id=args.call, all=args.all).call_ids
     ctx.print(f"queued {len(ids)} call(s) for transcription")
     if args.now:
-        worker = TranscriptionWorker(ctx.config)
-        try:
-            worker.drain()
-        finally:
-            worker.stop()
-        done = vault.query(
-            f"SELECT transcript_status, count(*) FROM calls WHERE id IN ({','.join('?' * len(ids))})"
-            " GROUP BY transcript_status", ids,
-        ) if ids else []
-        ctx.print(", ".join(f"{n} {status}" for status, n in done) or "nothing to do")
+        if ctx.remote:
+            raise UsageError("--now needs the data key: the daemon transcribes the queued calls itself")
+        _transcribe_now(ctx, ids)
     return 0
+
+
+def _transcribe_now(ctx: Context, ids: list[int]) -> None:
+    from callrec.asr import TranscriptionWorker
+
+    worker = TranscriptionWorker(ctx.config)
+    try:
+        worker.drain()
+    finally:
+        worker.stop()
+    done = ctx.vault.query(
+        f"SELECT transcript_status, count(*) FROM calls WHERE id IN ({','.join('?' * len(ids))})"
+        " GROUP BY transcript_status", ids,
+    ) if ids else []
+    ctx.print(", ".join(f"{n} {status}" for status, n in done) or "nothing to do")

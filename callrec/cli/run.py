@@ -16,8 +16,6 @@ from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
 from callrec.vault import Vault
 
-LOCAL_ONLY = True
-
 log = logging.getLogger(__name__)
 
 #: The writer loop must have gone round within this many seconds for a watchdog ping (a long
@@ -33,11 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    source = DeviceSource(config.capture)
-    vault = Vault.open(config)
+    # First: a second daemon stops here, before touching the running daemon's socket or vault.
+    server = AccessServer(config)
+    try:
+        source = DeviceSource(config.capture)
+        vault = Vault.open(config)
+    except BaseException:
+        server.stop()
+        raise
     worker = TranscriptionWorker(config)
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
-    server = AccessServer(config)
     health = HealthService(config)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,8 +10,6 @@ from callrec.cli._context import Context
 from callrec.server import AccessServer
 from callrec.vault import Vault
 
-LOCAL_ONLY = True
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the access socket for accounts without the data key")

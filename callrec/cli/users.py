@@ -6,8 +6,6 @@ import argparse
 
 from callrec.cli._context import Context
 from callrec.vault import ROLES
-from callrec.vault._guard import require_role
-from callrec.vault._users import add_user, list_users, remove_role
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,13 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    vault = ctx.vault
-    require_role(vault, ctx.actor, f"users.{args.action}", "admin")
     if args.action == "add":
-        add_user(vault, ctx.actor, args.name, args.role)
+        ctx.call("users.add", name=args.name, roles=args.role)
     elif args.action == "revoke":
-        remove_role(vault, ctx.actor, args.name, args.role)
+        ctx.call("users.revoke", name=args.name, role=args.role)
     else:
-        for name, roles in list_users(vault):
-            ctx.print(f"{name}\t{','.join(roles)}")
+        for user in ctx.call("users.list").users:
+            ctx.print(f"{user.name}\t{','.join(user.roles)}")
     return 0

@@ -5,7 +5,7 @@ log's structure and the exchange's call times.
 """
 
 from callrec.health._alerts import Alerter
-from callrec.health._cdr import CdrFileError, CdrImport, import_cdr
+from callrec.health._cdr import CdrFileError, CdrImport, import_cdr, import_cdr_bytes
 from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
 from callrec.health._metrics import metrics_path, write_metrics
@@ -28,6 +28,7 @@ __all__ = [
     "build_report",
     "day_window",
     "import_cdr",
+    "import_cdr_bytes",
     "live_window",
     "metrics_path",
     "plugin_status",

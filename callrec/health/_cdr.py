@@ -22,7 +22,7 @@ from callrec.config._health import CdrConfig
 from callrec.errors import HealthError
 from callrec.vault import Vault
 
-__all__ = ["CdrImport", "import_cdr", "CdrFileError"]
+__all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
 
 
 class CdrFileError(HealthError):
@@ -50,12 +50,8 @@ def _parse_time(value: str, cdr: CdrConfig, zone: ZoneInfo) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
 
 
-def _read(path: Path, config: Config) -> tuple[list[tuple[float, float]], int, str]:
+def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[float, float]], int, str]:
     cdr = config.health.cdr
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CdrFileError(path, f"cannot be read ({exc.strerror})") from None
     try:
         text = raw.decode(cdr.encoding).lstrip("\ufeff")
     except (UnicodeDecodeError, LookupError):
@@ -92,9 +88,18 @@ def _whole_days(first: float, last: float, zone: ZoneInfo) -> tuple[float, float
 
 def import_cdr(vault: Vault, config: Config, path: Path, actor: str) -> CdrImport:
     """Store the hotline's calls from ``path``; re-importing the same calls adds nothing."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CdrFileError(path, f"cannot be read ({exc.strerror})") from None
+    return import_cdr_bytes(vault, config, raw, path, actor)
+
+
+def import_cdr_bytes(vault: Vault, config: Config, raw: bytes, path: Path | str, actor: str) -> CdrImport:
+    """Store the hotline's calls from the bytes of a CDR file the caller read (``path`` names it in messages)."""
     if not config.health.cdr.hotline_number:
         raise CdrFileError(path, "health.cdr.hotline_number is not set in the config")
-    calls, rows, digest = _read(path, config)
+    calls, rows, digest = _read(raw, path, config)
     if not calls:
         raise CdrFileError(path, f"holds no call to {config.health.cdr.hotline_number}: check hotline_number and called_column")
     lo, hi = _whole_days(min(s for s, _ in calls), max(s for s, _ in calls), config.zone)

@@ -37,7 +37,6 @@ from callrec.errors import (
 )
 from callrec.vault._accesslog import head
 from callrec.vault._db import PLAIN_SQLITE_HEADER
-from callrec.vault._guard import require_role
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._schema import SCHEMA_VERSION
 from callrec.vault._store import Vault
@@ -208,7 +207,7 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     ``new_key_path`` (created here) names another. The ``backup`` entry is logged and
     checkpointed before the export, so the copy contains the record of its own making.
     """
-    require_role(vault, actor, "backup", "admin")
+    _authorize(vault, actor, "backup")
     if dest.exists():
         raise UsageError(f"{dest} already exists: backup never writes over a file, choose a new path")
     if new_key_path is not None:
@@ -225,6 +224,13 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
         expected = _export(vault.conn, dest, key, "backup")
     _check_matches(dest, inspect_copy(dest, key, key_path), expected)
     return BackupResult(dest, key_path, expected, dest.stat().st_size)
+
+
+def _authorize(vault: Vault, actor: str, action: str) -> None:
+    """The access layer's role table decides (imported here: it builds on the vault package)."""
+    from callrec.access import Actor, authorize
+
+    authorize(vault, Actor.person(actor), action)
 
 
 # --- daemon -------------------------------------------------------------------------------
@@ -275,7 +281,7 @@ def _move_back(aside: Path, path: Path) -> None:
 def _replace_current(config: Config, actor: str, backup_path: Path) -> tuple[Path, tuple[int, str]]:
     """Log the restore in the current vault, fold its WAL in, and move it aside (admin only)."""
     with Vault.open(config) as current:
-        require_role(current, actor, "restore", "admin")
+        _authorize(current, actor, "restore")
         current.log_now(actor, "restore.replace", detail={"backup": str(backup_path)})
         current.checkpoint()
         replaced_head = head(current.conn)
@@ -441,7 +447,7 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
     :func:`finish_interrupted_rekey` completes a run cut short between the steps.
     """
     config = vault.config
-    require_role(vault, actor, "rekey", "admin")
+    _authorize(vault, actor, "rekey")
     ensure_daemon_stopped(config, "callrec rekey")
     key_path = _check_rekeyable(config)
     new_path = _new_key_path(key_path)

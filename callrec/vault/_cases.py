@@ -4,7 +4,8 @@ A reviewer opens a case with a reason and a time window; with the four-eyes rule
 person holding ``approver`` approves it. The reviewer who opened an approved case attaches calls
 from its window; only those calls' audio and transcripts can then be read, by that reviewer,
 each read logged (``_content.py``). While a case is pending or approved its calls are on legal
-hold; closing it ends the hold.
+hold; closing it ends the hold. Roles are checked by the access layer (``callrec.access``) before
+these functions run; here are the rules of one case (ownership, state, four-eyes).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import time
 from dataclasses import dataclass
 
 from callrec.errors import InvalidState, NotFound, UsageError
-from callrec.vault._guard import refuse, require_role
+from callrec.vault._guard import refuse
 from callrec.vault._store import Vault
-from callrec.vault._users import has_role
 
 __all__ = ["Case", "open_case", "decide_case", "attach_call", "close_case", "get_case", "list_cases",
            "case_call_ids", "require_own_approved", "HOLDING_STATUSES"]
@@ -48,18 +48,17 @@ def get_case(vault: Vault, case_id: int) -> Case:
     return Case(*rows[0])
 
 
-def list_cases(vault: Vault, actor: str) -> list[Case]:
-    """Approvers and admins see every case; a reviewer sees the cases they opened."""
-    held = require_role(vault, actor, "case.list", "reviewer", "approver", "admin")
-    if held & {"approver", "admin"}:
-        rows = vault.query(f"SELECT {_COLUMNS} FROM cases ORDER BY id")
-    else:
-        rows = vault.query(f"SELECT {_COLUMNS} FROM cases WHERE opened_by = ? ORDER BY id", (actor,))
-    return [Case(*r) for r in rows]
+def list_cases(vault: Vault, opened_by: str | None = None, status: str | None = None) -> list[Case]:
+    """Cases, oldest first: all of them, or those ``opened_by`` one person; optionally in one ``status``."""
+    sql, args = f"SELECT {_COLUMNS} FROM cases WHERE 1=1", []
+    if opened_by is not None:
+        sql, args = sql + " AND opened_by = ?", [*args, opened_by]
+    if status is not None:
+        sql, args = sql + " AND status = ?", [*args, status]
+    return [Case(*r) for r in vault.query(sql + " ORDER BY id", args)]
 
 
 def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, window_to_ts: float) -> int:
-    require_role(vault, actor, "case.open", "reviewer")
     if not reason.strip():
         raise UsageError("a case needs a reason: pass --reason")
     if window_to_ts <= window_from_ts:
@@ -75,9 +74,9 @@ def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, wind
     return case_id
 
 
-def decide_case(vault: Vault, actor: str, case_id: int, approve: bool) -> None:
+def decide_case(vault: Vault, actor: str, case_id: int, approve: bool, reason: str = "") -> None:
+    """Approve or refuse a pending case; a refusal's ``reason`` goes to the access log."""
     action = "case.approve" if approve else "case.refuse"
-    require_role(vault, actor, action, "approver", case_id=case_id)
     case = get_case(vault, case_id)
     if vault.config.cases.four_eyes and case.opened_by == actor:
         refuse(vault, actor, action, "four-eyes rule: the person who opened a case cannot decide it", case_id=case_id)
@@ -86,11 +85,10 @@ def decide_case(vault: Vault, actor: str, case_id: int, approve: bool) -> None:
     with vault.transaction() as conn:
         conn.execute("UPDATE cases SET status = ?, decided_by = ?, decided_ts = ? WHERE id = ?",
                      ("approved" if approve else "refused", actor, time.time(), case_id))
-        vault.log(actor, action, case_id=case_id)
+        vault.log(actor, action, case_id=case_id, reason=reason)
 
 
 def require_own_approved(vault: Vault, actor: str, case_id: int, action: str, call_id: int | None = None) -> Case:
-    require_role(vault, actor, action, "reviewer", case_id=case_id, call_id=call_id)
     try:
         case = get_case(vault, case_id)
     except NotFound:
@@ -117,10 +115,10 @@ def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
         vault.log(actor, "case.attach", case_id=case_id, call_id=call_id, reason=case.reason)
 
 
-def close_case(vault: Vault, actor: str, case_id: int) -> None:
-    require_role(vault, actor, "case.close", "reviewer", "admin", case_id=case_id)
+def close_case(vault: Vault, actor: str, case_id: int, any_case: bool = False) -> None:
+    """Close a case: its opener may, and with ``any_case`` (an admin) anyone."""
     case = get_case(vault, case_id)
-    if case.opened_by != actor and not has_role(vault, actor, "admin"):
+    if case.opened_by != actor and not any_case:
         refuse(vault, actor, "case.close", f"case {case_id} is not this reviewer's case", case_id=case_id)
     if case.status == "closed":
         raise InvalidState(f"case {case_id} is already closed")

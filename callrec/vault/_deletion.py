@@ -15,13 +15,11 @@ from dataclasses import dataclass
 import sqlcipher3
 
 from callrec.errors import InvalidState, NotFound, UsageError
-from callrec.vault._guard import refuse, require_role
+from callrec.vault._guard import refuse
 from callrec.vault._retention import PURGEABLE, is_on_hold, purge_call
 from callrec.vault._store import Vault
 
 __all__ = ["DeletionRequest", "request_deletion", "approve_deletion", "refuse_deletion", "list_deletion_requests"]
-
-DECIDERS = ("admin", "approver")
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,6 @@ def _get(vault: Vault, request_id: int) -> DeletionRequest:
 
 def request_deletion(vault: Vault, actor: str, call_id: int, reason: str) -> int:
     """File a request (admin only); returns its id."""
-    require_role(vault, actor, "delete.request", "admin", call_id=call_id)
     if not reason.strip():
         raise UsageError("a deletion request needs --reason: say who asked and why")
     with vault.transaction() as conn:
@@ -69,10 +66,9 @@ def request_deletion(vault: Vault, actor: str, call_id: int, reason: str) -> int
 
 
 def _decide(vault: Vault, actor: str, request_id: int, action: str) -> DeletionRequest:
-    """Role and four-eyes checks shared by approve and refuse; refusals are logged."""
+    """Four-eyes and state checks shared by approve and refuse (roles: the access layer); refusals are logged."""
     request = _get(vault, request_id)
     fields = {"call_id": request.call_id, "detail": {"request": request_id}}
-    require_role(vault, actor, action, *DECIDERS, **fields)
     if vault.config.cases.four_eyes and actor == request.requested_by:
         refuse(vault, actor, action, "the person who filed a deletion request cannot decide it (four-eyes rule)", **fields)
     if request.status != "pending":
@@ -111,7 +107,6 @@ def refuse_deletion(vault: Vault, actor: str, request_id: int, reason: str = "")
 
 def list_deletion_requests(vault: Vault, actor: str, status: str | None = None) -> list[DeletionRequest]:
     """Requests, oldest first (admin or approver)."""
-    require_role(vault, actor, "delete.list", *DECIDERS)
     sql = f"SELECT {_COLUMNS} FROM deletion_requests"
     args: tuple = ()
     if status is not None:

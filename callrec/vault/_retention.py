@@ -16,7 +16,6 @@ import sqlcipher3
 
 from callrec.errors import InvalidState, NotFound
 from callrec.vault._cases import HOLDING_STATUSES
-from callrec.vault._guard import require_role
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = ["RetentionPlan", "held_call_ids", "is_on_hold", "plan_retention", "purge_call", "run_retention"]
@@ -94,12 +93,10 @@ def purge_call(vault: Vault, call_id: int, *, actor: str, action: str, reason: s
 def run_retention(vault: Vault, now_ts: float, keep_days: int, actor: str = SERVICE_ACTOR) -> tuple[int, int]:
     """Purge every call past ``keep_days`` that no open case holds; returns (purged, held).
 
-    The service account runs this from the scheduler; a person needs the admin role (a refusal
-    is logged). Each call is purged in a transaction of its own so the capture writer never
+    The scheduler runs this as the service; a person's role is checked by the access layer
+    (``callrec.access``) before. Each call is purged in a transaction of its own so the capture writer never
     waits long for the vault; the run itself is recorded in ``retention_runs``.
     """
-    if actor != SERVICE_ACTOR:
-        require_role(vault, actor, "retention.run", "admin")
     plan = plan_retention(vault, now_ts, keep_days)
     reason = f"retention: older than {keep_days} days"
     purged, held = 0, len(plan.held)

@@ -23,8 +23,9 @@ from callrec.vault._keyfile import create_key_file, read_key_file
 
 __all__ = ["Vault", "SERVICE_ACTOR"]
 
-#: Actor name for what the daemon itself does (capture, seal, transcribe, purge by retention).
-SERVICE_ACTOR = "service"
+#: Actor name for what the daemon itself does (capture, seal, transcribe, purge by retention). It
+#: holds a ':', which no OS account name can, so no person is ever mistaken for the daemon.
+SERVICE_ACTOR = "callrec:service"
 
 
 class Vault:

@@ -50,7 +50,14 @@ def test_reviewer_plays_an_attached_call_and_the_play_is_logged(vault, config_fi
     assert played.returncode == 0, played.stderr
     heard = np.fromfile(sink, dtype="<i2")
     assert _find(heard, audio), "the device did not receive the call's audio"
+    sink.unlink()
+    part = run_cli(config_file, "case", "play", str(call), "--from", "00:00.5", "--to", "0:01", env=env, cwd=str(tmp_path))
+    assert part.returncode == 0, part.stderr
+    heard = np.fromfile(sink, dtype="<i2")
+    assert _find(heard, audio[4000:8000]) and not _find(heard, audio[3990:4010]) and not _find(heard, audio[7990:8010])
+    assert run_cli(config_file, "case", "play", str(call), "--from", "0:02", "--to", "0:01").returncode == 2
     plays = [e for e in entries(vault.conn) if e.action == "play"]
     assert [(e.actor, e.call_id, e.case_id, e.outcome) for e in plays] == [("root", call, None, "refused"),
+                                                                           ("root", call, case_id, "ok"),
                                                                            ("root", call, case_id, "ok")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["callrec.toml", "home", "played.raw", "state"]

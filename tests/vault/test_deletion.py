@@ -61,20 +61,6 @@ def test_same_person_cannot_refuse_either_but_another_can(people):
     assert decided == [("adm", "refused"), ("adm2", "ok")]
 
 
-def test_only_admins_file_and_only_admins_or_approvers_decide(people):
-    call = record_call(people, seconds=1)
-    with pytest.raises(AccessDenied):
-        request_deletion(people, "rev", call, REASON)
-    with pytest.raises(AccessDenied):
-        request_deletion(people, "stranger", call, REASON)
-    request = request_deletion(people, "adm", call, REASON)
-    with pytest.raises(AccessDenied):
-        approve_deletion(people, "rev", request)
-    refusals = [(e.actor, e.action) for e in entries(people.conn) if e.outcome == "refused"]
-    assert refusals == [("rev", "delete.request"), ("stranger", "delete.request"), ("rev", "delete.approve")]
-    assert call_status(people, call) == "sealed"
-
-
 def test_a_reason_is_required(people):
     call = record_call(people, seconds=1)
     with pytest.raises(UsageError, match="--reason"):

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
-from callrec.errors import AccessDenied
 from callrec.identity import current_account
 from callrec.vault import SERVICE_ACTOR, CallRecorder, entries
 from callrec.vault._retention import plan_retention, run_retention
@@ -117,16 +114,6 @@ def test_dry_run_plan_changes_nothing(vault):
     plan = plan_retention(vault, time.time(), 30)
     assert (plan.due, plan.held) == ((old,), (held,))
     assert call_status(vault, old) == "sealed"
-
-
-def test_a_person_without_admin_is_refused_and_the_refusal_logged(vault):
-    add_user(vault, SERVICE_ACTOR, "opsy", ["ops"])
-    call = record_call(vault, seconds=1, started_ts=_days_ago(40))
-    with pytest.raises(AccessDenied):
-        run_retention(vault, time.time(), 30, actor="opsy")
-    assert call_status(vault, call) == "sealed"
-    last = entries(vault.conn)[-1]
-    assert (last.actor, last.action, last.outcome) == ("opsy", "retention.run", "refused")
 
 
 def test_cli_retention_run_and_dry_run(tmp_path):

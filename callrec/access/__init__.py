@@ -1,0 +1,128 @@
+"""The access layer: every use case a person (or callrec's own service) can run, one table of
+the roles that may run each, and nothing else between a front end and the vault.
+
+Front ends only adapt: the CLI calls these functions directly where the data key is readable and
+otherwise sends the same action as a typed request to the daemon's socket (``callrec.server``,
+``docs/design/protocol.md``), which runs it for the account the kernel names.
+"""
+
+from callrec.access._actor import SERVICE, Actor
+from callrec.access._admin import (
+    Deletion,
+    DeletionList,
+    Done,
+    Requeued,
+    RetentionResult,
+    User,
+    UserList,
+    delete_approve,
+    delete_list,
+    delete_refuse,
+    delete_request,
+    retention_run,
+    retranscribe,
+    users_add,
+    users_list,
+    users_revoke,
+)
+from callrec.access._calls import CallList, calls_list
+from callrec.access._cases import (
+    CaseCall,
+    CaseDetail,
+    CaseList,
+    CaseView,
+    case_approve,
+    case_attach,
+    case_close,
+    case_list,
+    case_open,
+    case_refuse,
+    case_show,
+)
+from callrec.access._content import (
+    PlayAudio,
+    PlayFailed,
+    SearchHit,
+    SearchResult,
+    TimedLine,
+    Transcript,
+    play,
+    play_failed,
+    search,
+    transcript,
+)
+from callrec.access._export import ExportFile, ExportPackage, build_export, export
+from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
+from callrec.access._log import LogListing, LogRow, log_show
+from callrec.access._models import Model, ModelList, model_activate, model_import, model_list
+from callrec.access._registry import ACTIONS, Action, perform, validate
+from callrec.access._table import ACTION_ROLES, authorize, may
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_ROLES",
+    "Action",
+    "Actor",
+    "CallList",
+    "CaseCall",
+    "CaseDetail",
+    "CaseList",
+    "CaseView",
+    "CdrImported",
+    "CheckResult",
+    "Deletion",
+    "DeletionList",
+    "Done",
+    "ExportFile",
+    "ExportPackage",
+    "LogListing",
+    "LogRow",
+    "Model",
+    "ModelList",
+    "PlayAudio",
+    "PlayFailed",
+    "Report",
+    "Requeued",
+    "RetentionResult",
+    "SERVICE",
+    "SearchHit",
+    "SearchResult",
+    "TimedLine",
+    "Transcript",
+    "User",
+    "UserList",
+    "authorize",
+    "build_export",
+    "calls_list",
+    "case_approve",
+    "case_attach",
+    "case_close",
+    "case_list",
+    "case_open",
+    "case_refuse",
+    "case_show",
+    "cdr_import",
+    "delete_approve",
+    "delete_list",
+    "delete_refuse",
+    "delete_request",
+    "export",
+    "health_check",
+    "health_report",
+    "log_show",
+    "may",
+    "model_activate",
+    "model_import",
+    "model_list",
+    "perform",
+    "play",
+    "play_failed",
+    "retention_run",
+    "retranscribe",
+    "search",
+    "transcript",
+    "users_add",
+    "users_list",
+    "users_revoke",
+    "validate",
+]

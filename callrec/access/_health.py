@@ -1,0 +1,83 @@
+"""Health use cases for ops, maintainers and admins: run the checks now, a daily report, and the
+exchange's call log (CDR) for reconciliation. No content."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from callrec.access._actor import Actor
+from callrec.access._registry import use_case
+from callrec.health import (
+    build_report,
+    import_cdr_bytes,
+    live_window,
+    plugin_status,
+    report_paths,
+    run_checks,
+    write_report,
+)
+from callrec.timefmt import format_ts, parse_day
+from callrec.vault import Vault
+
+__all__ = ["CdrImported", "CheckResult", "Report", "cdr_import", "health_check", "health_report"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Monitoring-plugin status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) and one line per finding."""
+    code: int
+    word: str
+    summary: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class Report:
+    #: The report's JSON object (the ``health report --json`` interface).
+    report: dict
+    #: The HTML page, when asked for.
+    html: str | None
+    #: Where the daemon keeps the page.
+    html_path: str
+
+
+@dataclass(frozen=True)
+class CdrImported:
+    rows: int
+    hotline_calls: int
+    new_calls: int
+    from_at: str
+    to_at: str
+
+
+@use_case("health.check")
+def health_check(vault: Vault, actor: Actor) -> CheckResult:
+    now = time.time()
+    start, end = live_window(now)
+    findings = run_checks(vault, vault.config, start=start, end=end, live=True, now=now)
+    code, word = plugin_status(findings)
+    bad = [f for f in findings if f.severity != "ok"]
+    summary = "; ".join(f"{f.check}: {f.message}" for f in bad[:3]) or "recording, every check passed"
+    return CheckResult(code, word, summary, [f.line(vault.config.zone) for f in bad])
+
+
+@use_case("health.report")
+def health_report(vault: Vault, actor: Actor, *, date: str, rebuild: bool = False, html: bool = False) -> Report:
+    day = parse_day(date, vault.config.zone)
+    paths = report_paths(vault.config, day)
+    if rebuild or not paths["json"].exists():
+        write_report(build_report(vault, vault.config, day), vault.config)
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    page = paths["html"].read_text(encoding="utf-8") if html else None
+    return Report(report, page, str(paths["html"]))
+
+
+@use_case("cdr.import")
+def cdr_import(vault: Vault, actor: Actor, *, name: str, data: bytes) -> CdrImported:
+    """``data`` is the file the caller read; ``name`` only labels it in messages."""
+    done = import_cdr_bytes(vault, vault.config, data, name, actor.log_name)
+    zone = vault.config.zone
+    return CdrImported(done.rows, done.hotline_calls, done.new_calls, format_ts(done.from_ts, zone, "seconds"),
+                       format_ts(done.to_ts, zone, "seconds"))
