@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
@@ -34,6 +35,14 @@ class Vault:
         self._lock = threading.RLock()
         #: True once this connection appended to the access log (then a checkpoint is due).
         self.appended = False
+        self._signer: Ed25519PrivateKey | None = None
+
+    @property
+    def signer(self) -> Ed25519PrivateKey:
+        """The checkpoint key, loaded once: it signs every entry and checkpoint (never stored inside)."""
+        if self._signer is None:
+            self._signer = _checkpoint.load_signing_key(self.config.checkpoint_key_path)
+        return self._signer
 
     @classmethod
     def open(cls, config: Config) -> Vault:
@@ -94,7 +103,8 @@ class Vault:
     def log(self, actor: str, action: str, **fields: Any) -> int:
         """Append an access-log entry inside the current transaction."""
         try:
-            seq = _accesslog.append(self.conn, actor, action, **fields)
+            seq = _accesslog.append(self.conn, actor, action, signer=self.signer,
+                                    checkpoints=_checkpoint.checkpoints_written(self.conn), **fields)
             self.appended = True
             return seq
         except sqlcipher3.DatabaseError as exc:
@@ -111,8 +121,8 @@ class Vault:
 
     def checkpoint(self) -> _checkpoint.Checkpoint | None:
         """Write a signed checkpoint of the log head to the witness file if it moved."""
-        with self._lock:
-            return _checkpoint.write_checkpoint(self.conn, self.config.checkpoint_key_path, self.config.witness_path)
+        with self.transaction() as conn:
+            return _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
 
     @property
     def path(self) -> Path:
