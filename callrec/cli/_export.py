@@ -1,25 +1,16 @@
-"""Writing a case export: audio, transcripts (text, JSON, WebVTT) and a manifest.
-
-Each call's audio and transcript reads are logged before the bytes are written; the manifest
-names every file with its SHA-256 and the access-log entry (seq and hash) that authorised it.
-"""
+"""Writing a case export: the evidence package, built and signed by the vault's side
+(``callrec.evidence``), written here into the caller's own directory."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 from pathlib import Path
 
-import soundfile
-
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.timefmt import format_ts
-from callrec.vault import _cases, _content
+from callrec.evidence import CasePackage, build_case_package
 
-__all__ = ["export_case"]
+__all__ = ["export_case", "write_package"]
 
 
 def _target(out: str) -> Path:
@@ -30,50 +21,21 @@ def _target(out: str) -> Path:
     return path
 
 
-def _write(path: Path, data: bytes) -> str:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return hashlib.sha256(data).hexdigest()
-
-
-def _audio_bytes(flac: bytes, fmt: str) -> bytes:
-    if fmt == "flac":
-        return flac
-    data, rate = soundfile.read(io.BytesIO(flac), dtype="int16")
-    out = io.BytesIO()
-    soundfile.write(out, data, rate, format="WAV", subtype="PCM_16")
-    return out.getvalue()
+def write_package(package: CasePackage, target: Path) -> None:
+    """Write every file of the package under ``target``; never overwrite a file."""
+    for name, data in package.files:
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise UsageError(f"package file name {name!r} leaves the export directory")
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
 
 
 def export_case(ctx: Context, case_id: int, out: str, fmt: str) -> dict:
-    from callrec.asr import to_json, to_text, to_webvtt
-
-    vault, zone = ctx.vault, ctx.config.zone
-    case = _cases.require_own_approved(vault, ctx.actor, case_id, "export")
-    case_ids = _cases.case_call_ids(vault, case_id)
-    if not case_ids:
-        raise UsageError(f"case {case_id} has no attached calls: attach calls first ('callrec case attach')")
+    """Build the package and write it; returns its manifest."""
     target = _target(out)
-    files = []
-    for call_id in case_ids:
-        audio = _content.read_audio(vault, ctx.actor, call_id, case_id, "export")
-        name = f"call-{call_id}.{fmt}"
-        files.append({"file": name, "call_id": call_id, "sha256": _write(target / name, _audio_bytes(audio.flac, fmt)),
-                      "pcm_sha256": audio.pcm_sha256, "access_log": {"seq": audio.log_seq, "hash": audio.log_hash}})
-        transcripts, seq, digest = _content.read_transcripts(vault, ctx.actor, call_id, case_id)
-        if not transcripts:
-            continue
-        meta = _content.call_meta(vault, call_id)
-        for suffix, render in (("txt", to_text), ("json", to_json), ("vtt", to_webvtt)):
-            name = f"call-{call_id}.{suffix}"
-            data = render(transcripts, meta, ctx.config).encode("utf-8")
-            files.append({"file": name, "call_id": call_id, "sha256": _write(target / name, data),
-                          "access_log": {"seq": seq, "hash": digest}})
-    manifest = {"case": case_id, "exported_by": ctx.actor, "opened_by": case.opened_by,
-                "approved_by": case.decided_by, "window": {"from": format_ts(case.window_from_ts, zone),
-                                                             "to": format_ts(case.window_to_ts, zone)},
-                "files": files}
-    _write(target / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-    return manifest
-
+    package = build_case_package(ctx.vault, ctx.actor, case_id, fmt, ctx.config)
+    write_package(package, target)
+    return package.manifest

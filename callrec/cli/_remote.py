@@ -19,7 +19,8 @@ from callrec.errors import CallrecError, VaultError
 __all__ = ["must_forward", "forward", "split_argv", "read_message", "write_message", "LOCAL_ONLY_COMMANDS"]
 
 #: Commands that always run in the calling process and are never served over the socket.
-LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey"})
+#: ``evidence`` checks a package with nothing but the package: no config is even read for it.
+LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey", "evidence"})
 _MAX_MESSAGE = 64 * 1024 * 1024
 
 
