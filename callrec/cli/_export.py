@@ -13,16 +13,16 @@ from callrec.evidence import CasePackage, build_case_package
 __all__ = ["export_case", "write_package"]
 
 
-def _target(out: str) -> Path:
+def _check_target(out: str) -> Path:
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UsageError(f"export directory {path} is not empty: choose a new directory")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
 def write_package(package: CasePackage, target: Path) -> None:
-    """Write every file of the package under ``target``; never overwrite a file."""
+    """Write every file of the package under ``target`` (made if missing); never overwrite a file."""
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name, data in package.files:
         if Path(name).is_absolute() or ".." in Path(name).parts:
             raise UsageError(f"package file name {name!r} leaves the export directory")
@@ -35,7 +35,7 @@ def write_package(package: CasePackage, target: Path) -> None:
 
 def export_case(ctx: Context, case_id: int, out: str, fmt: str) -> dict:
     """Build the package and write it; returns its manifest."""
-    target = _target(out)
+    target = _check_target(out)  # before any read is logged; made only once the package is built
     package = build_case_package(ctx.vault, ctx.actor, case_id, fmt, ctx.config)
     write_package(package, target)
     return package.manifest

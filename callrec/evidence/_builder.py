@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import soundfile
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec import __version__
 from callrec.config import Config
 from callrec.errors import UsageError
-from callrec.evidence._chain import chain_proof, proven_entries
+from callrec.evidence._chain import chain_proof
 from callrec.evidence._names import CHAIN, CHECKPOINT, MANIFEST, MANIFEST_SIG, PACKAGE_FORMAT, PLAYER, PUBLIC_KEY
 from callrec.evidence._player import player_lines, render_player
 from callrec.evidence._verify import verify_package
@@ -63,34 +64,39 @@ def _case_facts(case: _cases.Case, zone) -> dict:
 
 
 def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt: str, config: Config
-                ) -> tuple[list[tuple[str, bytes]], list[dict]]:
-    """Audio and transcript files and the per-call facts; each read logged before its bytes."""
+                ) -> tuple[list[tuple[str, bytes]], list[dict], dict[str, dict]]:
+    """Audio and transcript files, the per-call facts, and per file the call and the access-log
+    entry of its read; each read is logged before its bytes are taken."""
     from callrec.asr import to_json, to_text, to_webvtt
 
-    files, calls, zone = [], [], config.zone
+    files, calls, reads, zone = [], [], {}, config.zone
     for call_id in call_ids:
         audio = _content.read_audio(vault, actor, call_id, case_id, "export")
-        transcripts, _seq, _hash = _content.read_transcripts(vault, actor, call_id, case_id)
+        transcripts, seq, digest = _content.read_transcripts(vault, actor, call_id, case_id)
         meta = _content.call_meta(vault, call_id)
         name = f"call-{call_id}.{fmt}"
         files.append((name, _audio_bytes(audio.flac, fmt)))
+        reads[name] = {"call_id": call_id, "access_log": {"seq": audio.log_seq, "hash": audio.log_hash}}
         texts = []
         if transcripts:
             for suffix, render in (("txt", to_text), ("json", to_json), ("vtt", to_webvtt)):
                 texts.append(f"call-{call_id}.{suffix}")
                 files.append((texts[-1], render(transcripts, meta, config).encode("utf-8")))
+                reads[texts[-1]] = {"call_id": call_id, "access_log": {"seq": seq, "hash": digest}}
         ended = meta["ended_ts"] if meta["ended_ts"] is not None else meta["started_ts"]
         calls.append({"id": call_id, "started_at": format_ts(meta["started_ts"], zone, "milliseconds"),
                       "ended_at": format_ts(ended, zone, "milliseconds"), "started_ts": meta["started_ts"],
                       "ended_ts": ended, "sample_rate": meta["sample_rate"], "channels": meta["channels"],
                       "pcm_sha256": audio.pcm_sha256, "audio": name, "transcripts": texts,
                       "lines": player_lines(transcripts, config.capture.channel_roles)})
-    return files, calls
+    return files, calls, reads
 
 
-def _assemble(content: list[tuple[str, bytes]], index: bytes, manifest: dict, signer) -> list[tuple[str, bytes]]:
+def _assemble(content: list[tuple[str, bytes]], index: bytes, manifest: dict, reads: dict[str, dict],
+              signer: Ed25519PrivateKey) -> list[tuple[str, bytes]]:
     files = [*content, (PLAYER, index)]
-    manifest = {**manifest, "files": [{"name": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in files]}
+    listed = [{"file": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d), **reads.get(n, {})} for n, d in files]
+    manifest = {**manifest, "files": listed}
     data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")
     return [*files, (MANIFEST, data), (MANIFEST_SIG, signer.sign(data).hex().encode("ascii") + b"\n")]
 
@@ -112,11 +118,12 @@ def build_case_package(vault: Vault, actor: str, case_id: int, fmt: str, config:
     call_ids = _cases.case_call_ids(vault, case_id)
     if not call_ids:
         raise UsageError(f"case {case_id} has no attached calls: attach calls first ('callrec case attach')")
-    content, calls = _read_calls(vault, actor, case_id, call_ids, fmt, config)
+    content, calls, reads = _read_calls(vault, actor, case_id, call_ids, fmt, config)
     vault.checkpoint()
     cp = latest_checkpoint(config.witness_path)
     proof = chain_proof(vault, case_id, call_ids, cp.seq)
-    seals = {b["call_id"]: b["seq"] for b in proven_entries(proof) if b["action"] == "seal"}
+    seals = dict(vault.query(f"SELECT call_id, max(seq) FROM access_log WHERE action = 'seal' AND outcome = 'ok'"
+                             f" AND call_id IN ({','.join('?' * len(call_ids))}) GROUP BY call_id", call_ids))
     public = vault.signer.public_key()
     key = fingerprint(public)
     content += [
@@ -135,7 +142,7 @@ def build_case_package(vault: Vault, actor: str, case_id: int, fmt: str, config:
         "checkpoint": {"seq": cp.seq, "hash": cp.hash}, "key_fingerprint": key, "verify_command": command,
     }
     facts = manifest["case"]
-    draft = _assemble(content, b"", manifest, vault.signer)
+    draft = _assemble(content, b"", manifest, reads, vault.signer)
     status = _status(verify_package(dict(draft)), calls, proof, cp.seq, key, len(content) + 1)
     index = render_player(facts, calls, status, command, exported_at)
-    return CasePackage(case_id, key, _assemble(content, index, manifest, vault.signer))
+    return CasePackage(case_id, key, _assemble(content, index, manifest, reads, vault.signer))

@@ -83,7 +83,7 @@ def _key(files: Mapping[str, bytes], expected: str | None, findings: list[str]) 
 def _files(files: Mapping[str, bytes], manifest: dict, findings: list[str]) -> None:
     listed = {}
     for item in manifest.get("files", []):
-        name = item.get("name")
+        name = item.get("file")
         listed[name] = item
         if name not in files:
             findings.append(f"file {name} is missing (removed)")
@@ -112,7 +112,13 @@ def _checkpoint(files: Mapping[str, bytes], public: Ed25519PublicKey | None, man
     return int(cp["seq"]), str(cp["hash"])
 
 
-def _calls(files: Mapping[str, bytes], manifest: dict, bodies: list[dict], findings: list[str]) -> None:
+def _before_proof(call_id: object, seal_seq: object, first_seq: int) -> str:
+    return (f"call {call_id}: sealed in access-log entry {seal_seq}, before the chain proof starts at {first_seq}"
+            " (the recorder's log format was upgraded since): its seal cannot be proven offline;"
+            " the office can vouch for it with 'callrec verify'")
+
+
+def _calls(files: Mapping[str, bytes], manifest: dict, bodies: list[dict], first_seq: int, findings: list[str]) -> None:
     case_id = manifest.get("case", {}).get("id")
     seals = {b["call_id"]: b for b in bodies if b.get("action") == "seal" and b.get("outcome") == "ok"}
     exported = {b["call_id"] for b in bodies if b.get("action") == "export" and b.get("case_id") == case_id}
@@ -124,7 +130,9 @@ def _calls(files: Mapping[str, bytes], manifest: dict, bodies: list[dict], findi
     for call in manifest.get("calls", []):
         call_id, name = call.get("id"), call.get("audio")
         seal = seals.get(call_id)
-        if seal is None:
+        if seal is None and isinstance(call.get("seal_seq"), int) and call["seal_seq"] < first_seq:
+            findings.append(_before_proof(call_id, call["seal_seq"], first_seq))
+        elif seal is None:
             findings.append(f"call {call_id}: no seal entry in the chain proof")
         elif seal["detail"].get("pcm_sha256") != call.get("pcm_sha256"):
             findings.append(f"call {call_id}: the manifest's PCM SHA-256 differs from its seal entry")
@@ -166,5 +174,5 @@ def verify_package(files: Mapping[str, bytes], key_fingerprint: str | None = Non
         bodies = proven_entries(proof)
     except (ValueError, TypeError):
         return [*findings, f"chain: an entry body in {CHAIN} is not valid JSON (altered)"]
-    _calls(files, manifest, bodies, findings)
+    _calls(files, manifest, bodies, int(proof["first_seq"]), findings)
     return findings

@@ -59,9 +59,11 @@ def test_manifest_says_what_the_issue_asks(exported):
     assert [c["id"] for c in manifest["calls"]] == inside
     for call in manifest["calls"]:
         assert call["started_at"] and call["ended_at"] and len(call["pcm_sha256"]) == 64 and call["seal_seq"]
-    names = {f["name"] for f in manifest["files"]}
+    names = {f["file"] for f in manifest["files"]}
     assert {"index.html", "proof/chain.json", "proof/checkpoint.json", "proof/signing-key.pem"} <= names
     assert all(f["size"] > 0 and len(f["sha256"]) == 64 for f in manifest["files"])
+    audio = next(f for f in manifest["files"] if f["file"] == f"call-{inside[0]}.flac")
+    assert audio["call_id"] == inside[0] and audio["access_log"]["seq"]  # the read that let it out
     checkpoint = json.loads((package / "proof" / "checkpoint.json").read_text())
     chain = json.loads((package / "proof" / "chain.json").read_text())
     exports = [json.loads(e["body"]) for e in chain["entries"] if json.loads(e["body"])["action"] == "export"]

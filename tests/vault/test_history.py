@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import tarfile
 import time
 
-from callrec.vault import Vault, _cases, _content, _ledger, entries
+from callrec.config import load_config
+from callrec.vault import Vault, _cases, _content, _db, _ledger, entries
+from callrec.vault._keyfile import read_key_file
 from callrec.vault._retention import run_retention
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user, remove_role
 from callrec.vault._verify import verify
-from tests.conftest import FIXTURES, record_call, run_cli, write_config
+from tests.conftest import record_call, run_cli
+from tests.vault.legacy import legacy_vault
 
 DAY = 86400.0
 
@@ -49,23 +51,10 @@ def test_months_of_synthetic_history_verify_clean(vault):
     assert len(entries(vault.conn)) > 500
 
 
-def _legacy_vault(tmp_path):
-    """The vault, keys and witness written by callrec main at b59ec2b (schema 2, log format 1):
-    three calls (one purged), a transcript, people, an approved case with reads, a gap."""
-    config_file = write_config(tmp_path)
-    state = tmp_path / "state"
-    state.mkdir()
-    with tarfile.open(FIXTURES / "vault-main-b59ec2b.tar.gz") as tar:
-        tar.extractall(state)  # noqa: S202 - our own fixture
-    return config_file
-
-
 def test_a_vault_written_by_the_previous_release_migrates_and_verifies_clean(tmp_path):
-    config_file = _legacy_vault(tmp_path)
+    config_file = legacy_vault(tmp_path)
     first = run_cli(config_file, "verify")
     assert first.returncode == 0, first.stdout + first.stderr
-    from callrec.config import load_config
-
     config = load_config(config_file)
     with Vault.open(config) as vault:
         assert vault.query("SELECT legacy_upto FROM log_format")[0][0] > 10
@@ -80,11 +69,7 @@ def test_a_vault_written_by_the_previous_release_migrates_and_verifies_clean(tmp
 
 
 def test_a_migrated_vault_still_catches_tampering_with_old_rows(tmp_path):
-    config_file = _legacy_vault(tmp_path)
-    from callrec.config import load_config
-    from callrec.vault import _db
-    from callrec.vault._keyfile import read_key_file
-
+    config_file = legacy_vault(tmp_path)
     config = load_config(config_file)
     Vault.open(config).close()  # migrate
     conn = _db._raw(config.vault_path, read_key_file(config.key_path))
