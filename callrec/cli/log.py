@@ -7,7 +7,8 @@ import json
 
 from callrec.cli._context import Context
 from callrec.timefmt import format_ts
-from callrec.vault import signed_head
+from callrec.vault import ROLES, signed_head
+from callrec.vault._guard import require_role
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    require_role(ctx.vault, ctx.actor, "log.head", *ROLES)  # any callrec user; a stranger's try is logged
     ctx.vault.checkpoint()
     head = signed_head(ctx.vault)
     if args.json:

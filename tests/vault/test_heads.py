@@ -3,12 +3,15 @@ the daily report, alerts, and the key taken from a systemd credential."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
 
 from cryptography.hazmat.primitives import serialization
 
+from callrec.cli import execute
+from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report
 from callrec.health._alerts import Alerter
@@ -90,3 +93,13 @@ def test_signing_key_is_taken_from_the_systemd_credential(config_file, config, t
     shown = run_cli(config_file, "key", "show", env={"CREDENTIALS_DIRECTORY": str(creds)})
     assert shown.stdout.strip().endswith(_fp(creds / "checkpoint-key"))
     assert run_cli(config_file, "verify", env={"CREDENTIALS_DIRECTORY": str(creds)}).returncode == 0
+
+
+def test_log_head_is_refused_and_logged_for_an_account_without_a_role(config_file, config):
+    assert run_cli(config_file, "init").returncode == 0
+    out, err = io.StringIO(), io.StringIO()
+    code = execute(Context(config_flag=str(config_file), actor="nobody-here", out=out, err=err), ["log", "head"])
+    assert code == 4 and "access refused for nobody-here" in err.getvalue() and out.getvalue() == ""
+    with Vault.open(config) as vault:
+        assert vault.query("SELECT actor, action, outcome FROM access_log ORDER BY seq DESC LIMIT 1")[0] == (
+            "nobody-here", "log.head", "refused")
