@@ -14,7 +14,7 @@ from callrec.cli._context import Context
 from callrec.health import HealthService
 from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
-from callrec.vault import Vault
+from callrec.vault import Vault, key_fingerprint
 
 LOCAL_ONLY = True
 
@@ -35,6 +35,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     source = DeviceSource(config.capture)
     vault = Vault.open(config)
+    log.info("checkpoint signing key %s", key_fingerprint(config))  # fails now, not at the first seal, if missing
     worker = TranscriptionWorker(config)
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
     server = AccessServer(config)
