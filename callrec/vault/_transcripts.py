@@ -65,7 +65,7 @@ def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, mod
     )
     vault.log(SERVICE_ACTOR, "transcript", call_id=call_id,
               detail={"version": version, "channel": channel, "sha256": digest, "engine": engine, "model_name": model_name,
-                      "model_sha256": model_sha256, "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+                      "model_sha256": model_sha256})
     return version
 
 
