@@ -7,24 +7,28 @@ file would; unless a test says otherwise they do not hold the checkpoint (signin
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from callrec.vault import _cases, _content, _db, _ledger, entries
+from callrec.config import load_config
+from callrec.vault import Vault, _cases, _content, _db, _ledger, entries
 from callrec.vault._accesslog import body_json, body_sha256, entry_message, link_hash
 from callrec.vault._checkpoint import Checkpoint, load_signing_key
 from callrec.vault._keyfile import read_key_file
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
-from tests.conftest import record_call, run_cli
+from tests.conftest import record_call, run_cli, write_config
 
 
-@pytest.fixture
-def sealed(vault, config_file, config):
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
     """Three sealed calls, people, an approved case with a read, a gap; a checkpoint after each
-    step as the daemon and each command write them."""
+    step as the daemon and each command write them. Built once; each test tampers with a copy."""
+    base = tmp_path_factory.mktemp("tamper")
+    vault, _ = Vault.initialise(load_config(write_config(base)))
     ids = [record_call(vault, seconds=2, seed=i) for i in range(3)]
     vault.checkpoint()
     add_transcript(vault, ids[0], 0, "vosk", "test-model", "0" * 64,
@@ -43,9 +47,15 @@ def sealed(vault, config_file, config):
     _ledger.add_gap(vault, now - 600, now - 590, "overflow", "queue full")
     vault.checkpoint()
     vault.close()
-    ok = run_cli(config_file, "verify")
+    ok = run_cli(base / "callrec.toml", "verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    return ids
+    return base / "state", ids
+
+
+@pytest.fixture
+def sealed(template, config_file):
+    shutil.copytree(template[0], config_file.parent / "state")
+    return template[1]
 
 
 def _attacker(config):
