@@ -7,6 +7,7 @@ is never forwarded to the daemon (``_remote.LOCAL_ONLY_COMMANDS``).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(line)
     if findings:
         return IntegrityError.exit_code
-    manifest_note = "the key fingerprint given" if args.key_fingerprint else "no published fingerprint given (pass --key-fingerprint)"
-    ctx.print(f"ok: {len(files)} files, audio, chain proof, checkpoint and manifest signatures hold; {manifest_note}")
+    manifest = json.loads(files["manifest.json"])
+    key = (" (the published fingerprint)" if args.key_fingerprint
+           else "; not compared with the published fingerprint: pass --key-fingerprint")
+    ctx.print(f"ok: case {manifest['case']['id']}: {len(files)} files, the audio of {len(manifest['calls'])} call(s)"
+              f" and the chain proof to checkpoint {manifest['checkpoint']['seq']} hold, signed by key"
+              f" {manifest['key_fingerprint']}{key}")
     return 0
