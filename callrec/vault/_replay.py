@@ -183,12 +183,32 @@ def _calls(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
     return findings
 
 
+def _format_boundary(vault: Vault) -> tuple[dict, list[str]]:
+    """The ids up to which rows predate the log's format 2, and findings if they were moved.
+
+    On a vault created with format 2 they are 0; on a migrated one the first format-2 entry
+    (``log.format``, signed) states them.
+    """
+    upto, calls, gaps = vault.conn.execute("SELECT legacy_upto, legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
+    boundary, findings = {"calls": calls, "gaps": gaps}, []
+    if upto == 0:
+        if calls or gaps:
+            findings.append("log_format: a vault created with access-log format 2 has format-1 rows (boundary edited)")
+        return {"calls": 0, "gaps": 0}, findings
+    row = vault.conn.execute("SELECT action, detail FROM access_log WHERE seq = ?", (upto + 1,)).fetchone()
+    if row is None:
+        return boundary, findings  # nothing appended since the migration
+    stated = json.loads(row[1]) if row[0] == "log.format" else {}
+    if (stated.get("legacy_calls_upto"), stated.get("legacy_gaps_upto")) != (calls, gaps):
+        findings.append(f"log_format: the format-1 boundary differs from the log.format entry {upto + 1} (boundary edited)")
+        boundary = {"calls": stated.get("legacy_calls_upto", 0), "gaps": stated.get("legacy_gaps_upto", 0)}
+    return boundary, findings
+
+
 def unexplained_rows(vault: Vault) -> list[str]:
     """One finding per row (user role, case, attachment, gap, call) the access log does not explain."""
-    row = vault.conn.execute("SELECT legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
-    boundary = {"calls": row[0], "gaps": row[1]}
+    boundary, findings = _format_boundary(vault)
     replayed = _replay(vault)
-    findings: list[str] = []
     for step in (_users, _cases, _gaps, _calls):
         findings += step(vault, replayed, boundary)
     return findings

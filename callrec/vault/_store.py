@@ -100,9 +100,19 @@ class Vault:
             except sqlcipher3.DatabaseError as exc:
                 raise VaultCorrupt(self.config.vault_path, str(exc)) from None
 
+    def _announce_format(self) -> None:
+        """Before the first format-2 entry of a vault migrated from schema 2, log where format 1
+        ends (``log.format``): signed, so the boundaries in ``log_format`` cannot be moved later."""
+        row = self.conn.execute("SELECT legacy_upto, legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
+        if row[0] and _accesslog.head(self.conn)[0] == row[0]:
+            _accesslog.append(self.conn, SERVICE_ACTOR, "log.format", signer=self.signer,
+                              checkpoints=_checkpoint.checkpoints_written(self.conn),
+                              detail={"legacy_upto": row[0], "legacy_calls_upto": row[1], "legacy_gaps_upto": row[2]})
+
     def log(self, actor: str, action: str, **fields: Any) -> int:
         """Append an access-log entry inside the current transaction."""
         try:
+            self._announce_format()
             seq = _accesslog.append(self.conn, actor, action, signer=self.signer,
                                     checkpoints=_checkpoint.checkpoints_written(self.conn), **fields)
             self.appended = True

@@ -82,3 +82,23 @@ def test_a_migrated_vault_still_catches_tampering_with_old_rows(tmp_path):
     assert result.returncode == 8
     assert "case 1: status differs from the access log" in result.stdout
     assert "call 2: sealed in access log entry" in result.stdout
+
+
+def test_a_moved_format_boundary_is_reported(tmp_path):
+    """The ids below which rows need no entry are stated by the signed log.format entry."""
+    config_file = legacy_vault(tmp_path)
+    config = load_config(config_file)
+    with Vault.open(config) as vault:
+        record_call(vault, seconds=0.2)
+        first = entries(vault.conn)[vault.query("SELECT legacy_upto FROM log_format")[0][0]]
+        assert first.action == "log.format" and first.detail["legacy_calls_upto"] == 3
+        vault.checkpoint()
+    conn = _db._raw(config.vault_path, read_key_file(config.key_path))
+    conn.execute("UPDATE log_format SET legacy_calls_upto = 100")
+    conn.execute("INSERT INTO calls (id, started_ts, sample_rate, channels) VALUES (50, 0, 8000, 1)")
+    conn.commit()
+    conn.close()
+    result = run_cli(config_file, "verify")
+    assert result.returncode == 8
+    assert "log_format: the format-1 boundary differs from the log.format entry" in result.stdout
+    assert "call 50: row has no call.start entry" in result.stdout

@@ -251,6 +251,7 @@ def test_truncated_access_log_is_caught_by_the_checkpoint(sealed, config_file, c
     ("INSERT INTO gaps (start_ts, end_ts, cause) VALUES (0, 10, 'crash')", "gap 2: row has no gap.open entry"),
     ("INSERT INTO calls (started_ts, sample_rate, channels) VALUES (0, 8000, 1)", "call 4: row has no call.start entry"),
     ("UPDATE calls SET started_ts = started_ts - 3600 WHERE id = 1", "call 1: started_ts differs from its call.start entry"),
+    ("UPDATE log_format SET legacy_calls_upto = 10", "log_format: a vault created with access-log format 2 has format-1 rows"),
 ])
 def test_rows_edited_directly_are_reported(sealed, config_file, config, sql, finding):
     conn = _attacker(config)
