@@ -53,7 +53,7 @@ from callrec.access._content import (
 )
 from callrec.access._export import ExportFile, ExportPackage, build_export, export
 from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
-from callrec.access._log import LogListing, LogRow, log_show
+from callrec.access._log import LogHead, LogListing, LogRow, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list
 from callrec.access._registry import ACTIONS, Action, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
@@ -75,6 +75,7 @@ __all__ = [
     "Done",
     "ExportFile",
     "ExportPackage",
+    "LogHead",
     "LogListing",
     "LogRow",
     "Model",
@@ -109,6 +110,7 @@ __all__ = [
     "export",
     "health_check",
     "health_report",
+    "log_head",
     "log_show",
     "may",
     "model_activate",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import Vault, entries
+from callrec.vault import Vault, entries, signed_head
 
-__all__ = ["LogListing", "LogRow", "log_show"]
+__all__ = ["LogHead", "LogListing", "LogRow", "log_head", "log_show"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,24 @@ class LogRow:
 @dataclass(frozen=True)
 class LogListing:
     entries: list[LogRow]
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """The newest signed checkpoint: what ops keep off the host for ``verify --trusted-head``."""
+    seq: int
+    hash: str
+    time: str | None
+    sig: str
+    key_fingerprint: str
+
+
+@use_case("log.head")
+def log_head(vault: Vault, actor: Actor) -> LogHead:
+    vault.checkpoint()
+    head = signed_head(vault)
+    return LogHead(head["seq"], head["hash"], format_ts(head["ts"], vault.config.zone, "seconds"), head["sig"],
+                   head["key_fingerprint"])
 
 
 @use_case("log.show")

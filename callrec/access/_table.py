@@ -49,6 +49,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "export": _CONTENT_READERS,
     # the access log
     "log.show": ("approver", "admin"),
+    "log.head": ("ops", "maintainer", "reviewer", "approver", "admin"),  # any person with a role; no content
     # administration
     "users.add": ("admin",),
     "users.revoke": ("admin",),

@@ -42,10 +42,15 @@ def make_private_dir(target: Path) -> Path:
 
 
 def write_into(directory: Path, name: str, data: bytes) -> None:
-    """Write a new file ``name`` (a plain file name from the daemon) into ``directory``, 0600."""
-    if not name or name in (".", "..") or "/" in name or "\x00" in name:
+    """Write a new file ``name`` (plain names joined by ``/``, from the daemon) under ``directory``, 0600;
+    subdirectories are made 0700."""
+    parts = name.split("/")
+    if any(not p or p in (".", "..") or "\x00" in p for p in parts):
         raise UsageError(f"the daemon sent a file name that is not a plain name ({name[:40]!r}): nothing more is written")
-    fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    for depth in range(1, len(parts)):
+        sub = directory.joinpath(*parts[:depth])
+        sub.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(directory.joinpath(*parts), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
 

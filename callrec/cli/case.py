@@ -116,7 +116,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         make_private_dir(target)
         for f in package.files:
             write_into(target, f.name, f.data)
-        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}")
+        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
+                  f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
     return 0
 
 

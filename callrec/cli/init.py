@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
-from callrec.vault import Vault
+from callrec.vault import Vault, key_fingerprint
 from callrec.vault._users import add_user, roles_of
 
 
@@ -24,4 +24,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"created {item}")
     if not made:
         ctx.print("nothing to do: everything exists")
+    ctx.print(f"checkpoint signing key (Ed25519) fingerprint: {key_fingerprint(ctx.config)} (publish it)")
     return 0

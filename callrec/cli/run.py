@@ -14,7 +14,7 @@ from callrec.cli._context import Context
 from callrec.health import HealthService
 from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
-from callrec.vault import Vault
+from callrec.vault import Vault, key_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     try:
         source = DeviceSource(config.capture)
         vault = Vault.open(config)
+        log.info("checkpoint signing key %s", key_fingerprint(config))  # fails now, not at the first seal, if missing
     except BaseException:
         server.stop()
         raise

@@ -1,24 +1,64 @@
-"""``callrec verify``: exit 0 when integrity, the access-log chain and every sealed hash hold."""
+"""``callrec verify``: exit 0 when integrity, the access-log chain, every sealed hash and every row
+the log explains hold — and, when given, the chain heads kept off the host."""
 
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 from callrec.cli._context import Context
-from callrec.errors import IntegrityError
+from callrec.errors import IntegrityError, UsageError
 from callrec.vault._verify import verify
+
+_HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
+#: A line of ``callrec log head`` output (or a daily report's head): ``seq=N hash=H ...``.
+_HEAD_LINE = re.compile(r"\bseq[=:\s\"]+(\d+).*?\bhash[=:\s\"]+([0-9a-fA-F]{64})")
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    match = _HEAD.match(text.strip())
+    if match is None:
+        raise UsageError(f"--trusted-head {text!r}: expected SEQ:HASH (a number, a colon, 64 hex digits), as printed by 'callrec log head'")
+    return int(match[1]), match[2].lower()
+
+
+def read_heads(path: str) -> list[tuple[int, str]]:
+    """Heads from a file: one per line as SEQ:HASH or a pasted ``callrec log head`` line; # comments."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--trusted-heads {path}: cannot be read ({exc.strerror}): give a file of SEQ:HASH lines") from None
+    heads = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = _HEAD.match(line) or _HEAD_LINE.search(line)
+        if match is None:
+            raise UsageError(f"--trusted-heads {path}: line {number} is not SEQ:HASH: fix or remove it")
+        heads.append((int(match[1]), match[2].lower()))
+    return heads
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("verify", help="check vault integrity, the access-log chain and every sealed hash")
+    p = sub.add_parser("verify", help="check vault integrity, the access-log chain, every sealed hash and every row")
+    p.add_argument("--trusted-head", action="append", default=[], metavar="SEQ:HASH",
+                   help="a chain head kept off the host (from 'callrec log head' or a daily report); repeatable")
+    p.add_argument("--trusted-heads", metavar="FILE", help="a file of such heads, one per line")
+    p.add_argument("--full", action="store_true", help="accepted for compatibility: every check always runs")
     p.set_defaults(func=run)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    findings = verify(ctx.vault)
+    heads = [parse_head(h) for h in args.trusted_head]
+    if args.trusted_heads:
+        heads += read_heads(args.trusted_heads)
+    findings = verify(ctx.vault, heads)
     for line in findings:
         ctx.print(line)
     if findings:
         return IntegrityError.exit_code
-    ctx.print("ok: integrity, access-log chain, checkpoint and all sealed hashes hold")
+    checked = f", {len(heads)} trusted head(s)" if heads else ""
+    ctx.print(f"ok: integrity, access-log chain, checkpoints{checked}, all sealed hashes and every row hold")
     return 0

@@ -21,6 +21,8 @@ __all__ = ["Config", "CREDENTIAL_NAME"]
 
 #: Name of the systemd credential (``LoadCredential=vault-key:...``) that holds the data key.
 CREDENTIAL_NAME = "vault-key"
+#: Name of the systemd credential that holds the Ed25519 checkpoint (signing) key.
+SIGNING_CREDENTIAL_NAME = "checkpoint-key"
 
 
 def _valid_zone(name: str) -> bool:
@@ -73,6 +75,11 @@ class Config:
 
     @property
     def checkpoint_key_path(self) -> Path:
+        """The signing key: the systemd credential when the unit provides one, else the key file
+        (root-only in production, so that vault readers cannot take it; docs/design/vault.md)."""
+        creds = os.environ.get("CREDENTIALS_DIRECTORY")
+        if creds and (Path(creds) / SIGNING_CREDENTIAL_NAME).exists():
+            return Path(creds) / SIGNING_CREDENTIAL_NAME
         return self._under_state(self.checkpoint_key, "checkpoint.ed25519")
 
     @property

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from callrec.config import Config
 from callrec.health._findings import Finding
-from callrec.vault import Vault
+from callrec.vault import Vault, head_line
 
 __all__ = ["Alerter"]
 
@@ -45,7 +45,7 @@ class Alerter:
                     conn.execute("UPDATE alert_state SET last_ts = ? WHERE key = ?", (now, key))
                     continue
                 log.critical("callrec alert: %s", line)
-                delivered = self._run_command(line)
+                delivered = self._run_command(f"{line}\n{head_line(self.vault)}")
                 conn.execute(
                     "INSERT INTO alert_state (key, check_name, message, first_ts, last_ts, sent_ts) VALUES (?,?,?,?,?,?)"
                     " ON CONFLICT(key) DO UPDATE SET last_ts = excluded.last_ts, sent_ts = excluded.sent_ts",

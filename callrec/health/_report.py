@@ -18,7 +18,7 @@ from callrec.config import Config
 from callrec.health._checks import run_checks
 from callrec.health._html import render_html
 from callrec.timefmt import format_ts
-from callrec.vault import SERVICE_ACTOR, Vault, entries, head
+from callrec.vault import SERVICE_ACTOR, Vault, entries, head, signed_head
 from callrec.vault._content import CONTENT_ACTIONS
 from callrec.vault._ledger import coverage
 
@@ -85,6 +85,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "calls": calls,
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
+        "signed_head": signed_head(vault),
         "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)

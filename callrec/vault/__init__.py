@@ -4,6 +4,7 @@ users/cases/authorisation, retention, backup and verification."""
 from callrec.vault._accesslog import LogEntry, entries, head, verify_chain
 from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
 from callrec.vault._checkpoint import latest_checkpoint, verify_checkpoint
+from callrec.vault._heads import head_line, key_fingerprint, signed_head
 from callrec.vault._recorder import CallRecorder
 from callrec.vault._schema import ROLES, SCHEMA_VERSION
 from callrec.vault._store import SERVICE_ACTOR, Vault
@@ -20,8 +21,11 @@ __all__ = [
     "encode_flac",
     "entries",
     "head",
+    "head_line",
+    "key_fingerprint",
     "latest_checkpoint",
     "pcm_sha256",
+    "signed_head",
     "verify_chain",
     "verify_checkpoint",
 ]

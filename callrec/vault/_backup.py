@@ -36,6 +36,7 @@ from callrec.errors import (
     WrongKey,
 )
 from callrec.vault._accesslog import head
+from callrec.vault._checkpoint import rebase_count
 from callrec.vault._db import PLAIN_SQLITE_HEADER
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._schema import SCHEMA_VERSION
@@ -354,6 +355,7 @@ def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path
         raise
     with Vault.open(config) as restored:
         witness_aside = _rebase_witness(config, restored.conn)
+        rebase_count(restored.conn, config.witness_path)
         restored.log_now(actor, "restore", detail={
             "backup": str(backup_path),
             "backup_head": expected.head_seq,

@@ -64,12 +64,13 @@ def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, wind
     if window_to_ts <= window_from_ts:
         raise UsageError("the case window must end after it starts (--to after --from)")
     four_eyes = vault.config.cases.four_eyes
+    now = time.time()
     with vault.transaction() as conn:
         case_id = conn.execute(
             "INSERT INTO cases (opened_by, opened_ts, reason, window_from_ts, window_to_ts, status) VALUES (?,?,?,?,?,?)",
-            (actor, time.time(), reason, window_from_ts, window_to_ts, "pending" if four_eyes else "approved"),
+            (actor, now, reason, window_from_ts, window_to_ts, "pending" if four_eyes else "approved"),
         ).lastrowid
-        vault.log(actor, "case.open", case_id=case_id, reason=reason,
+        vault.log(actor, "case.open", case_id=case_id, reason=reason, ts=now,
                   detail={"from": window_from_ts, "to": window_to_ts, "four_eyes": four_eyes})
     return case_id
 
@@ -82,10 +83,11 @@ def decide_case(vault: Vault, actor: str, case_id: int, approve: bool, reason: s
         refuse(vault, actor, action, "four-eyes rule: the person who opened a case cannot decide it", case_id=case_id)
     if case.status != "pending":
         raise InvalidState(f"case {case_id} is {case.status}, not pending")
+    now = time.time()
     with vault.transaction() as conn:
         conn.execute("UPDATE cases SET status = ?, decided_by = ?, decided_ts = ? WHERE id = ?",
-                     ("approved" if approve else "refused", actor, time.time(), case_id))
-        vault.log(actor, action, case_id=case_id, reason=reason)
+                     ("approved" if approve else "refused", actor, now, case_id))
+        vault.log(actor, action, case_id=case_id, reason=reason, ts=now)
 
 
 def require_own_approved(vault: Vault, actor: str, case_id: int, action: str, call_id: int | None = None) -> Case:
@@ -109,10 +111,11 @@ def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
     if ended < case.window_from_ts or started > case.window_to_ts:
         refuse(vault, actor, "case.attach", f"call {call_id} is outside the window of case {case_id}",
                case_id=case_id, call_id=call_id)
+    now = time.time()
     with vault.transaction() as conn:
         conn.execute("INSERT OR IGNORE INTO case_calls (case_id, call_id, attached_by, attached_ts) VALUES (?,?,?,?)",
-                     (case_id, call_id, actor, time.time()))
-        vault.log(actor, "case.attach", case_id=case_id, call_id=call_id, reason=case.reason)
+                     (case_id, call_id, actor, now))
+        vault.log(actor, "case.attach", case_id=case_id, call_id=call_id, reason=case.reason, ts=now)
 
 
 def close_case(vault: Vault, actor: str, case_id: int, any_case: bool = False) -> None:
@@ -122,9 +125,10 @@ def close_case(vault: Vault, actor: str, case_id: int, any_case: bool = False) -
         refuse(vault, actor, "case.close", f"case {case_id} is not this reviewer's case", case_id=case_id)
     if case.status == "closed":
         raise InvalidState(f"case {case_id} is already closed")
+    now = time.time()
     with vault.transaction() as conn:
-        conn.execute("UPDATE cases SET status = 'closed', closed_ts = ? WHERE id = ?", (time.time(), case_id))
-        vault.log(actor, "case.close", case_id=case_id)
+        conn.execute("UPDATE cases SET status = 'closed', closed_ts = ? WHERE id = ?", (now, case_id))
+        vault.log(actor, "case.close", case_id=case_id, ts=now)
 
 
 def case_call_ids(vault: Vault, case_id: int) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callrec.vault._store import Vault
+from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = [
     "GAP_CAUSES", "Gap", "open_session", "heartbeat", "close_session", "add_gap", "open_gap", "close_gap",
@@ -44,7 +44,7 @@ def open_session(vault: Vault, source: str, started_ts: float) -> int:
             else:
                 cause = "service_stopped"
             if started_ts > prev_end:
-                conn.execute("INSERT INTO gaps (start_ts, end_ts, cause) VALUES (?,?,?)", (prev_end, started_ts, cause))
+                _insert_gap(vault, prev_end, started_ts, cause, "")
         cur = conn.execute(
             "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts) VALUES (?,?,?)",
             (source, started_ts, started_ts),
@@ -63,22 +63,30 @@ def close_session(vault: Vault, session_id: int, ts: float, cause: str = "stoppe
                      (ts, ts, cause, session_id))
 
 
+def _insert_gap(vault: Vault, start_ts: float, end_ts: float | None, cause: str, detail: str) -> int:
+    """Insert a gap and its ``gap.open`` entry (the log explains every gap, DESIGN.md invariant 12)."""
+    gap_id = vault.conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,?,?,?)",
+                                (start_ts, end_ts, cause, detail)).lastrowid
+    vault.log(SERVICE_ACTOR, "gap.open", detail={"gap": gap_id, "start_ts": start_ts, "end_ts": end_ts, "cause": cause,
+                                                  "detail": detail})
+    return gap_id
+
+
 def add_gap(vault: Vault, start_ts: float, end_ts: float, cause: str, detail: str = "") -> int:
-    with vault.transaction() as conn:
-        return conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,?,?,?)",
-                            (start_ts, end_ts, cause, detail)).lastrowid
+    with vault.transaction():
+        return _insert_gap(vault, start_ts, end_ts, cause, detail)
 
 
 def open_gap(vault: Vault, start_ts: float, cause: str, detail: str = "") -> int:
     """A gap whose end is not known yet (device still lost, line still flat)."""
-    with vault.transaction() as conn:
-        return conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,NULL,?,?)",
-                            (start_ts, cause, detail)).lastrowid
+    with vault.transaction():
+        return _insert_gap(vault, start_ts, None, cause, detail)
 
 
 def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
     with vault.transaction() as conn:
         conn.execute("UPDATE gaps SET end_ts = ? WHERE id = ?", (end_ts, gap_id))
+        vault.log(SERVICE_ACTOR, "gap.close", detail={"gap": gap_id, "end_ts": end_ts})
 
 
 def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> list[Gap]:

@@ -36,6 +36,8 @@ class CallRecorder:
                 (started_ts, sample_rate, channels, kind),
             )
             call_id = cur.lastrowid
+            self.vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
+                           detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
         self._pending[call_id] = []
         self._pending_frames[call_id] = 0
         self._next_seq[call_id] = 0
@@ -120,12 +122,14 @@ def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, ki
         if ended_ts is None:
             ended_ts = started_ts + frames / rate
         all_flags = sorted(set(json.loads(old_flags)) | set(flags))
+        kind = kind or old_kind
         conn.execute(
             "UPDATE calls SET ended_ts = ?, status = ?, kind = ?, flags = ?, frames = ?, levels = ?, pcm_sha256 = ?,"
             " sealed_ts = ? WHERE id = ?",
-            (ended_ts, status, kind or old_kind, json.dumps(all_flags), frames, json.dumps(levels or {}), digest,
+            (ended_ts, status, kind, json.dumps(all_flags), frames, json.dumps(levels or {}), digest,
              time.time(), call_id),
         )
         vault.log(SERVICE_ACTOR, "seal", call_id=call_id,
-                  detail={"pcm_sha256": digest, "frames": frames, "sample_rate": rate, "channels": channels, "status": status})
+                  detail={"pcm_sha256": digest, "frames": frames, "sample_rate": rate, "channels": channels, "status": status,
+                          "ended_ts": ended_ts, "kind": kind})
     return digest

@@ -200,5 +200,34 @@ CREATE INDEX job_runs_job_ts ON job_runs(job, ts);
 CREATE INDEX access_log_ts ON access_log(ts);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Evidence (issue 9): access-log format 2 (see ``_accesslog.py``) and the checkpoint count.
+_V3 = """
+ALTER TABLE access_log ADD COLUMN nonce TEXT;
+ALTER TABLE access_log ADD COLUMN checkpoints INTEGER;
+ALTER TABLE access_log ADD COLUMN sig TEXT;
+
+-- Where format 1 ends: entries, calls and gaps up to these ids were written before the access log
+-- carried call starts, gaps and signatures, so verify does not ask the log to explain them.
+CREATE TABLE log_format (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    legacy_upto INTEGER NOT NULL,
+    legacy_calls_upto INTEGER NOT NULL,
+    legacy_gaps_upto INTEGER NOT NULL
+);
+INSERT INTO log_format (id, legacy_upto, legacy_calls_upto, legacy_gaps_upto) VALUES (1,
+    (SELECT coalesce(max(seq), 0) FROM access_log),
+    (SELECT coalesce(max(id), 0) FROM calls),
+    (SELECT coalesce(max(id), 0) FROM gaps));
+
+-- How many signed checkpoints went to the witness file, and the newest: a witness that is
+-- missing or shorter than this was truncated or replaced.
+CREATE TABLE checkpoint_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    written INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
@@ -35,6 +36,14 @@ class Vault:
         self._lock = threading.RLock()
         #: True once this connection appended to the access log (then a checkpoint is due).
         self.appended = False
+        self._signer: Ed25519PrivateKey | None = None
+
+    @property
+    def signer(self) -> Ed25519PrivateKey:
+        """The checkpoint key, loaded once: it signs every entry and checkpoint (never stored inside)."""
+        if self._signer is None:
+            self._signer = _checkpoint.load_signing_key(self.config.checkpoint_key_path)
+        return self._signer
 
     @classmethod
     def open(cls, config: Config) -> Vault:
@@ -92,10 +101,21 @@ class Vault:
             except sqlcipher3.DatabaseError as exc:
                 raise VaultCorrupt(self.config.vault_path, str(exc)) from None
 
+    def _announce_format(self) -> None:
+        """Before the first format-2 entry of a vault migrated from schema 2, log where format 1
+        ends (``log.format``): signed, so the boundaries in ``log_format`` cannot be moved later."""
+        row = self.conn.execute("SELECT legacy_upto, legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
+        if row[0] and _accesslog.head(self.conn)[0] == row[0]:
+            _accesslog.append(self.conn, SERVICE_ACTOR, "log.format", signer=self.signer,
+                              checkpoints=_checkpoint.checkpoints_written(self.conn),
+                              detail={"legacy_upto": row[0], "legacy_calls_upto": row[1], "legacy_gaps_upto": row[2]})
+
     def log(self, actor: str, action: str, **fields: Any) -> int:
         """Append an access-log entry inside the current transaction."""
         try:
-            seq = _accesslog.append(self.conn, actor, action, **fields)
+            self._announce_format()
+            seq = _accesslog.append(self.conn, actor, action, signer=self.signer,
+                                    checkpoints=_checkpoint.checkpoints_written(self.conn), **fields)
             self.appended = True
             return seq
         except sqlcipher3.DatabaseError as exc:
@@ -112,8 +132,8 @@ class Vault:
 
     def checkpoint(self) -> _checkpoint.Checkpoint | None:
         """Write a signed checkpoint of the log head to the witness file if it moved."""
-        with self._lock:
-            return _checkpoint.write_checkpoint(self.conn, self.config.checkpoint_key_path, self.config.witness_path)
+        with self.transaction() as conn:
+            return _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
 
     @property
     def path(self) -> Path:

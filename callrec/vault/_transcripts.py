@@ -64,7 +64,8 @@ def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, mod
          json.dumps(words, ensure_ascii=False, separators=(",", ":")), text, digest),
     )
     vault.log(SERVICE_ACTOR, "transcript", call_id=call_id,
-              detail={"version": version, "channel": channel, "sha256": digest})
+              detail={"version": version, "channel": channel, "sha256": digest, "engine": engine, "model_name": model_name,
+                      "model_sha256": model_sha256})
     return version
 
 

@@ -1,4 +1,5 @@
-"""``callrec verify``: integrity, the access-log chain, checkpoints, sealed audio and transcripts.
+"""``callrec verify``: integrity, the access-log chain, checkpoints, sealed audio, transcripts and
+every row the log explains (``_replay.py``), optionally against heads kept off the host.
 
 Hashes are compared with the values entered into the access-log chain, not with the columns
 beside the data: someone with the key who edits both the audio and its ``pcm_sha256`` column is
@@ -8,11 +9,13 @@ still caught, because the chain (checkpointed outside the vault) holds the origi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from callrec.vault._accesslog import verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
-from callrec.vault._checkpoint import verify_checkpoint
+from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
 from callrec.vault._db import DatabaseError
+from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
 
 __all__ = ["verify"]
@@ -74,14 +77,19 @@ def _transcripts(vault: Vault) -> list[str]:
     return findings
 
 
-def verify(vault: Vault) -> list[str]:
-    """Every finding, one line each; empty when integrity, chain and all hashes hold."""
+def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = ()) -> list[str]:
+    """Every finding, one line each; empty when integrity, chain, all hashes and all rows hold.
+
+    ``trusted_heads`` are (seq, hash) pairs kept off the host: each must still be in the chain.
+    """
     steps = (
         ("integrity", _integrity),
-        ("access log", lambda v: verify_chain(v.conn)),
+        ("access log", lambda v: verify_chain(v.conn, v.signer.public_key())),
         ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
+        ("trusted heads", lambda v: verify_trusted_heads(v.conn, list(trusted_heads))),
         ("sealed audio", _sealed_audio),
         ("transcripts", _transcripts),
+        ("rows", unexplained_rows),
     )
     findings: list[str] = []
     for name, step in steps:

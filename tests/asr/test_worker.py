@@ -50,7 +50,8 @@ def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vau
     assert first.words and first.text == display_text(first.words)
     assert first.sha256 == transcript_sha256(call_id, 1, 0, first.engine, "ko", info.sha256, first.words, first.text)
     logged = [e for e in entries(vault.conn) if e.action == "transcript" and e.call_id == call_id]
-    assert [e.detail for e in logged] == [{"version": 1, "channel": 0, "sha256": first.sha256}]
+    assert [{k: e.detail[k] for k in ("version", "channel", "sha256", "model_sha256")} for e in logged] == [
+        {"version": 1, "channel": 0, "sha256": first.sha256, "model_sha256": info.sha256}]
 
     assert requeue(vault, "admin", [call_id]) == [call_id]
     worker.drain()

@@ -146,13 +146,17 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
     out = home / "case-export"
     uid = pwd.getpwnam(site["accounts"]["rev2"]).pw_uid
     assert (out.stat().st_uid, stat.S_IMODE(out.stat().st_mode)) == (uid, 0o700)
-    assert {(p.stat().st_uid, stat.S_IMODE(p.stat().st_mode)) for p in out.iterdir()} == {(uid, 0o600)}
+    assert {(p.stat().st_uid, stat.S_IMODE(p.stat().st_mode)) for p in out.rglob("*") if p.is_file()} == {(uid, 0o600)}
+    assert {(p.stat().st_uid, stat.S_IMODE(p.stat().st_mode)) for p in out.rglob("*") if p.is_dir()} <= {(uid, 0o700)}
+    assert "callrec evidence verify" in exported.stdout
+    checked = run_cli(site["config_file"], "evidence", "verify", str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     names = {f["file"] for f in manifest["files"]}
     assert {f"call-{site['call']}.flac", f"call-{site['call']}.txt", f"call-{site['call']}.vtt"} <= names
     with Vault.open(site["config"]) as vault:
         log = {e.seq: e for e in entries(vault.conn)}
-    for f in manifest["files"]:
+    for f in (f for f in manifest["files"] if "call_id" in f):  # content files; proofs and player carry no read
         entry = log[f["access_log"]["seq"]]
         assert entry.hash == f["access_log"]["hash"] and entry.actor == site["accounts"]["rev2"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
 import stat
 
@@ -127,6 +128,9 @@ def test_restore_re_encrypts_a_backup_under_another_key(filled, tmp_path):
     backup(vault, ADMIN, dest, new_key_path=offsite_key)
 
     other = load_config(write_config(tmp_path / "elsewhere"))
+    # The checkpoint key travels with the vault (its fingerprint is published; entries are signed by it).
+    other.state_dir.mkdir(parents=True, mode=0o711)
+    shutil.copy2(vault.config.checkpoint_key_path, other.checkpoint_key_path)
     fresh, _ = Vault.initialise(other)
     add_user(fresh, SERVICE_ACTOR, ADMIN, ["admin"])
     fresh.close()

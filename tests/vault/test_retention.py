@@ -22,15 +22,25 @@ def _days_ago(days: float) -> float:
 
 
 def _case(vault, status: str, *call_ids: int) -> int:
-    """A case in the given state with calls attached, inserted directly (the case workflow is tested elsewhere)."""
+    """A case in the given state with calls attached, written directly with the access-log entries
+    that explain its rows (the case workflow is tested elsewhere)."""
+    now = time.time()
+    decided = status in ("approved", "refused", "closed")
     with vault.transaction() as conn:
         case_id = conn.execute(
-            "INSERT INTO cases (opened_by, opened_ts, reason, window_from_ts, window_to_ts, status)"
-            " VALUES ('rev', ?, 'incident', 0, ?, ?)", (time.time(), time.time(), status)
+            "INSERT INTO cases (opened_by, opened_ts, reason, window_from_ts, window_to_ts, status, decided_by, decided_ts,"
+            " closed_ts) VALUES ('rev', ?, 'incident', 0, ?, ?, ?, ?, ?)",
+            (now, now, status, "appr" if decided else None, now if decided else None, now if status == "closed" else None),
         ).lastrowid
+        vault.log("rev", "case.open", case_id=case_id, reason="incident", ts=now, detail={"from": 0, "to": now})
+        if decided:
+            vault.log("appr", "case.refuse" if status == "refused" else "case.approve", case_id=case_id, ts=now)
         for call_id in call_ids:
             conn.execute("INSERT INTO case_calls (case_id, call_id, attached_by, attached_ts) VALUES (?,?, 'rev', ?)",
-                         (case_id, call_id, time.time()))
+                         (case_id, call_id, now))
+            vault.log("rev", "case.attach", case_id=case_id, call_id=call_id, ts=now)
+        if status == "closed":
+            vault.log("rev", "case.close", case_id=case_id, ts=now)
     return case_id
 
 

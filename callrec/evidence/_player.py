@@ -1,0 +1,151 @@
+"""``index.html``: an offline player for a case package.
+
+Everything is in the one file except the audio, which it plays from beside it. A
+Content-Security-Policy allows only that audio, the inline script and the inline style (by hash):
+no request can leave the machine. Each call shows its audio and its transcript as time-stamped
+lines per speaker; clicking a line seeks the audio there, the line being played is highlighted,
+and words the recogniser was unsure of are marked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections.abc import Sequence
+
+from callrec.asr._japanese import display_text
+from callrec.vault._transcripts import Transcript
+
+__all__ = ["player_lines", "render_player", "UNCERTAIN_BELOW", "PAUSE_S"]
+
+#: Words with a recogniser confidence below this are marked as uncertain.
+UNCERTAIN_BELOW = 0.5
+#: A pause longer than this (seconds) between two words of one speaker starts a new line.
+PAUSE_S = 0.8
+
+_STYLE = """
+body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#222}
+dt{font-weight:bold;float:left;clear:left;width:10em}dd{margin-left:11em}
+#verification{border:1px solid #686;background:#f4fff4;padding:.5em 1em}
+code{background:#eee;padding:0 .3em;word-break:break-all}
+ol.lines{list-style:none;padding:0}ol.lines li{padding:.2em .4em;cursor:pointer;border-left:3px solid transparent}
+ol.lines li:hover{background:#f3f3f3}ol.lines li.current{background:#fff3b0;border-left-color:#c90}
+.t{font-family:monospace;color:#555;margin-right:.6em}.who{font-weight:bold;margin-right:.6em}
+.uncertain{text-decoration:underline dotted #c00;color:#a00}audio{width:100%}
+"""
+
+_SCRIPT = """
+document.querySelectorAll('section.call').forEach(function (sec) {
+  var audio = sec.querySelector('audio');
+  var lines = Array.prototype.slice.call(sec.querySelectorAll('li[data-start]'));
+  function mark() {
+    var t = audio.currentTime, cur = null;
+    lines.forEach(function (li) {
+      if (parseFloat(li.dataset.start) <= t + 0.05 && t <= parseFloat(li.dataset.end) + 1) { cur = li; }
+    });
+    lines.forEach(function (li) { li.classList.toggle('current', li === cur); });
+  }
+  lines.forEach(function (li) {
+    li.addEventListener('click', function () {
+      audio.currentTime = parseFloat(li.dataset.start);
+      var played = audio.play();
+      if (played && played.catch) { played.catch(function () {}); }
+      mark();
+    });
+  });
+  audio.addEventListener('timeupdate', mark);
+  audio.addEventListener('seeked', mark);
+});
+"""
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+#: No default source; the audio beside the file, and only this script and style (by hash).
+CSP = (f"default-src 'none'; media-src 'self'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)};"
+       " img-src 'none'; connect-src 'none'; font-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def _speaker(transcripts: Sequence[Transcript], channel: int, roles: Sequence[str]) -> str:
+    if len(transcripts) < 2:
+        return ""
+    return roles[channel] if channel < len(roles) else f"channel {channel + 1}"
+
+
+def _pieces(words: list[dict]) -> list[dict]:
+    """Each word as displayed (spacing as Japanese is written) with its confidence."""
+    out, shown = [], ""
+    for i, word in enumerate(words):
+        text = display_text(words[:i + 1])
+        piece, shown = text[len(shown):], text
+        if piece:
+            out.append({"text": piece, "conf": float(word.get("conf", 1.0))})
+    return out
+
+
+def player_lines(transcripts: Sequence[Transcript], roles: Sequence[str]) -> list[dict]:
+    """Lines ``{"start", "end", "speaker", "words": [{"text", "conf"}]}`` of all channels, by time."""
+    lines = []
+    for t in transcripts:
+        group: list[dict] = []
+        for word in [*t.words, None]:
+            if group and (word is None or word["start"] - group[-1]["end"] > PAUSE_S):
+                pieces = _pieces(group)
+                if pieces:
+                    lines.append({"start": group[0]["start"], "end": group[-1]["end"], "channel": t.channel,
+                                  "speaker": _speaker(transcripts, t.channel, roles), "words": pieces})
+                group = []
+            if word is not None:
+                group.append(word)
+    return sorted(lines, key=lambda line: (line["start"], line["channel"]))
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{rest:04.1f}"
+
+
+def _line(line: dict) -> str:
+    words = "".join(
+        f'<span class="uncertain" title="uncertain: confidence {w["conf"]:.2f}">{html.escape(w["text"])}</span>'
+        if w["conf"] < UNCERTAIN_BELOW else html.escape(w["text"]) for w in line["words"])
+    who = f'<span class="who">{html.escape(line["speaker"])}</span>' if line["speaker"] else ""
+    return (f'<li data-start="{line["start"]:.3f}" data-end="{line["end"]:.3f}"><span class="t">{_clock(line["start"])}</span>'
+            f'{who}<span class="text">{words}</span></li>')
+
+
+def _call(call: dict) -> str:
+    lines = "".join(_line(line) for line in call["lines"]) or "<li>(no transcript)</li>"
+    duration = call["ended_ts"] - call["started_ts"]
+    return (f'<section class="call" id="call-{call["id"]}"><h2>Call {call["id"]}</h2>'
+            f'<p>{html.escape(call["started_at"])} – {html.escape(call["ended_at"])} ({duration:.1f} s),'
+            f' {call["channels"]} channel(s), PCM SHA-256 <code>{call["pcm_sha256"]}</code></p>'
+            f'<audio controls preload="metadata" src="{html.escape(call["audio"])}"></audio>'
+            f'<ol class="lines">{lines}</ol></section>')
+
+
+def render_player(case: dict, calls: list[dict], status: list[str], command: str, exported_at: str) -> bytes:
+    """The whole page; ``calls`` carry their ``lines`` (:func:`player_lines`) and audio file name."""
+    facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in (
+        ("Reason", case["reason"]), ("Window", f"{case['window']['from']} – {case['window']['to']}"),
+        ("Opened by", f"{case['opened_by']} at {case['opened_at']}"),
+        ("Decided by", f"{case['approved_by']} at {case['decided_at']}"), ("Exported", exported_at)))
+    checks = "".join(f"<li>{html.escape(s)}</li>" for s in status)
+    page = f"""<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="referrer" content="no-referrer">
+<title>Case {case['id']} – callrec evidence package</title>
+<style>{_STYLE}</style></head>
+<body><h1>Case {case['id']}</h1><dl>{facts}</dl>
+<section id="verification"><h2>Verification as of export</h2><ul>{checks}</ul>
+<p>Re-check this folder (no network, no vault, no key needed): <code>{html.escape(command)}</code></p>
+<p>Words <span class="uncertain">marked like this</span> were uncertain to the recogniser
+(confidence below {UNCERTAIN_BELOW}). Click a line to play from there.</p></section>
+{''.join(_call(c) for c in calls)}
+<script>{_SCRIPT}</script></body></html>
+"""
+    return page.encode("utf-8")
