@@ -9,7 +9,7 @@ import time
 
 from callrec.cli._context import Context
 from callrec.errors import CallrecError, UsageError
-from callrec.health import build_report, live_window, plugin_status, report_paths, run_checks, write_report
+from callrec.health import build_report, live_window, plugin_status, refresh_stored_report, report_paths, run_checks
 from callrec.vault._guard import require_role
 
 HEALTH_ROLES = ("ops", "maintainer", "admin")
@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     out = r.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the JSON object")
     out.add_argument("--html", action="store_true", help="print the path of the HTML page")
-    r.add_argument("--rebuild", action="store_true", help="build it again even if it was already written")
+    # Kept for old scripts: every report is now computed from the vault when asked.
+    r.add_argument("--rebuild", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -55,21 +56,23 @@ def _check(ctx: Context) -> int:
 
 
 def _report(ctx: Context, args: argparse.Namespace) -> int:
+    """Computed from the vault now; a finished day's stored files are refreshed when they differ."""
     try:
         day = dt.date.fromisoformat(args.date)
     except ValueError:
         raise UsageError(f"--date {args.date!r} is not a date: give YYYY-MM-DD") from None
     vault = ctx.vault
     require_role(vault, ctx.actor, "health.report", *HEALTH_ROLES)
-    paths = report_paths(ctx.config, day)
-    if args.rebuild or not paths["json"].exists():
-        write_report(build_report(vault, ctx.config, day), ctx.config)
+    now = time.time()
+    report = refresh_stored_report(vault, ctx.config, day, now) or build_report(vault, ctx.config, day, now)
     if args.json:
-        ctx.print(paths["json"].read_text(encoding="utf-8").rstrip("\n"))
+        ctx.print(json.dumps({k: v for k, v in report.items() if not k.startswith("_")}, indent=2, ensure_ascii=False))
     elif args.html:
+        paths = report_paths(ctx.config, day)
+        if report["so_far"]:
+            raise UsageError(f"{day} is not over yet: its HTML page is written after midnight (use --json for so far)")
         ctx.print(paths["html"])
     else:
-        report = json.loads(paths["json"].read_text(encoding="utf-8"))
         ctx.print(report["summary"])
         for f in report["findings"]:
             span = f" [{f['start']} .. {f.get('end', 'now')}]" if "start" in f else ""

@@ -8,9 +8,19 @@ from callrec.health._alerts import Alerter
 from callrec.health._cdr import CdrFileError, CdrImport, import_cdr
 from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
+from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
 from callrec.health._metrics import metrics_path, write_metrics
 from callrec.health._reconcile import Reconciliation, reconcile
-from callrec.health._report import build_report, day_window, report_paths, summary_line, write_report
+from callrec.health._report import (
+    ReportDayBeforeService,
+    ReportDayInFuture,
+    build_report,
+    day_window,
+    refresh_stored_report,
+    report_paths,
+    summary_line,
+    write_report,
+)
 from callrec.health._service import HealthService, live_window, record_job_run
 
 __all__ = [
@@ -23,15 +33,21 @@ __all__ = [
     "Finding",
     "HealthService",
     "Issue",
+    "MaintenanceWindow",
+    "ReportDayBeforeService",
+    "ReportDayInFuture",
     "Reconciliation",
     "SEVERITIES",
+    "add_maintenance",
     "build_report",
     "day_window",
     "import_cdr",
+    "list_maintenance",
     "live_window",
     "metrics_path",
     "plugin_status",
     "reconcile",
+    "refresh_stored_report",
     "record_job_run",
     "report_paths",
     "run_checks",

@@ -9,13 +9,14 @@ window is either covered or inside a gap with a cause — a fact in the vault, n
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from callrec.vault._store import Vault
 
 __all__ = [
     "GAP_CAUSES", "Gap", "open_session", "heartbeat", "close_session", "add_gap", "open_gap", "close_gap",
-    "gaps_in", "coverage",
+    "gaps_in", "coverage", "in_service_since", "measured_span",
 ]
 
 GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline")
@@ -27,6 +28,10 @@ class Gap:
     end_ts: float
     cause: str
     detail: str = ""
+    #: Where the gap really began when the window cut it (the key of its one alert).
+    since: float | None = None
+    #: Still going on (no end recorded yet).
+    open: bool = False
 
 
 def open_session(vault: Vault, source: str, started_ts: float) -> int:
@@ -81,25 +86,61 @@ def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
         conn.execute("UPDATE gaps SET end_ts = ? WHERE id = ?", (end_ts, gap_id))
 
 
+def in_service_since(vault: Vault) -> float:
+    """When the recorder was put in service: ``[health] in_service_since`` if configured, else the
+    earliest of the time ``init`` made the vault and the first capture (a replayed older feed).
+    Seconds before it are "not in service", never a gap."""
+    configured = vault.config.health.in_service_since
+    if configured:
+        moment = dt.datetime.fromisoformat(configured)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=vault.config.zone)).timestamp()
+    (since,) = vault.query(
+        "SELECT min(t) FROM (SELECT CAST(value AS REAL) AS t FROM service_info WHERE key = 'in_service_since'"
+        " UNION ALL SELECT min(started_ts) FROM capture_sessions UNION ALL SELECT min(start_ts) FROM gaps)")[0]
+    return since if since is not None else 0.0
+
+
+def measured_span(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, float]:
+    """The part of a window that counts: from the start of service, up to now."""
+    start = max(start_ts, in_service_since(vault))
+    end = end_ts if now_ts is None else min(end_ts, now_ts)
+    return start, max(start, end)
+
+
 def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> list[Gap]:
     """Gaps overlapping the window, clipped to it, oldest first.
 
-    Seconds of the window that no session covers and no recorded gap explains (e.g. the service
-    is down right now, or before the first session) come back as ``service_stopped``.
+    Seconds of the window since the start of service that no session covers and no recorded gap
+    explains (e.g. the service is down right now) come back as ``service_stopped``. An open session
+    whose heartbeat is fresh covers up to now (the seconds since its last beat are not a gap).
+    ``Gap.since`` keeps the real start of a recorded gap that the window clipped.
     """
     now = end_ts if now_ts is None else min(now_ts, end_ts)
     recorded = [
-        Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d)
+        Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d, s, e is None)
         for s, e, c, d in vault.query(
             "SELECT start_ts, end_ts, cause, detail FROM gaps WHERE start_ts < ? AND (end_ts IS NULL OR end_ts > ?)"
             " ORDER BY start_ts", (end_ts, start_ts))
     ]
-    sessions = vault.query(
-        "SELECT started_ts, coalesce(ended_ts, heartbeat_ts) FROM capture_sessions"
-        " WHERE started_ts < ? AND coalesce(ended_ts, heartbeat_ts) > ? ORDER BY started_ts", (end_ts, start_ts))
-    unexplained = _uncovered(start_ts, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
-    found = recorded + [Gap(s, e, "service_stopped") for s, e in unexplained]
+    fresh = (now_ts if now_ts is not None else end_ts) - vault.config.health.heartbeat_max_age_s
+    sessions = [
+        (s, now if e is None and beat >= fresh else (e if e is not None else beat))
+        for s, e, beat in vault.query(
+            "SELECT started_ts, ended_ts, heartbeat_ts FROM capture_sessions"
+            " WHERE started_ts < ? AND (ended_ts IS NULL OR ended_ts > ?) ORDER BY started_ts", (end_ts, start_ts))
+    ]
+    since = max(start_ts, in_service_since(vault))
+    unexplained = _uncovered(since, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
+    found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s), e >= now)
+                        for s, e in unexplained]
     return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+
+
+def _session_end_before(vault: Vault, ts: float) -> float:
+    """The real start of an unexplained gap: the last sign of life at or before ``ts``."""
+    (last,) = vault.query("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions"
+                          " WHERE coalesce(ended_ts, heartbeat_ts) <= ?", (ts + 0.001,))[0]
+    return last if last is not None else ts
 
 
 def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -118,8 +159,10 @@ def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> li
 def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, list[Gap]]:
     """(ratio of the window captured, the gaps). Overlapping gaps are counted once."""
     gaps = gaps_in(vault, start_ts, end_ts, now_ts)
-    missing = sum(e - s for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps]))
-    span = end_ts - start_ts
+    lo, hi = measured_span(vault, start_ts, end_ts, now_ts)
+    missing = sum(min(e, hi) - max(s, lo) for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps])
+                  if min(e, hi) > max(s, lo))
+    span = hi - lo
     return (max(0.0, 1.0 - missing / span) if span > 0 else 1.0), gaps
 
 
