@@ -116,6 +116,7 @@ class Pipeline:
             raise CaptureBusy(_lock_path(self.config))
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
+            self._session = ledger.open_session(self.vault, self.source.name, self.source.now(), guest=True)
         else:
             for call_id in self.recorder.recover_interrupted():
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
@@ -140,6 +141,9 @@ class Pipeline:
             self.source.stop()
             self._drain()
             self._finish(reason)
+        failed = getattr(self.source, "error", None)
+        if failed is not None:
+            raise failed
 
     def _drain(self) -> None:
         """Frames already captured when we were told to stop still belong to the call."""

@@ -14,6 +14,7 @@ import json
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
+from callrec.health import refresh_stored_days
 from callrec.timefmt import format_ts
 from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
 
@@ -55,6 +56,13 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh_report(ctx: Context, request_id: int) -> None:
+    """The day of the deleted call tells a new story: its stored report is rewritten."""
+    (row,) = ctx.vault.query("SELECT c.started_ts, coalesce(c.ended_ts, c.started_ts) FROM deletion_requests d"
+                             " JOIN calls c ON c.id = d.call_id WHERE d.id = ?", (request_id,))
+    refresh_stored_days(ctx.vault, ctx.config, *row)
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     verb, *rest = args.what
     if verb == "list" and not rest:
@@ -63,6 +71,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         request_id = _number(rest[0], "ID")
         if verb == "approve":
             approve_deletion(ctx.vault, ctx.actor, request_id)
+            _refresh_report(ctx, request_id)
             ctx.print(f"deletion request {request_id} approved: the call's audio and transcripts are deleted")
         else:
             refuse_deletion(ctx.vault, ctx.actor, request_id, args.reason)

@@ -139,7 +139,9 @@ def _gap_issue(g: Gap, s: float, e: float, message: str) -> Issue:
 
 @check("capture_alive", "critical", "live")
 def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
-    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions ORDER BY id DESC LIMIT 1")
+    # The daemon's newest session; a replay's session only when no daemon ever ran.
+    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions"
+                          " ORDER BY source LIKE 'replay:%', id DESC LIMIT 1")
     planned = _maintenance_now(ctx)
     severity = "warning" if planned else None
     during = f" during planned maintenance ({planned.reason})" if planned else ""

@@ -31,6 +31,7 @@ from callrec.vault._content import CONTENT_ACTIONS
 from callrec.vault._ledger import coverage, in_service_since, measured_span
 
 __all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "refresh_stored_report",
+           "refresh_stored_days",
            "ReportDayInFuture", "ReportDayBeforeService"]
 
 
@@ -145,6 +146,20 @@ def refresh_stored_report(vault: Vault, config: Config, day: dt.date, now: float
     if stored is None or {k: v for k, v in stored.items() if k not in _VOLATILE} != fresh:
         write_report(report, config)
     return report
+
+
+def refresh_stored_days(vault: Vault, config: Config, start_ts: float, end_ts: float) -> list[dt.date]:
+    """After a change to ``[start_ts, end_ts]`` (a replay, a deletion): rewrite the stored reports
+    of the days it touched that already have one. Returns the days rewritten or confirmed."""
+    zone = config.zone
+    day = dt.datetime.fromtimestamp(start_ts, zone).date()
+    last = dt.datetime.fromtimestamp(end_ts, zone).date()
+    done = []
+    while day <= last:
+        if report_paths(config, day)["json"].exists() and refresh_stored_report(vault, config, day) is not None:
+            done.append(day)
+        day += dt.timedelta(days=1)
+    return done
 
 
 def summary_line(report: dict) -> str:

@@ -34,22 +34,21 @@ class Gap:
     open: bool = False
 
 
-def open_session(vault: Vault, source: str, started_ts: float) -> int:
-    """Start a capture session; closes a crashed predecessor and records the downtime as a gap."""
+def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = False) -> int:
+    """Start a capture session; closes a crashed predecessor and records the downtime since the
+    last sign of life as a gap. A ``guest`` session (a replay beside the running daemon) only
+    adds the span it covers and touches no other session."""
     with vault.transaction() as conn:
-        prev = conn.execute(
-            "SELECT id, heartbeat_ts, ended_ts FROM capture_sessions ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if prev is not None:
-            prev_id, prev_beat, prev_end = prev
-            if prev_end is None:
+        if not guest:
+            for prev_id, prev_beat in conn.execute(
+                    "SELECT id, heartbeat_ts FROM capture_sessions WHERE ended_ts IS NULL").fetchall():
                 conn.execute("UPDATE capture_sessions SET ended_ts = ?, end_cause = 'crash' WHERE id = ?",
                              (prev_beat, prev_id))
-                prev_end, cause = prev_beat, "crash"
-            else:
-                cause = "service_stopped"
-            if started_ts > prev_end:
-                conn.execute("INSERT INTO gaps (start_ts, end_ts, cause) VALUES (?,?,?)", (prev_end, started_ts, cause))
+            last = conn.execute("SELECT ended_ts, end_cause FROM capture_sessions ORDER BY ended_ts DESC LIMIT 1"
+                                ).fetchone()
+            if last is not None and started_ts > last[0]:
+                cause = "crash" if last[1] == "crash" else "service_stopped"
+                conn.execute("INSERT INTO gaps (start_ts, end_ts, cause) VALUES (?,?,?)", (last[0], started_ts, cause))
         cur = conn.execute(
             "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts) VALUES (?,?,?)",
             (source, started_ts, started_ts),
@@ -129,11 +128,29 @@ def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None =
             "SELECT started_ts, ended_ts, heartbeat_ts FROM capture_sessions"
             " WHERE started_ts < ? AND (ended_ts IS NULL OR ended_ts > ?) ORDER BY started_ts", (end_ts, start_ts))
     ]
+    recorded = _minus_replays(recorded, sessions)
     since = max(start_ts, in_service_since(vault))
     unexplained = _uncovered(since, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
     found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s), e >= now)
                         for s, e in unexplained]
     return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+
+
+#: Causes that mean "no session ran": a replayed feed covering part of such a gap fills that part.
+DOWNTIME_CAUSES = ("service_stopped", "crash")
+
+
+def _minus_replays(gaps: list[Gap], sessions: list[tuple[float, float]]) -> list[Gap]:
+    """A downtime gap less the spans a session covers (a feed replayed into the outage)."""
+    out = []
+    for g in gaps:
+        if g.cause not in DOWNTIME_CAUSES:
+            out.append(g)
+            continue
+        inside = [(max(s, g.start_ts), min(e, g.end_ts)) for s, e in sessions if s < g.end_ts and e > g.start_ts]
+        for s, e in _uncovered(g.start_ts, g.end_ts, inside):
+            out.append(Gap(s, e, g.cause, g.detail, g.since if s == g.start_ts else None, g.open and e >= g.end_ts))
+    return out
 
 
 def _session_end_before(vault: Vault, ts: float) -> float:

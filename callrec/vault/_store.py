@@ -17,7 +17,7 @@ from typing import Any
 import sqlcipher3
 
 from callrec.config import Config
-from callrec.errors import AccessLogWriteFailed, VaultCorrupt
+from callrec.errors import AccessLogWriteFailed
 from callrec.vault import _accesslog, _checkpoint, _db
 from callrec.vault._keyfile import create_key_file, read_key_file
 
@@ -80,16 +80,31 @@ class Vault:
     def transaction(self) -> Iterator[sqlcipher3.Connection]:
         """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.DatabaseError as exc:
+                raise _db.classify(self.config.vault_path, exc) from None
             try:
                 yield self.conn
+            except sqlcipher3.DatabaseError as exc:
+                self._rollback()
+                raise _db.classify(self.config.vault_path, exc) from None
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self.conn.execute("COMMIT")
             except sqlcipher3.DatabaseError as exc:
-                raise VaultCorrupt(self.config.vault_path, str(exc)) from None
+                self._rollback()
+                raise _db.classify(self.config.vault_path, exc) from None
+
+    def _rollback(self) -> None:
+        """Roll back what is left of a failed transaction (SQLite may have rolled back already)."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlcipher3.DatabaseError:
+                pass
 
     def log(self, actor: str, action: str, **fields: Any) -> int:
         """Append an access-log entry inside the current transaction."""
