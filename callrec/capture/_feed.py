@@ -99,6 +99,14 @@ class FeedQueue:
                 if stop is not None and stop.is_set():
                     return False
 
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def capacity(self) -> int:
+        return self._queue.maxsize
+
     def get(self, timeout: float) -> Event | None:
         try:
             return self._queue.get(timeout=timeout)

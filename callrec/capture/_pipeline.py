@@ -77,6 +77,9 @@ class Pipeline:
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
         self._open_gaps: dict[str, int] = {}
+        #: For the status file: end of the last block, its level (dBFS, RMS).
+        self.last_block_ts: float | None = None
+        self.input_dbfs: float | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -97,6 +100,13 @@ class Pipeline:
         if self.error is not None:
             raise self.error
         return True
+
+    def line_state(self) -> dict:
+        """What the status file says about the line now (no content: times, a level, a count)."""
+        state = ("device_lost" if "device_lost" in self._open_gaps else "flatline" if "flatline" in self._open_gaps
+                 else "capturing" if self.started.is_set() else "starting")
+        return {"source": self.source.name, "device_state": state, "last_frame": self.last_block_ts,
+                "input_dbfs": self.input_dbfs, "queue_depth": self.feed.depth, "queue_capacity": self.feed.capacity}
 
     def alive(self, max_age_s: float) -> bool:
         """The writer loop went round within ``max_age_s`` (the watchdog's test)."""
@@ -181,6 +191,10 @@ class Pipeline:
 
     def _block(self, block: Block) -> None:
         self.frames_in += len(block.frames)
+        self.last_block_ts = block.end_ts
+        if len(block.frames):
+            rms = float(np.sqrt(np.mean(np.square(block.frames, dtype=np.float64))))
+            self.input_dbfs = round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
         self._check_flatline(block)
         self._block_received = block.received
         self.segmenter.process(block.frames, block.ts)

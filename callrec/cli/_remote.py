@@ -79,6 +79,9 @@ def forward(argv: Sequence[str]) -> int:
             write_message(sock, {"argv": list(argv)})
             reply = read_message(sock)
     except (OSError, ValueError) as exc:
+        if split_argv(argv)[1] == "health" and "check" in argv:  # a dead recorder is CRITICAL, not UNKNOWN
+            from callrec.health import daemon_down_check
+            return daemon_down_check(load_config(config_path(flag)), sys.stdout)
         err = DaemonUnreachable(path, getattr(exc, "strerror", None) or type(exc).__name__)
         print(f"callrec: error: {err}", file=sys.stderr)
         return err.exit_code

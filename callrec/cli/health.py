@@ -8,8 +8,16 @@ import json
 import time
 
 from callrec.cli._context import Context
-from callrec.errors import CallrecError, UsageError
-from callrec.health import build_report, live_window, plugin_status, refresh_stored_report, report_paths, run_checks
+from callrec.errors import CallrecError, KeyFileUnreadable, UsageError
+from callrec.health import (
+    build_report,
+    daemon_down_check,
+    live_window,
+    plugin_status,
+    refresh_stored_report,
+    report_paths,
+    run_checks,
+)
 from callrec.vault._guard import require_role
 
 HEALTH_ROLES = ("ops", "maintainer", "admin")
@@ -38,7 +46,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 def _check(ctx: Context) -> int:
     """Plugin convention: any error that stops the checks is UNKNOWN (3), with one line."""
     try:
-        vault = ctx.vault
+        try:
+            vault = ctx.vault
+        except KeyFileUnreadable:  # a monitoring account, and no daemon answered for it
+            return daemon_down_check(ctx.config, ctx.out)
         require_role(vault, ctx.actor, "health.check", *HEALTH_ROLES)
         now = time.time()
         start, end = live_window(now)

@@ -11,7 +11,7 @@ import threading
 from callrec.asr import TranscriptionWorker
 from callrec.capture import DeviceSource, Pipeline
 from callrec.cli._context import Context
-from callrec.health import HealthService
+from callrec.health import HealthService, StatusKeeper
 from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
 from callrec.vault import Vault
@@ -39,6 +39,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
     server = AccessServer(config)
     health = HealthService(config)
+    status = StatusKeeper(config, vault, pipeline.line_state)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -46,6 +47,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     worker.start()
     health.start()
     pipeline.start()
+    status.start()
     try:
         _supervise(pipeline, stop, source.name)
     finally:
@@ -54,6 +56,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         try:
             pipeline.join()
         finally:
+            status.stop()
             health.stop()
             worker.stop()
             server.stop()

@@ -21,6 +21,7 @@ from callrec.errors import AsrError
 from callrec.health._findings import Finding
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
 from callrec.health._reconcile import reconcile
+from callrec.health._status import days_until_full
 from callrec.vault import Vault, verify_chain, verify_checkpoint
 from callrec.vault._ledger import Gap, gaps_in
 
@@ -245,21 +246,10 @@ def disk(ctx: CheckContext) -> Iterator[Issue]:
     free_pct = 100.0 * usage.free / usage.total
     if free_pct < ctx.config.health.disk_min_free_pct:
         yield Issue(f"only {free_pct:.1f}% disk free", severity="critical")
-    days = days_until_full(ctx)
+    days = days_until_full(ctx.vault, ctx.config, ctx.now)
     if days is not None and days < ctx.config.health.disk_min_days:
         yield Issue(f"disk full in about {days:.0f} days at the last week's rate",
                     severity="critical" if days < 7 else None)
-
-
-def days_until_full(ctx: CheckContext) -> float | None:
-    """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
-    week = 7 * 86400
-    (written,) = ctx.vault.query(
-        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
-        " WHERE c.started_ts >= ?", (ctx.now - week,))[0]
-    if not written:
-        return None
-    return shutil.disk_usage(ctx.config.vault_path.parent).free / (written / 7)
 
 
 @check("vault_integrity", "critical", "live")
