@@ -87,16 +87,19 @@ def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
 
 def in_service_since(vault: Vault) -> float:
     """When the recorder was put in service: ``[health] in_service_since`` if configured, else the
-    earliest of the time ``init`` made the vault and the first capture (a replayed older feed).
-    Seconds before it are "not in service", never a gap."""
+    first capture (or first recorded gap) once there is one, else the moment ``init`` made the
+    vault. Seconds before it are "not in service", never a gap: a fresh install is not an outage
+    for the hours before it existed, nor for the minute between ``init`` and the first start."""
     configured = vault.config.health.in_service_since
     if configured:
         moment = dt.datetime.fromisoformat(configured)
         return (moment if moment.tzinfo else moment.replace(tzinfo=vault.config.zone)).timestamp()
-    (since,) = vault.query(
-        "SELECT min(t) FROM (SELECT CAST(value AS REAL) AS t FROM service_info WHERE key = 'in_service_since'"
-        " UNION ALL SELECT min(started_ts) FROM capture_sessions UNION ALL SELECT min(start_ts) FROM gaps)")[0]
-    return since if since is not None else 0.0
+    (first,) = vault.query("SELECT min(t) FROM (SELECT min(started_ts) AS t FROM capture_sessions"
+                           " UNION ALL SELECT min(start_ts) FROM gaps)")[0]
+    if first is not None:
+        return first
+    (made,) = vault.query("SELECT CAST(value AS REAL) FROM service_info WHERE key = 'in_service_since'")[0]
+    return made
 
 
 def measured_span(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, float]:
