@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,3 +74,32 @@ def run_cli(config_file: Path, *argv: str, user: str | None = None, env: dict | 
         cmd = ["runuser", "-u", user, "--", *cmd]
     env = {**{k: v for k, v in os.environ.items() if k != "CALLREC_CONFIG"}, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=kw.pop("cwd", "/"), **kw)
+
+
+def _can_mount_tmpfs() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to mount a small tmpfs"
+    probe = Path(tempfile.mkdtemp(prefix="callrec-mount-probe-"))
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True)
+        if done.returncode != 0:
+            return f"cannot mount a tmpfs here ({done.stderr.decode().strip() or done.returncode})"
+        subprocess.run(["umount", str(probe)], check=True)
+        return None
+    finally:
+        probe.rmdir()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs to hold a state directory (a disk that fills up for real); unmounted after."""
+    reason = _can_mount_tmpfs()
+    if reason:
+        pytest.skip(reason)
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
