@@ -57,6 +57,12 @@ class AccessServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         os.chmod(path, 0o666)
         self._thread: threading.Thread | None = None
 
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's signature
+        """A client that hangs up or sends junk is one journal line, not a traceback."""
+        import sys
+
+        log.warning("socket client dropped: %s", type(sys.exc_info()[1]).__name__)
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name="access-server", daemon=True)
         self._thread.start()

@@ -34,7 +34,7 @@ __all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status", "da
 log = logging.getLogger("callrec.health")
 
 #: Seconds between two writes of the status file by the daemon.
-STATUS_EVERY_S = 5.0
+STATUS_EVERY_S = 2.0
 
 
 def status_path(config: Config) -> Path:
