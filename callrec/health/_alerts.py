@@ -155,10 +155,12 @@ class Alerter:
         if resolved is not None:  # the same outage is back after it looked resolved
             conn.execute("UPDATE alert_state SET resolved_ts = NULL, notified_ts = ? WHERE key = ?", (now, key))
             return [Notice(key, "raised", line)]
-        if notified is None or now - notified >= self.config.health.renotify_hours * 3600:
+        if notified is None:  # the last notice did not reach the command: send it again
             conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
-            return [Notice(key, "reminder" if notified is not None else "raised", f"{line} (still going on)"
-                           if notified is not None else line)]
+            return [Notice(key, "raised", line)]
+        if now - notified >= self.config.health.renotify_hours * 3600:
+            conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
+            return [Notice(key, "reminder", f"{line} (still going on)")]
         return []
 
     def wait(self, timeout: float | None = None) -> bool:

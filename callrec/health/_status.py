@@ -179,7 +179,7 @@ def collect_status(vault: Vault, config: Config, now: float | None = None) -> Sy
     now = time.time() if now is None else now
     zone = config.zone
     daemon = read_daemon_status(config)
-    running = daemon is not None and daemon.device_state != "stopped" and now - daemon.heard < 3 * STATUS_EVERY_S
+    running = daemon is not None and daemon.device_state != "stopped" and now - daemon.heard < 5 * STATUS_EVERY_S
     midnight = dt.datetime.combine(dt.datetime.fromtimestamp(now, zone).date(), dt.time(0), zone).timestamp()
     (calls_today,) = vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ?", (midnight,))[0]
     (backlog,) = vault.query("SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"

@@ -17,7 +17,7 @@ from typing import Any
 import sqlcipher3
 
 from callrec.config import Config
-from callrec.errors import AccessLogWriteFailed
+from callrec.errors import AccessLogWriteFailed, VaultCorrupt
 from callrec.vault import _accesslog, _checkpoint, _db
 from callrec.vault._keyfile import create_key_file, read_key_file
 
@@ -113,6 +113,9 @@ class Vault:
             self.appended = True
             return seq
         except sqlcipher3.DatabaseError as exc:
+            cause = _db.classify(self.config.vault_path, exc)
+            if not isinstance(cause, VaultCorrupt):  # a full disk is a full disk, also here
+                raise cause from None
             raise AccessLogWriteFailed(str(exc)) from None
 
     def log_now(self, actor: str, action: str, **fields: Any) -> int:
