@@ -32,6 +32,7 @@ from callrec.health._status import (
     daemon_down_finding,
     read_daemon_status,
     status_path,
+    write_daemon_status,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "status_path",
     "summary_line",
     "worst",
+    "write_daemon_status",
     "write_metrics",
     "write_report",
 ]

@@ -4,16 +4,19 @@ follow the vault, lawful removals, planned maintenance."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import time
 
 import pytest
 
 from callrec.capture.synth import FeedBuilder, load_speech
+from callrec.cli import execute
+from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report, report_paths
 from callrec.vault import Vault
-from callrec.vault._deletion import approve_deletion, request_deletion
+from callrec.vault._deletion import request_deletion
 from callrec.vault._ledger import close_session, heartbeat, open_session
 from callrec.vault._users import add_user
 from tests.conftest import FIXTURES, run_cli, write_config
@@ -111,11 +114,16 @@ def test_a_lawfully_deleted_call_reconciles_without_a_critical(tmp_path):
     recorded = ["09:05", "10:20"]
     build_day(vault, config, DayPlan(calls=recorded))
     (gone,) = vault.query("SELECT id FROM calls WHERE kind = 'call' AND started_ts = ?", (at(config, "10:20"),))[0]
-    request = request_deletion(vault, current_account(), gone, "the caller asked for it (letter 12)")
-    approve_deletion(vault, "approver-b", request)
     csv_file = tmp_path / "cdr.csv"
     csv_file.write_text(_csv([(HOTLINE, "08:00", 30)] + [(HOTLINE, t, 120) for t in recorded]))
     assert run_cli(config_file, "cdr", "import", str(csv_file)).returncode == 0
+    assert _report(config_file, DAY)["calls"]["recorded"] == 2
+    stored = report_paths(config, DAY)["json"]
+
+    request = request_deletion(vault, current_account(), gone, "the caller asked for it (letter 12)")
+    approver = Context(config_flag=str(config_file), actor="approver-b", out=io.StringIO(), err=io.StringIO())
+    assert execute(approver, ["delete-request", "approve", str(request)]) == 0, approver.err.getvalue()
+    assert json.loads(stored.read_text())["calls"]["recorded"] == 1  # the stored day follows the deletion
 
     report = _report(config_file, DAY)
     exchange = [f for f in report["findings"] if f["check"] == "exchange_log"]
@@ -153,13 +161,7 @@ def test_a_maintenance_window_turns_its_gap_into_a_warning(tmp_path):
 def test_maintenance_is_refused_to_ops(tmp_path):
     config_file = write_config(tmp_path, "[asr]\nenabled = false\n")
     assert run_cli(config_file, "init").returncode == 0
-    config = load_config(config_file)
-    import io
-
-    from callrec.cli import execute
-    from callrec.cli._context import Context
-
-    with Vault.open(config) as vault:
+    with Vault.open(load_config(config_file)) as vault:
         add_user(vault, "admin", "ops-person", ["ops"])
     err = io.StringIO()
     code = execute(Context(config_flag=str(config_file), actor="ops-person", out=io.StringIO(), err=err),

@@ -128,3 +128,10 @@ def test_restore_as_root_leaves_files_the_service_account_can_use(service_accoun
         server.wait(10)
     verified = run_cli(config_file, "verify", user=name)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    rekeyed = run_cli(config_file, "rekey")  # as root too: the new key must stay the service account's
+    assert rekeyed.returncode == 0, rekeyed.stderr
+    assert config.key_path.stat().st_uid == owner
+    assert all(p.stat().st_uid == owner for p in config.key_path.parent.glob("vault.key.old-*"))
+    again = run_cli(config_file, "verify", user=name)
+    assert again.returncode == 0, again.stdout + again.stderr
