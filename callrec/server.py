@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import socketserver
+import sys
 import threading
 from pathlib import Path
 
@@ -57,10 +58,8 @@ class AccessServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         os.chmod(path, 0o666)
         self._thread: threading.Thread | None = None
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's signature
+    def handle_error(self, request, client_address) -> None:
         """A client that hangs up or sends junk is one journal line, not a traceback."""
-        import sys
-
         log.warning("socket client dropped: %s", type(sys.exc_info()[1]).__name__)
 
     def start(self) -> None:

@@ -39,7 +39,6 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
     server = AccessServer(config)
     health = HealthService(config)
-    status = StatusKeeper(config, vault, pipeline.line_state)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -47,6 +46,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     worker.start()
     health.start()
     pipeline.start()
+    status = StatusKeeper(config, health.vault, pipeline.line_state)  # the checks' connection, not the writer's
     status.start()
     try:
         _supervise(pipeline, stop, source.name)
