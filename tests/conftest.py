@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -90,16 +92,22 @@ def _can_mount_tmpfs() -> str | None:
         probe.rmdir()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 2 MiB tmpfs to hold a state directory (a disk that fills up for real); unmounted after."""
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``mount`` (a disk that fills up for real); skips without root."""
     reason = _can_mount_tmpfs()
     if reason:
         pytest.skip(reason)
-    mount = tmp_path / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", str(mount)], check=True)
+    mount.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mount)], check=True)
     try:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs to hold a state directory."""
+    with tmpfs(tmp_path / "small", "2m") as mount:
+        yield mount
