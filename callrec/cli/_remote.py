@@ -79,9 +79,11 @@ def forward(argv: Sequence[str]) -> int:
             write_message(sock, {"argv": list(argv)})
             reply = read_message(sock)
     except (OSError, ValueError) as exc:
-        if split_argv(argv)[1] == "health" and "check" in argv:  # a dead recorder is CRITICAL, not UNKNOWN
-            from callrec.health import daemon_down_check
-            return daemon_down_check(load_config(config_path(flag)), sys.stdout)
+        from callrec.health import answer_without_daemon  # a dead recorder is CRITICAL, not "unreachable"
+
+        told = answer_without_daemon(split_argv(argv)[1], list(argv), load_config(config_path(flag)), sys.stdout)
+        if told is not None:
+            return told
         err = DaemonUnreachable(path, getattr(exc, "strerror", None) or type(exc).__name__)
         print(f"callrec: error: {err}", file=sys.stderr)
         return err.exit_code

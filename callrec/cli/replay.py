@@ -30,7 +30,7 @@ class ReplayOverlaps(CaptureError):
 
 
 class ReplayStopped(CaptureError):
-    """replay of {0} was stopped ({1}) after {2:.1f} of {3:.1f} s: what was read is sealed and kept; replay the rest with --start {4}"""
+    """replay of {0} was stopped ({1}) after {2:.1f} of {3:.1f} s: what was read is sealed and kept; to ingest the rest, replay the feed from {2:.1f} s on with --start {4}"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,22 +7,13 @@ No content: times, counts, a level, disk space. The use case is
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 
 from callrec.cli._context import Context
-from callrec.health import collect_status
+from callrec.errors import KeyFileUnreadable
+from callrec.health import collect_status, print_status, status_from_file
 from callrec.vault._guard import require_role
 
 STATUS_ROLES = ("maintainer", "ops", "admin")
-
-_LABELS = {
-    "daemon_running": "daemon running", "daemon_up_since": "up since", "daemon_last_heard": "last heard",
-    "version": "version", "device": "device", "device_state": "device state", "last_frame": "last audio frame",
-    "input_level_dbfs": "input level (dBFS)", "queue_depth": "capture queue", "calls_today": "calls today",
-    "asr_backlog": "waiting for transcription", "disk_free_pct": "disk free (%)", "days_to_full": "days to full",
-    "last_test_call": "last test call", "last_checkpoint": "last checkpoint",
-}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,14 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    require_role(ctx.vault, ctx.actor, "status", *STATUS_ROLES)
-    status = dataclasses.asdict(collect_status(ctx.vault, ctx.config))
-    if args.json:
-        ctx.print(json.dumps(status, ensure_ascii=False))
+    try:
+        vault = ctx.vault
+    except KeyFileUnreadable:  # a monitoring account and no daemon answered: what the status file says
+        print_status(status_from_file(ctx.config), args.json, ctx.out)
         return 0
-    for key, label in _LABELS.items():
-        value = status[key]
-        if key == "queue_depth" and value is not None:
-            value = f"{value} of {status['queue_capacity']} blocks"
-        ctx.print(f"{label}: {'-' if value is None else value}")
+    require_role(vault, ctx.actor, "status", *STATUS_ROLES)
+    print_status(collect_status(vault, ctx.config), args.json, ctx.out)
     return 0

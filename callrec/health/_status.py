@@ -28,8 +28,9 @@ from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
 from callrec.vault import Vault, latest_checkpoint
 
-__all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status", "daemon_down_check",
-           "daemon_down_finding", "read_daemon_status", "status_path", "write_daemon_status"]
+__all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "answer_without_daemon", "collect_status",
+           "daemon_down_check", "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",
+           "status_path", "write_daemon_status"]
 
 log = logging.getLogger("callrec.health")
 
@@ -103,6 +104,20 @@ def daemon_down_check(config: Config, out: TextIO) -> int:
     return code
 
 
+def answer_without_daemon(command: str | None, argv: list[str], config: Config, out: TextIO) -> int | None:
+    """What an account without the data key can still be told when the daemon does not answer:
+    ``health check`` (CRITICAL, daemon not running) and ``status`` (from the status file, which
+    is world-readable by design). None for every other command (the caller reports the
+    unreachable daemon)."""
+    rest = argv[argv.index(command) + 1:] if command in argv else []
+    if command == "health" and rest[:1] == ["check"]:
+        return daemon_down_check(config, out)
+    if command == "status":
+        print_status(status_from_file(config), "--json" in rest, out)
+        return 0
+    return None
+
+
 class StatusKeeper:
     """The daemon's side: rewrites the status file every few seconds from ``probe()`` and marks
     it stopped on a clean shutdown."""
@@ -155,8 +170,9 @@ class SystemStatus:
     input_level_dbfs: float | None
     queue_depth: int | None
     queue_capacity: int | None
-    calls_today: int
-    asr_backlog: int
+    #: None when only the status file could be read (the daemon is down, the key unreadable).
+    calls_today: int | None
+    asr_backlog: int | None
     disk_free_bytes: int
     disk_free_pct: float
     days_to_full: float | None
@@ -178,15 +194,63 @@ def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
 def collect_status(vault: Vault, config: Config, now: float | None = None) -> SystemStatus:
     now = time.time() if now is None else now
     zone = config.zone
-    daemon = read_daemon_status(config)
-    running = daemon is not None and daemon.device_state != "stopped" and now - daemon.heard < 5 * STATUS_EVERY_S
     midnight = dt.datetime.combine(dt.datetime.fromtimestamp(now, zone).date(), dt.time(0), zone).timestamp()
     (calls_today,) = vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ?", (midnight,))[0]
     (backlog,) = vault.query("SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"
                              " AND status IN ('sealed', 'interrupted')")[0]
     (test,) = vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+    days = days_until_full(vault, config, now)
+    return _status(config, now, calls_today, backlog, test, None if days is None else round(days, 1))
+
+
+def status_from_file(config: Config, now: float | None = None) -> SystemStatus:
+    """What is known without the vault or the daemon (it did not answer): the status file, the
+    disk, the witness file."""
+    return _status(config, time.time() if now is None else now, None, None, None, None, answered=False)
+
+
+def print_status(status: SystemStatus, as_json: bool, out: TextIO) -> None:
+    fields = asdict(status)
+    if as_json:
+        print(json.dumps(fields, ensure_ascii=False), file=out)
+        return
+    for key, label in _LABELS.items():
+        value = fields[key]
+        if key == "queue_depth" and value is not None:
+            value = f"{value} of {fields['queue_capacity']} blocks"
+        print(f"{label}: {'-' if value is None else value}", file=out)
+
+
+_LABELS = {
+    "daemon_running": "daemon running", "daemon_up_since": "up since", "daemon_last_heard": "last heard",
+    "version": "version", "device": "device", "device_state": "device state", "last_frame": "last audio frame",
+    "input_level_dbfs": "input level (dBFS)", "queue_depth": "capture queue", "calls_today": "calls today",
+    "asr_backlog": "waiting for transcription", "disk_free_pct": "disk free (%)", "days_to_full": "days to full",
+    "last_test_call": "last test call", "last_checkpoint": "last checkpoint",
+}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process: it exists
+        return True
+    return True
+
+
+def _status(config: Config, now: float, calls_today: int | None, backlog: int | None, test: float | None,
+            days_to_full: float | None, answered: bool = True) -> SystemStatus:
+    zone = config.zone
+    daemon = read_daemon_status(config)
+    running = (answered and daemon is not None and daemon.device_state != "stopped"
+               and now - daemon.heard < 5 * STATUS_EVERY_S and _alive(daemon.pid))
     usage = shutil.disk_usage(config.vault_path.parent)
-    checkpoint = latest_checkpoint(config.witness_path)
+    try:
+        checkpoint = latest_checkpoint(config.witness_path)
+    except OSError:  # an account that may not read the witness file
+        checkpoint = None
     return SystemStatus(
         daemon_running=running,
         daemon_up_since=format_ts(daemon.up_since, zone, "seconds") if running else None,
@@ -202,7 +266,7 @@ def collect_status(vault: Vault, config: Config, now: float | None = None) -> Sy
         asr_backlog=backlog,
         disk_free_bytes=usage.free,
         disk_free_pct=round(100.0 * usage.free / usage.total, 1),
-        days_to_full=None if (d := days_until_full(vault, config, now)) is None else round(d, 1),
+        days_to_full=days_to_full,
         last_test_call=format_ts(test, zone, "seconds"),
         last_checkpoint=format_ts(checkpoint.ts, zone, "seconds") if checkpoint else None,
         last_checkpoint_seq=checkpoint.seq if checkpoint else None,

@@ -86,6 +86,12 @@ def test_a_killed_daemon_is_critical_for_the_documented_monitoring_command():
         assert down.stderr == ""
         assert abs(heard - time.time()) < 30
 
+        after = run_cli(config_file, "status", "--json", user=monitor)  # what the status file still tells
+        assert after.returncode == 0, after.stderr
+        dead = json.loads(after.stdout)
+        assert (dead["daemon_running"], dead["device_state"], dead["calls_today"]) == (False, "not running", None)
+        assert dead["daemon_last_heard"] == line.split("last heard ")[1].rstrip(")")
+
         config.socket_path.unlink()  # as after a clean stop: no socket at all
         gone = _monitoring_command(config_file, monitor)
         assert (gone.returncode, gone.stdout.split(" (")[0]) == (2, "CALLREC CRITICAL - daemon: daemon not running")

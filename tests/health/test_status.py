@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 
 import pytest
@@ -33,7 +34,7 @@ def test_status_for_each_monitoring_role(vault, config, config_file, role):
     record_call(vault, started_ts=time.time() - 60)
     record_call(vault, started_ts=time.time() - 120, kind="test")
     now = time.time()
-    write_daemon_status(config, DaemonStatus(4242, "0.1.0", now - 3600, now, "device:hw:1", "capturing",
+    write_daemon_status(config, DaemonStatus(os.getpid(), "0.1.0", now - 3600, now, "device:hw:1", "capturing",
                                              now - 0.1, -48.5, 2, 50))
     code, out, err = _run(config_file, f"a-{role}", "status", "--json")
     assert code == 0, err
