@@ -117,7 +117,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)
-    report["_timeline"] = {"start": start, "end": end, "calls": timeline,
+    report["_timeline"] = {"start": start, "end": end, "since": lo, "calls": timeline,
                            "gaps": [{"start": g.start_ts, "end": g.end_ts, "cause": g.cause} for g in gaps]}
     return report
 

@@ -167,3 +167,16 @@ def test_maintenance_is_refused_to_ops(tmp_path):
     code = execute(Context(config_flag=str(config_file), actor="ops-person", out=io.StringIO(), err=err),
                    ["maintenance", "add", "--from", "2026-08-03T09:00", "--to", "2026-08-03T10:00", "--reason", "x"])
     assert code == 4 and "needs the role maintainer or admin" in err.getvalue()
+
+
+def test_the_timeline_shows_time_before_service_as_not_in_service(vault, config):
+    from callrec.health._html import timeline_svg
+
+    noon = at(config, "12:00")
+    close_session(vault, open_session(vault, "device:test", noon), noon + 3600)  # first capture at noon
+    report = build_report(vault, config, DAY, at(config, "00:00", DAY + dt.timedelta(days=1)))
+    assert report["in_service_since"] == "2026-08-03T12:00:00+09:00"
+    assert report["coverage_ratio"] == pytest.approx(1 / 12, abs=0.001)  # 1 h of the 12 h in service
+    svg = timeline_svg(report["_timeline"], config.zone, noon + 86400)
+    assert "<title>not in service</title>" in svg
+    assert [g["start"][11:16] for g in report["gaps"]] == ["13:00"]  # the morning is no gap
