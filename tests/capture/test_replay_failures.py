@@ -59,6 +59,12 @@ def test_disk_full_during_replay_says_so_and_keeps_what_was_recorded(small_disk,
     calls = _calls(config_file)
     assert calls[0]["status"] == "sealed" and calls[0]["duration_s"] > 5
     assert calls[1]["status"] == "recording" and calls[1]["duration_s"] > 10  # committed audio is kept
+    # The next replay must first seal the call left open, which fails on the still-full disk:
+    # one line and an exit, not a hang.
+    later = FeedBuilder(seed=7).hiss(2).speech(ja[0]).hiss(2).write(tmp_path / "later.wav")
+    again = run_cli(config_file, "replay", str(later), "--start", "2026-08-03T12:00:00+09:00", "--no-asr")
+    _one_line(again, "disk full", "nothing needs restoring")
+    assert [c["status"] for c in _calls(config_file)] == ["sealed", "recording"]
     _verify_clean(config_file)
 
 
