@@ -135,7 +135,7 @@ def _outside_maintenance(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator
 
 def _gap_issue(g: Gap, s: float, e: float, message: str) -> Issue:
     """One finding per outage: keyed by where the gap really began, ended once it has an end."""
-    return Issue(message, s, e, since_ts=g.since if s == g.start_ts else None, ended=not g.open or e < g.end_ts)
+    return Issue(message, s, e, since_ts=g.since if s == g.start_ts else None, ended=not g.ongoing or e < g.end_ts)
 
 
 @check("capture_alive", "critical", "live")

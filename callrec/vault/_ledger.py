@@ -31,7 +31,7 @@ class Gap:
     #: Where the gap really began when the window cut it (the key of its one alert).
     since: float | None = None
     #: Still going on (no end recorded yet).
-    open: bool = False
+    ongoing: bool = False
 
 
 def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = False) -> int:
@@ -152,7 +152,7 @@ def _minus_replays(gaps: list[Gap], sessions: list[tuple[float, float]]) -> list
             continue
         inside = [(max(s, g.start_ts), min(e, g.end_ts)) for s, e in sessions if s < g.end_ts and e > g.start_ts]
         for s, e in _uncovered(g.start_ts, g.end_ts, inside):
-            out.append(Gap(s, e, g.cause, g.detail, g.since if s == g.start_ts else None, g.open and e >= g.end_ts))
+            out.append(Gap(s, e, g.cause, g.detail, g.since if s == g.start_ts else None, g.ongoing and e >= g.end_ts))
     return out
 
 
