@@ -30,6 +30,13 @@ __all__ = [
     "VaultMissing",
     "SchemaTooNew",
     "VaultCorrupt",
+    "VaultPagesDamaged",
+    "VaultTruncated",
+    "DiskFull",
+    "ReadOnlyFileSystem",
+    "PathPermissionDenied",
+    "FileProblem",
+    "from_os_error",
     "AccessLogWriteFailed",
     "NotFound",
     "InvalidState",
@@ -127,6 +134,50 @@ class SchemaTooNew(VaultError):
 
 class VaultCorrupt(VaultError):
     """vault {0} is damaged ({1}): run 'callrec verify' and restore from a backup"""
+
+
+class VaultPagesDamaged(VaultError):
+    """vault {0} is damaged: {1} of its {2} pages fail their check although key file {3} is the right key; restore the vault from a backup ('callrec restore')"""
+
+
+class VaultTruncated(NotAVault):
+    """vault {0} is truncated ({1} bytes, not a whole number of {2}-byte pages): the key is not the problem; restore the vault from a backup ('callrec restore')"""
+
+
+class DiskFull(VaultError):
+    """disk full: no space left on the file system holding {0}; everything committed before now is kept in the vault and nothing needs restoring: free space there (or grow the disk) and start again"""
+
+
+class ReadOnlyFileSystem(VaultError):
+    """{0} is on a read-only file system, so account {1} cannot write there: remount it read-write (or move state_dir) and start again"""
+
+
+class PathPermissionDenied(VaultError):
+    """permission denied: account {1} may not {2} {0}: give that account access (e.g. chown -R to the service account) or run as the account that owns it"""
+
+
+class FileProblem(CallrecError):
+    """{0}: {1}"""
+
+
+def from_os_error(exc: OSError, path: object = None, verb: str = "write") -> CallrecError:
+    """One line for an operating-system error: what the path is and what to do, never a traceback."""
+    import errno
+    import os
+    import pwd
+
+    where = path if path is not None else (exc.filename or "a file")
+    try:
+        account = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        account = f"uid {os.geteuid()}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(where)
+    if exc.errno == errno.EROFS:
+        return ReadOnlyFileSystem(where, account)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return PathPermissionDenied(where, account, verb)
+    return FileProblem(where, exc.strerror or type(exc).__name__)
 
 
 class AccessLogWriteFailed(VaultError):

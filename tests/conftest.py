@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +76,38 @@ def run_cli(config_file: Path, *argv: str, user: str | None = None, env: dict | 
         cmd = ["runuser", "-u", user, "--", *cmd]
     env = {**{k: v for k, v in os.environ.items() if k != "CALLREC_CONFIG"}, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=kw.pop("cwd", "/"), **kw)
+
+
+def _can_mount_tmpfs() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root to mount a small tmpfs"
+    probe = Path(tempfile.mkdtemp(prefix="callrec-mount-probe-"))
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True)
+        if done.returncode != 0:
+            return f"cannot mount a tmpfs here ({done.stderr.decode().strip() or done.returncode})"
+        subprocess.run(["umount", str(probe)], check=True)
+        return None
+    finally:
+        probe.rmdir()
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``mount`` (a disk that fills up for real); skips without root."""
+    reason = _can_mount_tmpfs()
+    if reason:
+        pytest.skip(reason)
+    mount.mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MiB tmpfs to hold a state directory."""
+    with tmpfs(tmp_path / "small", "2m") as mount:
+        yield mount

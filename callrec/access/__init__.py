@@ -55,6 +55,7 @@ from callrec.access._export import ExportFile, ExportPackage, build_export, expo
 from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
 from callrec.access._log import LogHead, LogListing, LogRow, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list
+from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
 from callrec.access._registry import ACTIONS, Action, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
 
@@ -76,6 +77,7 @@ __all__ = [
     "ExportFile",
     "ExportPackage",
     "LogHead",
+    "MaintenanceList",
     "LogListing",
     "LogRow",
     "Model",
@@ -111,6 +113,8 @@ __all__ = [
     "health_check",
     "health_report",
     "log_head",
+    "maintenance_add",
+    "maintenance_list",
     "log_show",
     "may",
     "model_activate",
@@ -122,6 +126,7 @@ __all__ = [
     "retention_run",
     "retranscribe",
     "search",
+    "status",
     "transcript",
     "users_add",
     "users_list",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.errors import UsageError
+from callrec.health import refresh_stored_days
 from callrec.timefmt import format_ts
 from callrec.vault import Vault
 from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
@@ -96,9 +97,17 @@ def delete_request(vault: Vault, actor: Actor, *, call_id: int, reason: str) -> 
                 f" ('callrec delete-request approve {request_id}')")
 
 
+def _refresh_reports(vault: Vault, request_id: int) -> None:
+    """The deleted call's day tells a new story: its stored report is rewritten."""
+    (row,) = vault.query("SELECT c.started_ts, coalesce(c.ended_ts, c.started_ts) FROM deletion_requests d"
+                         " JOIN calls c ON c.id = d.call_id WHERE d.id = ?", (request_id,))
+    refresh_stored_days(vault, vault.config, *row)
+
+
 @use_case("delete.approve")
 def delete_approve(vault: Vault, actor: Actor, *, request_id: int) -> Done:
     approve_deletion(vault, actor.log_name, request_id)
+    _refresh_reports(vault, request_id)
     return Done(f"deletion request {request_id} approved: the call's audio and transcripts are deleted")
 
 

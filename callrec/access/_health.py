@@ -3,20 +3,20 @@ exchange's call log (CDR) for reconciliation. No content."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
+from callrec.errors import UsageError
 from callrec.health import (
     build_report,
     import_cdr_bytes,
     live_window,
     plugin_status,
+    refresh_stored_report,
     report_paths,
     run_checks,
-    write_report,
 )
 from callrec.timefmt import format_ts, parse_day
 from callrec.vault import Vault
@@ -64,14 +64,18 @@ def health_check(vault: Vault, actor: Actor) -> CheckResult:
 
 
 @use_case("health.report")
-def health_report(vault: Vault, actor: Actor, *, date: str, rebuild: bool = False, html: bool = False) -> Report:
-    day = parse_day(date, vault.config.zone)
-    paths = report_paths(vault.config, day)
-    if rebuild or not paths["json"].exists():
-        write_report(build_report(vault, vault.config, day), vault.config)
-    report = json.loads(paths["json"].read_text(encoding="utf-8"))
-    page = paths["html"].read_text(encoding="utf-8") if html else None
-    return Report(report, page, str(paths["html"]))
+def health_report(vault: Vault, actor: Actor, *, date: str, html: bool = False) -> Report:
+    """Computed from the vault now; a finished day's stored files are refreshed when they differ.
+    The HTML page exists only for a finished day (it is written after midnight)."""
+    config = vault.config
+    day = parse_day(date, config.zone)
+    now = time.time()
+    report = refresh_stored_report(vault, config, day, now) or build_report(vault, config, day, now)
+    path = report_paths(config, day)["html"]
+    if html and report["so_far"]:
+        raise UsageError(f"{day} is not over yet: its HTML page is written after midnight (use --json for so far)")
+    page = path.read_text(encoding="utf-8") if html else None
+    return Report({k: v for k, v in report.items() if not k.startswith("_")}, page, str(path))
 
 
 @use_case("cdr.import")

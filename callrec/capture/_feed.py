@@ -88,9 +88,24 @@ class FeedQueue:
             start = start_ts if self._dropped is None else min(self._dropped[0], start_ts)
             self._dropped = (start, max(end_ts, self._dropped[1] if self._dropped else end_ts))
 
-    def put(self, event: Event) -> None:
-        """Enqueue, waiting for room (replayed files and line events, never the audio callback)."""
-        self._queue.put(event)
+    def put(self, event: Event, stop: threading.Event | None = None) -> bool:
+        """Enqueue, waiting for room (replayed files and line events, never the audio callback).
+        Gives up (False) once ``stop`` is set: a writer that died must not leave its reader stuck."""
+        while True:
+            try:
+                self._queue.put(event, timeout=0.2)
+                return True
+            except queue.Full:
+                if stop is not None and stop.is_set():
+                    return False
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def capacity(self) -> int:
+        return self._queue.maxsize
 
     def get(self, timeout: float) -> Event | None:
         try:

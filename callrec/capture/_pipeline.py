@@ -77,6 +77,9 @@ class Pipeline:
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
         self._open_gaps: dict[str, int] = {}
+        #: For the status file: end of the last block, its level (dBFS, RMS).
+        self.last_block_ts: float | None = None
+        self.input_dbfs: float | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -98,6 +101,13 @@ class Pipeline:
             raise self.error
         return True
 
+    def line_state(self) -> dict:
+        """What the status file says about the line now (no content: times, a level, a count)."""
+        state = ("device_lost" if "device_lost" in self._open_gaps else "flatline" if "flatline" in self._open_gaps
+                 else "capturing" if self.started.is_set() else "starting")
+        return {"source": self.source.name, "device_state": state, "last_frame": self.last_block_ts,
+                "input_dbfs": self.input_dbfs, "queue_depth": self.feed.depth, "queue_capacity": self.feed.capacity}
+
     def alive(self, max_age_s: float) -> bool:
         """The writer loop went round within ``max_age_s`` (the watchdog's test)."""
         return (self._thread is not None and self._thread.is_alive()
@@ -116,6 +126,7 @@ class Pipeline:
             raise CaptureBusy(_lock_path(self.config))
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
+            self._session = ledger.open_session(self.vault, self.source.name, self.source.now(), guest=True)
         else:
             for call_id in self.recorder.recover_interrupted():
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
@@ -140,6 +151,9 @@ class Pipeline:
             self.source.stop()
             self._drain()
             self._finish(reason)
+        failed = getattr(self.source, "error", None)
+        if failed is not None:
+            raise failed
 
     def _drain(self) -> None:
         """Frames already captured when we were told to stop still belong to the call."""
@@ -177,6 +191,10 @@ class Pipeline:
 
     def _block(self, block: Block) -> None:
         self.frames_in += len(block.frames)
+        self.last_block_ts = block.end_ts
+        if len(block.frames):
+            rms = float(np.sqrt(np.mean(np.square(block.frames, dtype=np.float64))))
+            self.input_dbfs = round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
         self._check_flatline(block)
         self._block_received = block.received
         self.segmenter.process(block.frames, block.ts)

@@ -36,6 +36,10 @@ class BadFeedFile(CaptureError):
     """cannot replay {0}: {1}; give a WAV or FLAC file of 8 or 16 kHz PCM, 1 or 2 channels"""
 
 
+class FeedReadFailed(CaptureError):
+    """feed {0} cannot be read past {1:.1f} s ({2}): the file is truncated or damaged; what came before is recorded"""
+
+
 class DeviceNotFound(CaptureError):
     """capture device {0!r} not found: set [capture] device to a name or index from 'python3 -m sounddevice'"""
 
@@ -83,6 +87,8 @@ class FileSource:
         self._offset = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: Why the file could not be read to its end (None: it was, or reading goes on).
+        self.error: CaptureError | None = None
 
     @property
     def duration_s(self) -> float:
@@ -102,17 +108,25 @@ class FileSource:
         self._file.close()
 
     def _read(self, feed: FeedQueue) -> None:
+        """Until the end of the file; a file that cannot be read further (a truncated FLAC) ends
+        the feed there and leaves :attr:`error` for the writer to report."""
         block = round(self.sample_rate * (BLOCK_S if self.realtime else _FAST_BLOCK_S))
         paced_from = time.monotonic()
         while not self._stop.is_set():
-            frames = self._file.read(block, dtype="int16", always_2d=True)
+            try:
+                frames = self._file.read(block, dtype="int16", always_2d=True)
+            except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+                detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.error = FeedReadFailed(self.path, self._offset / self.sample_rate, detail)
+                break
             if not len(frames):
                 break
             if self.realtime:
                 self._stop.wait(max(0.0, paced_from + (self._offset + len(frames)) / self.sample_rate - time.monotonic()))
-            feed.put(Block(self.now(), frames, self.sample_rate))
+            if not feed.put(Block(self.now(), frames, self.sample_rate), self._stop):
+                return
             self._offset += len(frames)
-        feed.put(End())
+        feed.put(End(), self._stop)
 
 
 class DeviceSource:

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from callrec import __version__
 from callrec.cli._context import Context
 from callrec.cli._parser import EXAMPLES, Parser, finish_parser
-from callrec.errors import CallrecError, VaultCorrupt
+from callrec.errors import CallrecError, from_os_error
 from callrec.identity import current_account
-from callrec.vault._db import DatabaseError
+from callrec.vault._db import DatabaseError, classify
 
 __all__ = ["main", "build_parser", "execute"]
 
@@ -57,7 +57,11 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
         print(f"callrec: error: {exc}", file=ctx.err)
         return exc.exit_code
     except DatabaseError as exc:
-        err = VaultCorrupt(ctx.config.vault_path, str(exc))
+        err = classify(ctx.config.vault_path, exc)
+        print(f"callrec: error: {err}", file=ctx.err)
+        return err.exit_code
+    except OSError as exc:  # a full disk, a read-only or forbidden path: one line naming it
+        err = from_os_error(exc)
         print(f"callrec: error: {err}", file=ctx.err)
         return err.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug is still one line for the user; details only on request

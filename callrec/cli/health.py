@@ -7,7 +7,9 @@ import json
 
 from callrec.cli._context import Context
 from callrec.cli._files import write_private_file
-from callrec.errors import CallrecError, UsageError
+from callrec.cli._remote import DaemonUnreachable
+from callrec.errors import CallrecError, KeyFileUnreadable, UsageError
+from callrec.health import daemon_down_check
 from callrec.timefmt import DAY_HELP
 
 
@@ -15,13 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="recording health: checks and daily reports (ops, maintainer, admin)")
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     s.add_parser("check", help="run every check now; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
-    r = s.add_parser("report", help="the report for one local day (written to the reports directory)")
+    r = s.add_parser("report", help="the report for one local day, computed from the vault now")
     r.add_argument("--date", default="yesterday", help=f"{DAY_HELP} (default: yesterday, the last complete day)")
     out = r.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the JSON object")
     out.add_argument("--html", action="store_true", help="the HTML page: written to --out FILE, else its path is printed")
     r.add_argument("--out", metavar="FILE", help="with --html: write the page to FILE (a new file, as this account)")
-    r.add_argument("--rebuild", action="store_true", help="build it again even if it was already written")
+    # Kept for old scripts: every report is now computed from the vault when asked.
+    r.add_argument("--rebuild", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
@@ -32,9 +35,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _check(ctx: Context) -> int:
-    """Plugin convention: any error that stops the checks is UNKNOWN (3), with one line."""
+    """Plugin convention: a daemon that does not answer is CRITICAL (2); any error that stops the
+    checks otherwise is UNKNOWN (3), with one line."""
     try:
-        result = ctx.call("health.check")
+        try:
+            result = ctx.call("health.check")
+        except (KeyFileUnreadable, DaemonUnreachable):  # a monitoring account, and no daemon answered for it
+            return daemon_down_check(ctx.config, ctx.out)
     except CallrecError as exc:
         ctx.print(f"CALLREC UNKNOWN - {exc}")
         return 3
@@ -47,7 +54,7 @@ def _check(ctx: Context) -> int:
 def _report(ctx: Context, args: argparse.Namespace) -> int:
     if args.out and not args.html:
         raise UsageError("--out goes with --html: the JSON and the summary are printed")
-    done = ctx.call("health.report", date=args.date, rebuild=args.rebuild, html=bool(args.out))
+    done = ctx.call("health.report", date=args.date, html=bool(args.html))
     if args.json:
         ctx.print(json.dumps(done.report, indent=2, ensure_ascii=False))
     elif args.html and args.out:

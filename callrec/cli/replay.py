@@ -1,4 +1,11 @@
-"""``callrec replay FEED``: the daemon's capture pipeline over a recorded feed (WAV or FLAC)."""
+"""``callrec replay FEED``: the daemon's capture pipeline over a recorded feed (WAV or FLAC).
+
+A replay ends with one line and a non-zero status when its reader or writer fails or when it is
+stopped (SIGTERM, Ctrl-C); what was read until then is sealed and kept. A feed whose span already
+holds calls or capture coverage is refused unless ``--force`` (written to the access log), so the
+same feed replayed twice is not recorded twice. Afterwards the stored reports of the days it
+touched are rewritten.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,18 @@ from pathlib import Path
 from callrec.asr import TranscriptionWorker
 from callrec.capture import FileSource, Pipeline
 from callrec.cli._context import Context
-from callrec.timefmt import parse_iso
+from callrec.errors import CaptureError
+from callrec.health import refresh_stored_days
+from callrec.timefmt import format_ts, parse_iso
 from callrec.vault import Vault
+
+
+class ReplayOverlaps(CaptureError):
+    """the vault already holds {0} between {1} and {2}, the span of {3}: replaying it would record that time twice; check --start, or add --force if this is other audio (the override is written to the access log)"""
+
+
+class ReplayStopped(CaptureError):
+    """replay of {0} was stopped ({1}) after {2:.1f} of {3:.1f} s: what was read is sealed and kept; to ingest the rest, replay the feed from {2:.1f} s on with --start {4}"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,9 +37,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", required=True, metavar="ISO",
                    help="when the feed's first sample was captured, e.g. 2026-08-03T08:30:00+09:00")
     p.add_argument("--no-asr", action="store_true", help="leave the sealed calls for the daemon to transcribe")
+    p.add_argument("--force", action="store_true",
+                   help="replay even though the span already holds calls or coverage (logged)")
     # Diagnostic: pace the feed at real time (tests that kill a replay mid-call, benchmarks).
     p.add_argument("--realtime", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
+
+
+def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool) -> None:
+    start, end = source.start_ts, source.start_ts + source.duration_s
+    (calls,) = vault.query("SELECT count(*) FROM calls WHERE started_ts < ? AND coalesce(ended_ts, started_ts) > ?",
+                           (end, start))[0]
+    (sessions,) = vault.query("SELECT count(*) FROM capture_sessions WHERE started_ts < ?"
+                              " AND coalesce(ended_ts, heartbeat_ts) > ?", (end, start))[0]
+    if not calls and not sessions:
+        return
+    zone = ctx.config.zone
+    if not force:
+        what = f"{calls} call(s)" if calls else "recorded coverage"
+        raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), source.path.name)
+    with vault.transaction():
+        vault.log(ctx.actor, "replay.force", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
+                                                     "calls_already": calls, "sessions_already": sessions})
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -30,21 +66,36 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     start_ts = parse_iso(args.start, config.zone, "--start")
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
+    stopped_by: list[str] = []
     with Vault.open(config) as vault:
+        _check_overlap(ctx, vault, source, args.force)
         pipeline = Pipeline(config, vault, source, guest_ok=True)
+
+        def stop(signum: int, _frame: object) -> None:
+            stopped_by.append(signal.Signals(signum).name)
+            pipeline.stop()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: pipeline.stop())
+            signal.signal(sig, stop)
         pipeline.start()
-        pipeline.started.wait()
-        ctx.print(f"replaying {args.feed.name}: {source.duration_s:.1f} s of audio")
-        ctx.out.flush()
+        while not pipeline.started.wait(0.2):
+            if pipeline.join(0):  # the writer ended before it started: join() raised its error
+                break
+        if pipeline.started.is_set():
+            ctx.print(f"replaying {args.feed.name}: {source.duration_s:.1f} s of audio")
+            ctx.out.flush()
         while not pipeline.join(0.5):
             pass
         vault.checkpoint()
+        done_s = pipeline.frames_in / source.sample_rate
+        refresh_stored_days(vault, config, start_ts, start_ts + done_s)
+        if stopped_by:
+            raise ReplayStopped(args.feed.name, stopped_by[0], done_s, source.duration_s,
+                                format_ts(start_ts + done_s, config.zone, "seconds"))
         tests = vault.query(
             f"SELECT count(*) FROM calls WHERE kind = 'test' AND id IN ({','.join('?' * len(pipeline.sealed))})",
             pipeline.sealed)[0][0] if pipeline.sealed else 0
-    ctx.print(f"replayed {pipeline.frames_in / source.sample_rate:.1f} s of {args.feed.name}: "
+    ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
               f"{len(pipeline.sealed)} call(s) sealed, {tests} test call(s)")
     if config.asr.enabled and not args.no_asr:
         worker = TranscriptionWorker(config)

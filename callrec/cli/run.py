@@ -11,7 +11,7 @@ import threading
 from callrec.asr import TranscriptionWorker
 from callrec.capture import DeviceSource, Pipeline
 from callrec.cli._context import Context
-from callrec.health import HealthService
+from callrec.health import HealthService, StatusKeeper
 from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
 from callrec.vault import Vault, key_fingerprint
@@ -50,6 +50,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     worker.start()
     health.start()
     pipeline.start()
+    status = StatusKeeper(config, health.vault, pipeline.line_state)  # the checks' connection, not the writer's
+    status.start()
     try:
         _supervise(pipeline, stop, source.name)
     finally:
@@ -58,6 +60,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         try:
             pipeline.join()
         finally:
+            status.stop()
             health.stop()
             worker.stop()
             server.stop()

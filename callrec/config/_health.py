@@ -3,6 +3,7 @@ exchange call log (``[health.cdr]``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,13 @@ __all__ = ["HealthConfig", "CdrConfig"]
 def _hhmm(value: str) -> bool:
     hh, _, mm = value.partition(":")
     return hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60
+
+
+def _iso_or_empty(value: str) -> bool:
+    try:
+        return not value or bool(dt.datetime.fromisoformat(value))
+    except ValueError:
+        return False
 
 
 def _hours(value: str) -> bool:
@@ -56,8 +64,18 @@ class HealthConfig:
     integrity_time: str = field(default="03:30", metadata=check(_hhmm, 'must be "HH:MM"'))
     #: Seconds between two runs of the quick checks inside the daemon.
     check_interval_s: int = field(default=60, metadata=check(lambda v: 10 <= v <= 3600, "must be between 10 and 3600 seconds"))
-    #: Command run with a critical finding's one-line summary on stdin ("" = journal only).
+    #: Command run with a critical finding's one-line summary on stdin ("" = journal only): once
+    #: when an outage is raised, once when it is resolved, and again every renotify_hours while it lasts.
     alert_command: str = ""
+    #: Hours between reminders of an outage that is still going on.
+    renotify_hours: float = field(default=24.0, metadata=check(lambda v: v > 0, "must be positive"))
+    #: Seconds an alert command may run before it is killed (it runs in a worker of its own).
+    alert_timeout_s: float = field(default=60.0, metadata=check(lambda v: 0 < v <= 3600, "must be between 0 and 3600 seconds"))
+    #: When the recorder was put in service (ISO 8601; "" = when 'callrec init' made the vault).
+    #: Time before it is "not in service", not a gap.
+    in_service_since: str = field(default="", metadata=check(_iso_or_empty, "must be an ISO 8601 time such as 2026-08-01T09:00:00+09:00"))
+    #: Log each scheduled job run at INFO (APScheduler's own lines); off keeps the journal quiet.
+    log_job_runs: bool = False
     #: Prometheus textfile-collector file ("" = callrec.prom under state_dir).
     metrics_file: Path | None = None
     #: Heartbeat older than this (seconds) means capture is not alive.

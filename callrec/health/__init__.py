@@ -8,10 +8,34 @@ from callrec.health._alerts import Alerter
 from callrec.health._cdr import CdrFileError, CdrImport, import_cdr, import_cdr_bytes
 from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
+from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
 from callrec.health._metrics import metrics_path, write_metrics
 from callrec.health._reconcile import Reconciliation, reconcile
-from callrec.health._report import build_report, day_window, report_paths, summary_line, write_report
+from callrec.health._report import (
+    ReportDayBeforeService,
+    ReportDayInFuture,
+    build_report,
+    day_window,
+    refresh_stored_days,
+    refresh_stored_report,
+    report_paths,
+    summary_line,
+    write_report,
+)
 from callrec.health._service import HealthService, live_window, record_job_run
+from callrec.health._status import (
+    DaemonStatus,
+    StatusKeeper,
+    SystemStatus,
+    collect_status,
+    daemon_down_check,
+    daemon_down_finding,
+    print_status,
+    read_daemon_status,
+    status_from_file,
+    status_path,
+    write_daemon_status,
+)
 
 __all__ = [
     "Alerter",
@@ -19,25 +43,43 @@ __all__ = [
     "CdrFileError",
     "CdrImport",
     "Check",
+    "DaemonStatus",
     "CheckContext",
     "Finding",
     "HealthService",
     "Issue",
+    "MaintenanceWindow",
+    "ReportDayBeforeService",
+    "ReportDayInFuture",
     "Reconciliation",
     "SEVERITIES",
+    "StatusKeeper",
+    "SystemStatus",
+    "add_maintenance",
     "build_report",
+    "collect_status",
+    "daemon_down_check",
+    "daemon_down_finding",
     "day_window",
     "import_cdr",
     "import_cdr_bytes",
+    "list_maintenance",
     "live_window",
     "metrics_path",
     "plugin_status",
+    "print_status",
+    "read_daemon_status",
     "reconcile",
+    "refresh_stored_days",
+    "refresh_stored_report",
     "record_job_run",
     "report_paths",
     "run_checks",
+    "status_from_file",
+    "status_path",
     "summary_line",
     "worst",
+    "write_daemon_status",
     "write_metrics",
     "write_report",
 ]

@@ -1,69 +1,183 @@
-"""Alerts: a critical finding goes at once to the journal and to the configured command, once.
+"""Alerts: one per outage, sent when it is raised, when it is resolved, and at most every
+``[health] renotify_hours`` while it lasts.
 
-The vault remembers which critical findings were sent (``alert_state``); the same finding is not
-sent again until a run of its check no longer reports it, and then a "cleared" line is logged.
-A command that fails is logged (without the message) and retried at the next run.
+An outage is identified by its check and its real start (``Finding.outage_ts``), so a message
+whose duration grows, or a window that clips the start, is still the same outage. One outage seen
+by two checks (capture stopped now, then a ``service_gaps`` entry for the same span once capture
+is back) is alerted once: a finding that starts where a known alert started is that alert.
+
+The vault remembers the alerts (``alert_state``); the command is not run inside that transaction
+but by :class:`Notifier`, a worker thread of its own with a timeout, so a slow mail command never
+holds a vault lock that the capture writer needs. A command that fails is logged (without the
+message) and the alert is sent again at the next run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import queue
 import shlex
 import subprocess
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from callrec.config import Config
 from callrec.health._findings import Finding
+from callrec.timefmt import format_ts
 from callrec.vault import Vault, head_line
 
-__all__ = ["Alerter"]
+__all__ = ["Alerter", "Notice", "Notifier"]
 
 log = logging.getLogger("callrec.health")
+
+#: Two findings whose outages start within this many seconds are one outage.
+_SAME_OUTAGE_S = 2.0
+#: Resolved alerts are remembered this long (the live window, plus a margin) to recognise the
+#: same outage when it reappears as a past gap.
+_KEEP_RESOLVED_S = 26 * 3600
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    #: "raised", "reminder", "resolved" or "past" (an outage found after it had ended).
+    kind: str
+    line: str
+    #: The signed chain head, a second line for the alert command (ops keep it off the host).
+    head: str = ""
+
+
+class Notifier:
+    """Runs the alert command for each notice, one at a time, in a thread of its own."""
+
+    def __init__(self, command: str, timeout_s: float, on_failure: Callable[[Notice], None]) -> None:
+        self.command = command
+        self.timeout_s = timeout_s
+        self.on_failure = on_failure
+        self._queue: queue.Queue[Notice | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, notice: Notice) -> None:
+        if not self.command:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="alert-command", daemon=True)
+            self._thread.start()
+        self._queue.put(notice)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once every submitted notice was handed to the command (tests, shutdown)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+
+    def _loop(self) -> None:
+        while (notice := self._queue.get()) is not None:
+            try:
+                if not self._run("\n".join(filter(None, (notice.line, notice.head)))):
+                    self.on_failure(notice)
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive one bad notice
+                log.error("callrec alert worker: %s", type(exc).__name__)
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _run(self, line: str) -> bool:
+        try:
+            done = subprocess.run(shlex.split(self.command), input=line + "\n", text=True, timeout=self.timeout_s,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            log.error("callrec alert command did not finish within %.0f s: killed, will retry", self.timeout_s)
+            return False
+        except OSError as exc:
+            log.error("callrec alert command could not run (%s): will retry", exc.strerror or type(exc).__name__)
+            return False
+        if done.returncode != 0:
+            log.error("callrec alert command exited with %d: will retry", done.returncode)
+            return False
+        return True
 
 
 class Alerter:
     def __init__(self, vault: Vault, config: Config) -> None:
         self.vault = vault
         self.config = config
+        self.notifier = Notifier(config.health.alert_command, config.health.alert_timeout_s, self._undelivered)
 
-    def process(self, findings: list[Finding], checks_run: Iterable[str]) -> list[Finding]:
-        """Send new critical findings, clear the ones of ``checks_run`` that are gone. Returns what was sent."""
-        now = time.time()
-        zone = self.config.zone
+    def process(self, findings: list[Finding], checks_run: Iterable[str], now: float | None = None) -> list[Notice]:
+        """Raise, remind and resolve; returns the notices sent (journal now, command in its worker)."""
+        now = time.time() if now is None else now
+        checks_run = set(checks_run)
         critical = {f.key: f for f in findings if f.severity == "critical"}
-        sent: list[Finding] = []
+        notices: list[Notice] = []
         with self.vault.transaction() as conn:
-            known = {k: (c, s) for k, c, s in conn.execute("SELECT key, check_name, sent_ts FROM alert_state")}
-            for key, (check, _) in known.items():
-                if check in checks_run and key not in critical:
-                    conn.execute("DELETE FROM alert_state WHERE key = ?", (key,))
-                    log.info("callrec alert cleared: %s", check)
+            conn.execute("DELETE FROM alert_state WHERE resolved_ts IS NOT NULL AND resolved_ts < ?",
+                         (now - _KEEP_RESOLVED_S,))
+            rows = {key: (check, outage, notified, resolved, message) for key, check, outage, notified, resolved, message
+                    in conn.execute("SELECT key, check_name, coalesce(outage_ts, first_ts), notified_ts, resolved_ts,"
+                                    " message FROM alert_state")}
+            for key, (check, outage, _, resolved, message) in rows.items():
+                current = critical.get(key)
+                if resolved is None and check in checks_run and (current is None or current.ended):
+                    conn.execute("UPDATE alert_state SET resolved_ts = ? WHERE key = ?", (now, key))
+                    notices.append(Notice(key, "resolved", f"RESOLVED {check}: {message} [since {self._ts(outage)}]"))
             for key, finding in critical.items():
-                line = finding.line(zone)
-                if key in known and known[key][1] is not None:
-                    conn.execute("UPDATE alert_state SET last_ts = ? WHERE key = ?", (now, key))
-                    continue
-                log.critical("callrec alert: %s", line)
-                delivered = self._run_command(f"{line}\n{head_line(self.vault)}")
-                conn.execute(
-                    "INSERT INTO alert_state (key, check_name, message, first_ts, last_ts, sent_ts) VALUES (?,?,?,?,?,?)"
-                    " ON CONFLICT(key) DO UPDATE SET last_ts = excluded.last_ts, sent_ts = excluded.sent_ts",
-                    (key, finding.check, finding.message, now, now, now if delivered else None))
-                sent.append(finding)
-        return sent
+                notices += self._one(conn, rows, key, finding, now)
+        head = head_line(self.vault) if notices and self.config.health.alert_command else ""
+        for notice in notices:
+            (log.info if notice.kind == "resolved" else log.critical)("callrec alert: %s", notice.line)
+            self.notifier.submit(dataclasses.replace(notice, head=head))
+        return notices
 
-    def _run_command(self, line: str) -> bool:
-        command = self.config.health.alert_command
-        if not command:
-            return True
-        try:
-            done = subprocess.run(shlex.split(command), input=line + "\n", text=True, timeout=60,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            log.error("callrec alert command could not run (%s): will retry", type(exc).__name__)
-            return False
-        if done.returncode != 0:
-            log.error("callrec alert command exited with %d: will retry", done.returncode)
-            return False
-        return True
+    def _one(self, conn, rows: dict, key: str, finding: Finding, now: float) -> list[Notice]:
+        line = finding.line(self.config.zone)
+        known = rows.get(key)
+        if known is None and any(abs(outage - finding.outage_ts) <= _SAME_OUTAGE_S
+                                 for _, outage, *_ in rows.values() if finding.outage_ts is not None):
+            return []  # the same outage, already alerted under another check
+        if known is None:
+            conn.execute(
+                "INSERT INTO alert_state (key, check_name, message, first_ts, last_ts, sent_ts, outage_ts, notified_ts,"
+                " resolved_ts) VALUES (?,?,?,?,?,?,?,?,?)",
+                (key, finding.check, finding.message, now, now, now, finding.outage_ts, now,
+                 now if finding.ended else None))
+            return [Notice(key, "past" if finding.ended else "raised", line)]
+        _, _, notified, resolved, _ = known
+        conn.execute("UPDATE alert_state SET last_ts = ?, message = ? WHERE key = ?", (now, finding.message, key))
+        if finding.ended:
+            return []
+        if resolved is not None:  # the same outage is back after it looked resolved
+            conn.execute("UPDATE alert_state SET resolved_ts = NULL, notified_ts = ? WHERE key = ?", (now, key))
+            return [Notice(key, "raised", line)]
+        if notified is None:  # the last notice did not reach the command: send it again
+            conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
+            return [Notice(key, "raised", line)]
+        if now - notified >= self.config.health.renotify_hours * 3600:
+            conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
+            return [Notice(key, "reminder", f"{line} (still going on)")]
+        return []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.notifier.wait(timeout)
+
+    def close(self) -> None:
+        self.notifier.close()
+
+    def _ts(self, ts: float | None) -> str:
+        return format_ts(ts, self.config.zone, "seconds") if ts is not None else "unknown"
+
+    def _undelivered(self, notice: Notice) -> None:
+        """The command failed: a raised or reminded alert is sent again at the next run."""
+        if notice.kind in ("raised", "reminder"):
+            with self.vault.transaction() as conn:
+                conn.execute("UPDATE alert_state SET notified_ts = NULL WHERE key = ?", (notice.key,))

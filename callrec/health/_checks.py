@@ -19,9 +19,11 @@ from callrec.asr import active_model
 from callrec.config import Config
 from callrec.errors import AsrError
 from callrec.health._findings import Finding
+from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
 from callrec.health._reconcile import reconcile
+from callrec.health._status import days_until_full
 from callrec.vault import Vault, verify_chain, verify_checkpoint
-from callrec.vault._ledger import gaps_in
+from callrec.vault._ledger import Gap, gaps_in
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
 
@@ -48,6 +50,8 @@ class Issue:
     start_ts: float | None = None
     end_ts: float | None = None
     severity: str | None = None
+    since_ts: float | None = None
+    ended: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ def run_checks(vault: Vault, config: Config, *, start: float, end: float, live: 
         except Exception as exc:  # a broken check must show up, not vanish
             findings.append(Finding(c.name, "warning", f"check could not run ({type(exc).__name__})", failed=True))
             continue
-        findings += [Finding(c.name, i.severity or c.severity, i.message, i.start_ts, i.end_ts) for i in issues]
+        findings += [Finding(c.name, i.severity or c.severity, i.message, i.start_ts, i.end_ts,
+                             since_ts=i.since_ts, ended=i.ended) for i in issues]
     return findings
 
 
@@ -112,42 +117,87 @@ def _gaps(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator:
     return (g for g in gaps_in(ctx.vault, ctx.start, end, ctx.now) if g.cause in causes)
 
 
+def _windows(ctx: CheckContext) -> list[MaintenanceWindow]:
+    return list_maintenance(ctx.vault, ctx.start - 86400, max(ctx.end, ctx.now) + 1)
+
+
+def _maintenance_now(ctx: CheckContext) -> MaintenanceWindow | None:
+    return next((w for w in _windows(ctx) if w.from_ts <= ctx.now < w.to_ts), None) if ctx.live else None
+
+
+def _outside_maintenance(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator[tuple[Gap, float, float]]:
+    """Each gap of ``causes``, cut into the pieces that no maintenance window explains."""
+    windows = _windows(ctx)
+    for g in _gaps(ctx, causes):
+        for s, e in split_by_maintenance(g.start_ts, g.end_ts, windows)[0]:
+            yield g, s, e
+
+
+def _gap_issue(g: Gap, s: float, e: float, message: str) -> Issue:
+    """One finding per outage: keyed by where the gap really began, ended once it has an end."""
+    return Issue(message, s, e, since_ts=g.since if s == g.start_ts else None, ended=not g.ongoing or e < g.end_ts)
+
+
 @check("capture_alive", "critical", "live")
 def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
-    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions ORDER BY id DESC LIMIT 1")
+    # The daemon's newest session; a replay's session only when no daemon ever ran.
+    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions"
+                          " ORDER BY source LIKE 'replay:%', id DESC LIMIT 1")
+    planned = _maintenance_now(ctx)
+    severity = "warning" if planned else None
+    during = f" during planned maintenance ({planned.reason})" if planned else ""
     if not row:
-        yield Issue("capture has never run")
+        yield Issue("capture has never run" + during, severity=severity)
         return
     beat, ended, cause = row[0]
     if ended is not None:
-        yield Issue(f"capture stopped ({cause or 'stopped'})", start_ts=ended)
+        yield Issue(f"capture stopped ({cause or 'stopped'}){during}", start_ts=ended, severity=severity)
     elif ctx.now - beat > ctx.config.health.heartbeat_max_age_s:
-        yield Issue(f"no capture heartbeat for {_minutes(ctx.now - beat)}", start_ts=beat)
+        yield Issue(f"no capture heartbeat for {_minutes(ctx.now - beat)}{during}", start_ts=beat, severity=severity)
 
 
 @check("device_present", "critical", "live")
 def device_present(ctx: CheckContext) -> Iterator[Issue]:
+    planned = _maintenance_now(ctx)
     for (start,) in ctx.vault.query("SELECT start_ts FROM gaps WHERE cause = 'device_lost' AND end_ts IS NULL"):
-        yield Issue("the sound device is gone", start_ts=start)
+        if planned:
+            yield Issue(f"the sound device is gone during planned maintenance ({planned.reason})", start_ts=start,
+                        severity="warning")
+        else:
+            yield Issue("the sound device is gone", start_ts=start)
+
+
+_OUTAGE_WORDS = {"service_stopped": "service stopped", "crash": "service crashed", "device_lost": "sound device lost",
+                 "flatline": "constant input (line unplugged or dead)", "overflow": "capture queue full"}
 
 
 @check("service_gaps", "critical", "window")
 def service_gaps(ctx: CheckContext) -> Iterator[Issue]:
-    words = {"service_stopped": "service stopped", "crash": "service crashed", "device_lost": "sound device lost"}
-    for g in _gaps(ctx, tuple(words)):
-        yield Issue(f"not recording for {_minutes(g.end_ts - g.start_ts)}: {words[g.cause]}", g.start_ts, g.end_ts)
+    words = {k: _OUTAGE_WORDS[k] for k in ("service_stopped", "crash", "device_lost")}
+    for g, s, e in _outside_maintenance(ctx, tuple(words)):
+        yield _gap_issue(g, s, e, f"not recording for {_minutes(e - s)}: {words[g.cause]}")
 
 
 @check("flatline", "critical", "window")
 def flatline(ctx: CheckContext) -> Iterator[Issue]:
-    for g in _gaps(ctx, ("flatline",)):
-        yield Issue(f"constant input for {_minutes(g.end_ts - g.start_ts)} (line unplugged or dead)", g.start_ts, g.end_ts)
+    for g, s, e in _outside_maintenance(ctx, ("flatline",)):
+        yield _gap_issue(g, s, e, f"constant input for {_minutes(e - s)} (line unplugged or dead)")
 
 
 @check("queue_overflow", "warning", "window")
 def queue_overflow(ctx: CheckContext) -> Iterator[Issue]:
-    for g in _gaps(ctx, ("overflow",)):
-        yield Issue(f"{_minutes(g.end_ts - g.start_ts)} of audio lost to a full capture queue", g.start_ts, g.end_ts)
+    for g, s, e in _outside_maintenance(ctx, ("overflow",)):
+        yield _gap_issue(g, s, e, f"{_minutes(e - s)} of audio lost to a full capture queue")
+
+
+@check("maintenance", "warning", "window")
+def maintenance(ctx: CheckContext) -> Iterator[Issue]:
+    """Gaps inside an announced maintenance window: expected, so a warning, with the reason."""
+    windows = _windows(ctx)
+    for g in _gaps(ctx, tuple(_OUTAGE_WORDS)):
+        for s, e, w in split_by_maintenance(g.start_ts, g.end_ts, windows)[1]:
+            yield _gap_issue(g, s, e, f"not recording for {_minutes(e - s)} during planned maintenance"
+                                      f" ({w.reason}): {_OUTAGE_WORDS[g.cause]}")
 
 
 def _calls(ctx: CheckContext, where: str = "1=1", args: tuple = ()) -> list[tuple]:
@@ -196,21 +246,10 @@ def disk(ctx: CheckContext) -> Iterator[Issue]:
     free_pct = 100.0 * usage.free / usage.total
     if free_pct < ctx.config.health.disk_min_free_pct:
         yield Issue(f"only {free_pct:.1f}% disk free", severity="critical")
-    days = days_until_full(ctx)
+    days = days_until_full(ctx.vault, ctx.config, ctx.now)
     if days is not None and days < ctx.config.health.disk_min_days:
         yield Issue(f"disk full in about {days:.0f} days at the last week's rate",
                     severity="critical" if days < 7 else None)
-
-
-def days_until_full(ctx: CheckContext) -> float | None:
-    """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
-    week = 7 * 86400
-    (written,) = ctx.vault.query(
-        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
-        " WHERE c.started_ts >= ?", (ctx.now - week,))[0]
-    if not written:
-        return None
-    return shutil.disk_usage(ctx.config.vault_path.parent).free / (written / 7)
 
 
 @check("vault_integrity", "critical", "live")
@@ -299,9 +338,11 @@ def exchange_log(ctx: CheckContext) -> Iterator[Issue]:
     end = _ledger_end(ctx)
     result = reconcile(ctx.vault, ctx.start, end, ctx.config.health.cdr.match_slack_s)
     for s, e in result.unrecorded:
-        yield Issue(f"not recorded: the exchange logged a {_minutes(e - s)} call with no recording", s, e)
+        yield Issue(f"not recorded: the exchange logged a {_minutes(e - s)} call with no recording", s, e, ended=True)
     for s, e in result.unexpected:
-        yield Issue("a recorded call has no entry in the exchange log", s, e, severity="warning")
+        yield Issue("a recorded call has no entry in the exchange log", s, e, severity="warning", ended=True)
+    for s, e, why in result.removed:
+        yield Issue(f"recorded, then {why}", s, e, severity="ok", ended=True)
 
 
 @check("scheduler", "warning", "both")

@@ -25,11 +25,19 @@ class Finding:
     end_ts: float | None = None
     #: The check itself could not run (the plugin then says UNKNOWN unless something is critical).
     failed: bool = False
+    #: Where the outage really began when the window cut ``start_ts`` (None: ``start_ts``).
+    since_ts: float | None = None
+    #: The span is over (a past gap); a finding without ``ended`` describes something going on.
+    ended: bool = False
+
+    @property
+    def outage_ts(self) -> float | None:
+        return self.since_ts if self.since_ts is not None else self.start_ts
 
     @property
     def key(self) -> str:
-        """Identity for alert de-duplication: the check, and the start of its span if it has one."""
-        return self.check if self.start_ts is None else f"{self.check}@{self.start_ts:.0f}"
+        """Identity of one outage for alerts: the check and the outage's real start."""
+        return self.check if self.outage_ts is None else f"{self.check}@{self.outage_ts:.0f}"
 
     def line(self, zone: ZoneInfo) -> str:
         span = ""

@@ -13,6 +13,7 @@ __all__ = ["render_html", "timeline_svg", "GAP_COLOURS"]
 GAP_COLOURS = {"service_stopped": "#d32f2f", "crash": "#7b1fa2", "device_lost": "#f57c00",
                "overflow": "#fbc02d", "flatline": "#455a64"}
 _COVERED, _CALL, _TEST = "#43a047", "#1e88e5", "#8e24aa"
+_NOT_IN_SERVICE = "#e0e0e0"
 _WIDTH, _LEFT, _RIGHT = 1100, 90, 20
 
 
@@ -37,8 +38,11 @@ def timeline_svg(timeline: dict, zone: ZoneInfo, now: float) -> str:
     for label, y in (("recorded", 30), ("calls", 80), ("test calls", 120)):
         parts.append(f'<text x="8" y="{y + 18}" font-size="13" fill="#333">{label}</text>')
     covered_to = min(now, end)
-    if covered_to > start:
-        parts.append(rect(start, covered_to, 30, 30, _COVERED, "recorded"))
+    since = max(start, timeline.get("since", start))
+    if since > start:
+        parts.append(rect(start, since, 30, 30, _NOT_IN_SERVICE, "not in service"))
+    if covered_to > since:
+        parts.append(rect(since, covered_to, 30, 30, _COVERED, "recorded"))
     for g in timeline["gaps"]:
         parts.append(rect(g["start"], g["end"], 30, 30, GAP_COLOURS.get(g["cause"], "#000"),
                           f"gap: {g['cause']}"))
@@ -51,7 +55,8 @@ def timeline_svg(timeline: dict, zone: ZoneInfo, now: float) -> str:
         parts.append(f'<line x1="{tx:.1f}" y1="22" x2="{tx:.1f}" y2="150" stroke="#bbb" stroke-width="0.5"/>')
         parts.append(f'<text x="{tx:.1f}" y="166" font-size="10" text-anchor="middle" fill="#555">{tick:%H}</text>')
         tick = (tick + dt.timedelta(hours=1)).astimezone(zone)
-    legend = [("recorded", _COVERED), ("call", _CALL), ("test call", _TEST)] + list(GAP_COLOURS.items())
+    legend = [("recorded", _COVERED), ("call", _CALL), ("test call", _TEST), ("not in service", _NOT_IN_SERVICE)]
+    legend += list(GAP_COLOURS.items())
     lx = _LEFT
     for name, colour in legend:
         parts.append(f'<rect x="{lx}" y="176" width="10" height="10" fill="{colour}"/>'

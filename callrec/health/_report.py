@@ -1,8 +1,14 @@
 """The daily report: what the line did on one local day, with no content in it.
 
-The JSON object is the contract in DESIGN.md ("Interfaces"); ``access_log`` and ``chain_head``
-are additive keys. The report also carries the head of the access-log chain, so each report is an
-external checkpoint, and writing one appends a signed checkpoint to the witness file.
+The JSON object is the contract in DESIGN.md ("Interfaces"); ``access_log``, ``chain_head``,
+``in_service_since``, ``so_far``, ``measured`` and ``maintenance`` are additive keys. The report
+also carries the head of the access-log chain, so each report is an external checkpoint, and
+writing one appends a signed checkpoint to the witness file.
+
+A report is computed from the vault whenever it is asked for, and covers only time that has passed
+since the recorder went into service: today's report is "so far", a future day is an error. The
+stored files in the reports directory are for days that are over; they are written by the daily
+job and rewritten whenever that day's data changes (:func:`refresh_stored_report`).
 """
 
 from __future__ import annotations
@@ -15,14 +21,26 @@ from collections import Counter
 from pathlib import Path
 
 from callrec.config import Config
+from callrec.errors import HealthError
 from callrec.health._checks import run_checks
 from callrec.health._html import render_html
+from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
 from callrec.vault import SERVICE_ACTOR, Vault, entries, head, signed_head
 from callrec.vault._content import CONTENT_ACTIONS
-from callrec.vault._ledger import coverage
+from callrec.vault._ledger import coverage, in_service_since, measured_span
 
-__all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths"]
+__all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "refresh_stored_report",
+           "refresh_stored_days",
+           "ReportDayInFuture", "ReportDayBeforeService"]
+
+
+class ReportDayInFuture(HealthError):
+    """{0} has not begun yet: a report covers a day that has started (today's covers the time so far)"""
+
+
+class ReportDayBeforeService(HealthError):
+    """{0} is before the recorder was put in service ({1}): there is nothing to report for it"""
 
 
 def day_window(day: dt.date, config: Config) -> tuple[float, float]:
@@ -69,8 +87,14 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
     now = time.time() if now is None else now
     zone = config.zone
     start, end = day_window(day, config)
+    if start > now:
+        raise ReportDayInFuture(day.isoformat())
+    since = in_service_since(vault)
+    if end <= since:
+        raise ReportDayBeforeService(day.isoformat(), format_ts(since, zone, "seconds"))
+    lo, hi = measured_span(vault, start, end, now)
     ratio, gaps = coverage(vault, start, end, now)
-    findings = run_checks(vault, config, start=start, end=end, live=False, now=now)
+    findings = run_checks(vault, config, start=lo, end=hi, live=False, now=now)
     findings += [f for f in run_checks(vault, config, start=start, end=end, live=True, now=now, names=["access_log"])]
     calls, timeline = _calls(vault, start, end)
     vault.checkpoint()
@@ -79,9 +103,14 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
     report = {
         "date": day.isoformat(),
         "window": {"start": format_ts(start, zone, "seconds"), "end": format_ts(end, zone, "seconds")},
+        "so_far": end > now,
+        "measured": {"start": format_ts(lo, zone, "seconds"), "end": format_ts(hi, zone, "seconds")},
+        "in_service_since": format_ts(since, zone, "seconds"),
         "coverage_ratio": round(ratio, 6),
         "gaps": [{"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause} for g in gaps],
-        "findings": [f.to_json(zone) for f in findings if f.severity != "ok"],
+        "findings": [f.to_json(zone) for f in findings],
+        "maintenance": [{"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
+                         "reason": w.reason, "by": w.actor} for w in list_maintenance(vault, start, end)],
         "calls": calls,
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
@@ -89,15 +118,56 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)
-    report["_timeline"] = {"start": start, "end": end, "calls": timeline,
+    report["_timeline"] = {"start": start, "end": end, "since": lo, "calls": timeline,
                            "gaps": [{"start": g.start_ts, "end": g.end_ts, "cause": g.cause} for g in gaps]}
     return report
+
+
+#: Keys that change with every build (not with the day's data).
+_VOLATILE = ("generated_at", "chain_head", "summary")
+
+
+def refresh_stored_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict | None:
+    """Build the day's report and store it when the day is over and the stored copy is missing or
+    tells another story (a replay or a deletion changed the day). Returns the report, or None for
+    a day that is not over yet or was before the start of service (nothing stored)."""
+    now = time.time() if now is None else now
+    if day_window(day, config)[1] > now:
+        return None
+    try:
+        report = build_report(vault, config, day, now)
+    except ReportDayBeforeService:
+        return None
+    path = report_paths(config, day)["json"]
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = None
+    fresh = {k: v for k, v in report.items() if not k.startswith("_") and k not in _VOLATILE}
+    if stored is None or {k: v for k, v in stored.items() if k not in _VOLATILE} != fresh:
+        write_report(report, config)
+    return report
+
+
+def refresh_stored_days(vault: Vault, config: Config, start_ts: float, end_ts: float) -> list[dt.date]:
+    """After a change to ``[start_ts, end_ts]`` (a replay, a deletion): rewrite the stored reports
+    of the days it touched that already have one. Returns the days rewritten or confirmed."""
+    zone = config.zone
+    day = dt.datetime.fromtimestamp(start_ts, zone).date()
+    last = dt.datetime.fromtimestamp(end_ts, zone).date()
+    done = []
+    while day <= last:
+        if report_paths(config, day)["json"].exists() and refresh_stored_report(vault, config, day) is not None:
+            done.append(day)
+        day += dt.timedelta(days=1)
+    return done
 
 
 def summary_line(report: dict) -> str:
     severities = Counter(f["severity"] for f in report["findings"])
     c = report["calls"]
-    return (f"{report['date']}: {report['coverage_ratio']:.1%} recorded, {len(report['gaps'])} gap(s), "
+    day = f"{report['date']} (so far, until {report['measured']['end'][11:16]})" if report.get("so_far") else report["date"]
+    return (f"{day}: {report['coverage_ratio']:.1%} recorded, {len(report['gaps'])} gap(s), "
             f"{c['recorded']} call(s) and {c['test_calls']} test call(s), "
             f"{severities['critical']} critical, {severities['warning']} warning")
 

@@ -30,7 +30,7 @@ from callrec.health._alerts import Alerter
 from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
 from callrec.health._findings import Finding
 from callrec.health._metrics import write_metrics
-from callrec.health._report import build_report, report_paths, write_report
+from callrec.health._report import refresh_stored_report, report_paths
 from callrec.vault import Vault
 from callrec.vault._retention import run_retention
 
@@ -67,6 +67,11 @@ class HealthService:
         self.config = config
         self._own_vault = vault is None
         self.vault = vault
+        self._alerter: Alerter | None = None
+        if not config.health.log_job_runs:
+            # APScheduler logs every run at INFO ("Running job", "executed successfully"): once a
+            # minute in the journal, drowning what matters. Failures still come as WARNING/ERROR.
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC,
             executors={"default": ThreadPoolExecutor(2)},
@@ -99,16 +104,24 @@ class HealthService:
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self._alerter is not None:
+            self._alerter.close()
         if self._own_vault and self.vault is not None:
             self.vault.close()
             self.vault = None
 
-    def run_checks(self) -> list[Finding]:
+    @property
+    def alerter(self) -> Alerter:
+        if self._alerter is None:
+            self._alerter = Alerter(self.vault, self.config)
+        return self._alerter
+
+    def run_checks(self, now: float | None = None) -> list[Finding]:
         """One live run: every live and window check over the last 24 hours, alerts, metrics."""
-        now = time.time()
+        now = time.time() if now is None else now
         start, end = live_window(now)
         findings = run_checks(self.vault, self.config, start=start, end=end, live=True, now=now)
-        Alerter(self.vault, self.config).process(findings, [c.name for c in CHECKS])
+        self.alerter.process(findings, [c.name for c in CHECKS], now)
         write_metrics(self.vault, self.config, findings, now)
         return findings
 
@@ -116,7 +129,7 @@ class HealthService:
         now = time.time()
         findings = run_checks(self.vault, self.config, start=now, end=now, live=True, now=now, thorough=True,
                               names=["vault_integrity", "access_log"])
-        Alerter(self.vault, self.config).process(findings, ["vault_integrity", "access_log"])
+        self.alerter.process(findings, ["vault_integrity", "access_log"], now)
         return findings
 
     def run_retention(self) -> tuple[int, int]:
@@ -126,11 +139,11 @@ class HealthService:
         log.info("callrec retention: %d call(s) purged, %d held", purged, held)
         return purged, held
 
-    def write_daily_report(self) -> dict:
+    def write_daily_report(self) -> dict | None:
         yesterday = dt.datetime.now(self.config.zone).date() - dt.timedelta(days=1)
-        report = build_report(self.vault, self.config, yesterday)
-        write_report(report, self.config)
-        log.info("callrec daily report: %s", report["summary"])
+        report = refresh_stored_report(self.vault, self.config, yesterday)
+        if report is not None:
+            log.info("callrec daily report: %s", report["summary"])
         return report
 
     def _report_overdue(self, now: float) -> bool:

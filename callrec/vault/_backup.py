@@ -39,6 +39,7 @@ from callrec.vault._accesslog import head
 from callrec.vault._checkpoint import rebase_count
 from callrec.vault._db import PLAIN_SQLITE_HEADER
 from callrec.vault._keyfile import create_key_file, read_key_file
+from callrec.vault._owner import match_state_owner
 from callrec.vault._schema import SCHEMA_VERSION
 from callrec.vault._store import Vault
 
@@ -365,6 +366,7 @@ def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path
             "witness_aside": str(witness_aside) if witness_aside else None,
         })
         restored.checkpoint()
+    match_state_owner(config)
     return RestoreResult(expected, aside, backup_key != key)
 
 
@@ -436,6 +438,7 @@ def finish_interrupted_rekey(config: Config) -> str | None:
         return f"an interrupted rekey had not changed the vault; removed the unused {new_path}"
     if _opens_with(config.vault_path, read_key_file(new_path)):
         kept = _swap_in_new_key(key_path)
+        match_state_owner(config)
         return f"finished an interrupted rekey: {key_path} holds the new key, the old one is kept as {kept}"
     raise WrongKey(config.vault_path, f"{key_path} (nor {new_path})")
 
@@ -467,4 +470,5 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
                            f" the old key is kept as {kept}")
     vault.log_now(actor, "rekey", detail={"old_key_kept": str(kept)})
     vault.checkpoint()
+    match_state_owner(config)
     return RekeyResult(kept)

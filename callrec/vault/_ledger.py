@@ -9,13 +9,14 @@ window is either covered or inside a gap with a cause — a fact in the vault, n
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = [
     "GAP_CAUSES", "Gap", "open_session", "heartbeat", "close_session", "add_gap", "open_gap", "close_gap",
-    "gaps_in", "coverage",
+    "gaps_in", "coverage", "in_service_since", "measured_span",
 ]
 
 GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline")
@@ -27,24 +28,27 @@ class Gap:
     end_ts: float
     cause: str
     detail: str = ""
+    #: Where the gap really began when the window cut it (the key of its one alert).
+    since: float | None = None
+    #: Still going on (no end recorded yet).
+    ongoing: bool = False
 
 
-def open_session(vault: Vault, source: str, started_ts: float) -> int:
-    """Start a capture session; closes a crashed predecessor and records the downtime as a gap."""
+def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = False) -> int:
+    """Start a capture session; closes a crashed predecessor and records the downtime since the
+    last sign of life as a gap. A ``guest`` session (a replay beside the running daemon) only
+    adds the span it covers and touches no other session."""
     with vault.transaction() as conn:
-        prev = conn.execute(
-            "SELECT id, heartbeat_ts, ended_ts FROM capture_sessions ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if prev is not None:
-            prev_id, prev_beat, prev_end = prev
-            if prev_end is None:
+        if not guest:
+            for prev_id, prev_beat in conn.execute(
+                    "SELECT id, heartbeat_ts FROM capture_sessions WHERE ended_ts IS NULL").fetchall():
                 conn.execute("UPDATE capture_sessions SET ended_ts = ?, end_cause = 'crash' WHERE id = ?",
                              (prev_beat, prev_id))
-                prev_end, cause = prev_beat, "crash"
-            else:
-                cause = "service_stopped"
-            if started_ts > prev_end:
-                _insert_gap(vault, prev_end, started_ts, cause, "")
+            last = conn.execute("SELECT ended_ts, end_cause FROM capture_sessions ORDER BY ended_ts DESC LIMIT 1"
+                                ).fetchone()
+            if last is not None and started_ts > last[0]:
+                cause = "crash" if last[1] == "crash" else "service_stopped"
+                _insert_gap(vault, last[0], started_ts, cause, "")
         cur = conn.execute(
             "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts) VALUES (?,?,?)",
             (source, started_ts, started_ts),
@@ -89,25 +93,82 @@ def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
         vault.log(SERVICE_ACTOR, "gap.close", detail={"gap": gap_id, "end_ts": end_ts})
 
 
+def in_service_since(vault: Vault) -> float:
+    """When the recorder was put in service: ``[health] in_service_since`` if configured, else the
+    first capture (or first recorded gap) once there is one, else the moment ``init`` made the
+    vault. Seconds before it are "not in service", never a gap: a fresh install is not an outage
+    for the hours before it existed, nor for the minute between ``init`` and the first start."""
+    configured = vault.config.health.in_service_since
+    if configured:
+        moment = dt.datetime.fromisoformat(configured)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=vault.config.zone)).timestamp()
+    (first,) = vault.query("SELECT min(t) FROM (SELECT min(started_ts) AS t FROM capture_sessions"
+                           " UNION ALL SELECT min(start_ts) FROM gaps)")[0]
+    if first is not None:
+        return first
+    (made,) = vault.query("SELECT CAST(value AS REAL) FROM service_info WHERE key = 'in_service_since'")[0]
+    return made
+
+
+def measured_span(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, float]:
+    """The part of a window that counts: from the start of service, up to now."""
+    start = max(start_ts, in_service_since(vault))
+    end = end_ts if now_ts is None else min(end_ts, now_ts)
+    return start, max(start, end)
+
+
 def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> list[Gap]:
     """Gaps overlapping the window, clipped to it, oldest first.
 
-    Seconds of the window that no session covers and no recorded gap explains (e.g. the service
-    is down right now, or before the first session) come back as ``service_stopped``.
+    Seconds of the window since the start of service that no session covers and no recorded gap
+    explains (e.g. the service is down right now) come back as ``service_stopped``. An open session
+    whose heartbeat is fresh covers up to now (the seconds since its last beat are not a gap).
+    ``Gap.since`` keeps the real start of a recorded gap that the window clipped.
     """
     now = end_ts if now_ts is None else min(now_ts, end_ts)
     recorded = [
-        Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d)
+        Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d, s, e is None)
         for s, e, c, d in vault.query(
             "SELECT start_ts, end_ts, cause, detail FROM gaps WHERE start_ts < ? AND (end_ts IS NULL OR end_ts > ?)"
             " ORDER BY start_ts", (end_ts, start_ts))
     ]
-    sessions = vault.query(
-        "SELECT started_ts, coalesce(ended_ts, heartbeat_ts) FROM capture_sessions"
-        " WHERE started_ts < ? AND coalesce(ended_ts, heartbeat_ts) > ? ORDER BY started_ts", (end_ts, start_ts))
-    unexplained = _uncovered(start_ts, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
-    found = recorded + [Gap(s, e, "service_stopped") for s, e in unexplained]
+    fresh = (now_ts if now_ts is not None else end_ts) - vault.config.health.heartbeat_max_age_s
+    sessions = [
+        (s, now if e is None and beat >= fresh else (e if e is not None else beat))
+        for s, e, beat in vault.query(
+            "SELECT started_ts, ended_ts, heartbeat_ts FROM capture_sessions"
+            " WHERE started_ts < ? AND (ended_ts IS NULL OR ended_ts > ?) ORDER BY started_ts", (end_ts, start_ts))
+    ]
+    recorded = _minus_replays(recorded, sessions)
+    since = max(start_ts, in_service_since(vault))
+    unexplained = _uncovered(since, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
+    found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s), e >= now)
+                        for s, e in unexplained]
     return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+
+
+#: Causes that mean "no session ran": a replayed feed covering part of such a gap fills that part.
+DOWNTIME_CAUSES = ("service_stopped", "crash")
+
+
+def _minus_replays(gaps: list[Gap], sessions: list[tuple[float, float]]) -> list[Gap]:
+    """A downtime gap less the spans a session covers (a feed replayed into the outage)."""
+    out = []
+    for g in gaps:
+        if g.cause not in DOWNTIME_CAUSES:
+            out.append(g)
+            continue
+        inside = [(max(s, g.start_ts), min(e, g.end_ts)) for s, e in sessions if s < g.end_ts and e > g.start_ts]
+        for s, e in _uncovered(g.start_ts, g.end_ts, inside):
+            out.append(Gap(s, e, g.cause, g.detail, g.since if s == g.start_ts else None, g.ongoing and e >= g.end_ts))
+    return out
+
+
+def _session_end_before(vault: Vault, ts: float) -> float:
+    """The real start of an unexplained gap: the last sign of life at or before ``ts``."""
+    (last,) = vault.query("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions"
+                          " WHERE coalesce(ended_ts, heartbeat_ts) <= ?", (ts + 0.001,))[0]
+    return last if last is not None else ts
 
 
 def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -126,8 +187,10 @@ def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> li
 def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, list[Gap]]:
     """(ratio of the window captured, the gaps). Overlapping gaps are counted once."""
     gaps = gaps_in(vault, start_ts, end_ts, now_ts)
-    missing = sum(e - s for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps]))
-    span = end_ts - start_ts
+    lo, hi = measured_span(vault, start_ts, end_ts, now_ts)
+    missing = sum(min(e, hi) - max(s, lo) for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps])
+                  if min(e, hi) > max(s, lo))
+    span = hi - lo
     return (max(0.0, 1.0 - missing / span) if span > 0 else 1.0), gaps
 
 

@@ -229,5 +229,32 @@ CREATE TABLE checkpoint_state (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Health (issue 10): when the recorder went into service, planned maintenance, one alert per outage.
+_V4 = """
+-- Facts about this installation (``in_service_since``: when 'callrec init' made the vault).
+CREATE TABLE service_info (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO service_info (key, value)
+    SELECT 'in_service_since', coalesce((SELECT min(started_ts) FROM capture_sessions), unixepoch('subsec'));
+
+-- Planned maintenance announced by the maintainer: gaps inside are warnings, not criticals.
+CREATE TABLE maintenance_windows (
+    id INTEGER PRIMARY KEY,
+    from_ts REAL NOT NULL,
+    to_ts REAL NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_ts REAL NOT NULL,
+    CHECK (to_ts > from_ts)
+);
+
+-- An alert is one outage: raised once, re-notified at most every renotify_hours, resolved once.
+ALTER TABLE alert_state ADD COLUMN outage_ts REAL;
+ALTER TABLE alert_state ADD COLUMN notified_ts REAL;
+ALTER TABLE alert_state ADD COLUMN resolved_ts REAL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

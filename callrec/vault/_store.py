@@ -90,16 +90,31 @@ class Vault:
     def transaction(self) -> Iterator[sqlcipher3.Connection]:
         """BEGIN IMMEDIATE … COMMIT; rolled back on any exception."""
         with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.DatabaseError as exc:
+                raise _db.classify(self.config.vault_path, exc) from None
             try:
                 yield self.conn
+            except sqlcipher3.DatabaseError as exc:
+                self._rollback()
+                raise _db.classify(self.config.vault_path, exc) from None
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self.conn.execute("COMMIT")
             except sqlcipher3.DatabaseError as exc:
-                raise VaultCorrupt(self.config.vault_path, str(exc)) from None
+                self._rollback()
+                raise _db.classify(self.config.vault_path, exc) from None
+
+    def _rollback(self) -> None:
+        """Roll back what is left of a failed transaction (SQLite may have rolled back already)."""
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlcipher3.DatabaseError:
+                pass
 
     def _announce_format(self) -> None:
         """Before the first format-2 entry of a vault migrated from schema 2, log where format 1
@@ -119,6 +134,9 @@ class Vault:
             self.appended = True
             return seq
         except sqlcipher3.DatabaseError as exc:
+            cause = _db.classify(self.config.vault_path, exc)
+            if not isinstance(cause, VaultCorrupt):  # a full disk is a full disk, also here
+                raise cause from None
             raise AccessLogWriteFailed(str(exc)) from None
 
     def log_now(self, actor: str, action: str, **fields: Any) -> int:

@@ -127,7 +127,9 @@ def test_sigterm_mid_call_seals_it(cli_config, ja, tmp_path):
     assert proc.stdout.readline().startswith("replaying")
     time.sleep(6.0)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(20) == 0
+    assert proc.wait(20) == 5  # stopped before the end of the feed: not a success
+    (line,) = proc.stderr.read().strip().splitlines()
+    assert "replay of long.wav was stopped (SIGTERM) after" in line and "what was read is sealed and kept" in line
     from callrec.config import load_config
 
     (row,) = calls(load_config(cli_config))

@@ -191,5 +191,11 @@ def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make
     rows = calls(config)
     assert [(r.id, r.status) for r in rows] == [(live_call, "recording"), (live_call + 1, "sealed")]
     with Vault.open(config) as vault:
-        assert vault.query("SELECT id, ended_ts FROM capture_sessions") == [(session, None)]
+        sessions = vault.query("SELECT id, source, ended_ts FROM capture_sessions ORDER BY id")
+        assert sessions[0] == (session, "device:card", None)  # the daemon's session goes on
+        # The replayed span is accounted: a guest session of its own, so its calls are not drawn over a gap.
+        (guest,) = sessions[1:]
+        assert guest[1] == "replay:outage.wav" and guest[2] is not None
+        ratio, found = ledger.coverage(vault, T0, guest[2])
+        assert ratio == 1.0 and found == []
     daemon_lock.close()

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from callrec.cli import build_parser
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_config
 
 
 def _subcommands(parser, prefix=()):
@@ -73,7 +73,8 @@ def test_bash_completion_offers_commands(tmp_path):
     assert "calls" in result.stdout.split(), result.stderr
 
 
-def test_days_by_name_and_defaults(config_file):
+def test_days_by_name_and_defaults(tmp_path):
+    config_file = write_config(tmp_path, '[health]\nin_service_since = "2026-01-01T00:00:00+09:00"\n')
     assert run_cli(config_file, "init").returncode == 0
     report = run_cli(config_file, "health", "report", "--date", "yesterday", "--json")
     assert report.returncode == 0, report.stderr

@@ -44,6 +44,9 @@ def replay_config(tmp_path):
 
 @pytest.mark.slow
 def test_replayed_day_with_flatline_overflow_stop_and_no_test_call(replay_config, tmp_path):
+    # In service since before that day: its first eight hours are a gap, not "not in service".
+    with replay_config.open("a") as f:
+        f.write('[health]\nin_service_since = "2026-08-01T00:00:00+09:00"\n')
     # 08:00 a call, then the tap is pulled for an hour, then a call; no test call all day.
     morning = _feed(tmp_path / "morning.wav", lambda fb, sp: fb.hiss(20).speech(sp).hiss(5).speech(sp).hiss(60)
                     .flat(3600).hiss(30).speech(sp).hiss(60))

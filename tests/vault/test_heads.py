@@ -77,8 +77,9 @@ def test_daily_report_and_alerts_carry_the_signed_head(tmp_path):
     head = report["signed_head"]
     assert head["seq"] == report["chain_head"]["seq"] and head["sig"]
     assert head["key_fingerprint"] == _fp(config.checkpoint_key_path)
-    Alerter(vault, config).process([Finding("capture_alive", "critical", "no capture heartbeat", time.time(), None)],
-                                   ["capture_alive"])
+    alerter = Alerter(vault, config)
+    alerter.process([Finding("capture_alive", "critical", "no capture heartbeat", time.time(), None)], ["capture_alive"])
+    assert alerter.wait(10)
     lines = sink.read_text().splitlines()
     assert lines[1].startswith(f"callrec chain head seq={head['seq']} hash={head['hash']} sig=")
     vault.close()
