@@ -19,7 +19,7 @@ from callrec.errors import CallrecError, VaultError
 __all__ = ["must_forward", "forward", "split_argv", "read_message", "write_message", "LOCAL_ONLY_COMMANDS"]
 
 #: Commands that always run in the calling process and are never served over the socket.
-LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey"})
+LOCAL_ONLY_COMMANDS = frozenset({"init", "run", "replay", "serve", "restore", "rekey", "asr"})
 _MAX_MESSAGE = 64 * 1024 * 1024
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from callrec.asr import quality_by_call
 from callrec.cli._context import Context
 from callrec.timefmt import parse_iso
 from callrec.vault._calls import list_calls
@@ -26,6 +27,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     start, end = parse_iso(args.from_, zone, "--from"), parse_iso(args.to, zone, "--to")
     require_role(ctx.vault, ctx.actor, "calls.list", "ops", "reviewer", "approver", "admin")
     calls = list_calls(ctx.vault, start, end, zone)
+    quality = quality_by_call(ctx.vault, [c["id"] for c in calls], ctx.config.asr.uncertain_below)
+    for c in calls:
+        c.update(quality[c["id"]].to_json() if c["id"] in quality else {"uncertain_share": None, "words_per_minute": None})
     if args.json:
         ctx.print(json.dumps(calls, ensure_ascii=False, indent=1))
         return 0

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from callrec.asr import window_quality
 from callrec.config import Config
 from callrec.health._checks import run_checks
 from callrec.health._html import render_html
@@ -83,6 +84,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "gaps": [{"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause} for g in gaps],
         "findings": [f.to_json(zone) for f in findings if f.severity != "ok"],
         "calls": calls,
+        "transcript_quality": window_quality(vault, start, end, config.asr.uncertain_below),
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
         "generated_at": format_ts(now, zone, "seconds"),

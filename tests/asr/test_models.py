@@ -55,10 +55,11 @@ def test_session_import_is_a_real_copy_with_a_manifest(models_dir):
 
 def test_zip_import_with_matching_sha256_unpacks_the_top_folder(tmp_path):
     config = make_config(tmp_path)
-    archive = _zip(_tiny_model(tmp_path / "src"), tmp_path / "vosk-model-small-ja-0.22.zip", "vosk-model-small-ja-0.22")
+    archive = _zip(_tiny_model(tmp_path / "src"), tmp_path / "vosk-model-small-ko-0.22.zip", "vosk-model-small-ko-0.22")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     info = import_model(config, archive, expected_sha256=digest.upper())
-    assert info.name == "vosk-model-small-ja-0.22" and info.active and info.sample_rate == 8000
+    assert info.name == "vosk-model-small-ko-0.22" and info.active and info.sample_rate == 8000
+    assert info.language == "ko" and info.source_sha256 == digest
     assert (config.models_path / info.name / "am" / "final.mdl").read_bytes() == b"mdl"
 
 
@@ -66,9 +67,9 @@ def test_wrong_sha256_is_refused_and_nothing_is_installed(tmp_path):
     config = make_config(tmp_path)
     archive = _zip(_tiny_model(tmp_path / "src"), tmp_path / "m.zip", "m")
     with pytest.raises(ModelHashMismatch):
-        import_model(config, archive, expected_sha256="0" * 64)
+        import_model(config, archive, expected_sha256="0" * 64, language="ko")
     with pytest.raises(ModelHashMismatch):
-        import_model(config, tmp_path / "src", expected_sha256="0" * 64)
+        import_model(config, tmp_path / "src", expected_sha256="0" * 64, language="ko")
     assert active_model(config) is None
     assert [p.name for p in config.models_path.iterdir()] == []
 
@@ -79,19 +80,19 @@ def test_broken_layout_is_refused(tmp_path, missing):
     src = _tiny_model(tmp_path / "src")
     (src / missing).unlink()
     with pytest.raises(ModelNotAVoskModel, match=missing.split("/")[-1]):
-        import_model(config, src)
+        import_model(config, src, language="ko")
     assert active_model(config) is None
 
 
 def test_second_import_does_not_take_over_unless_activated(tmp_path):
     config = make_config(tmp_path)
     src = _tiny_model(tmp_path / "src")
-    import_model(config, src, name="first")
-    import_model(config, src, name="second")
+    import_model(config, src, name="first", language="ko")
+    import_model(config, src, name="second", language="ko")
     assert active_model(config).name == "first"
     with pytest.raises(ModelExists):
-        import_model(config, src, name="second")
-    import_model(config, src, name="third", activate=True)
+        import_model(config, src, name="second", language="ko")
+    import_model(config, src, name="third", language="ko", activate=True)
     assert active_model(config).name == "third"
     assert not model_info(config, "first").active
 
@@ -101,7 +102,7 @@ def test_cli_import_and_list(tmp_path):
     config_file = config.source
     assert run_cli(config_file, "init").returncode == 0
     src = _tiny_model(tmp_path / "src")
-    done = run_cli(config_file, "model", "import", str(src), "--name", "tiny")
+    done = run_cli(config_file, "model", "import", str(src), "--name", "tiny", "--language", "ko")
     assert done.returncode == 0, done.stderr
     listed = run_cli(config_file, "model", "list")
     assert listed.returncode == 0
@@ -109,7 +110,7 @@ def test_cli_import_and_list(tmp_path):
     vault = Vault.open(config)
     logged = [e for e in entries(vault.conn) if e.action == "model.import"]
     vault.close()
-    assert logged and logged[0].detail == {"model": "tiny", "sha256": model_hash(src)}
+    assert logged and logged[0].detail == {"model": "tiny", "sha256": model_hash(src), "language": "ko"}
 
 
 def test_cli_refuses_a_broken_model_with_one_line(tmp_path):
@@ -117,11 +118,11 @@ def test_cli_refuses_a_broken_model_with_one_line(tmp_path):
     assert run_cli(config.source, "init").returncode == 0
     src = _tiny_model(tmp_path / "src")
     (src / "am" / "final.mdl").unlink()
-    done = run_cli(config.source, "model", "import", str(src))
+    done = run_cli(config.source, "model", "import", str(src), "--language", "ko")
     assert done.returncode == 6
     assert done.stderr.count("\n") == 1 and "am/final.mdl is missing" in done.stderr
     assert "Traceback" not in done.stderr
     bad_zip = tmp_path / "bad.zip"
     bad_zip.write_bytes(b"not a zip")
-    done = run_cli(config.source, "model", "import", str(bad_zip))
+    done = run_cli(config.source, "model", "import", str(bad_zip), "--language", "ko")
     assert done.returncode == 6 and "not a readable zip" in done.stderr and done.stderr.count("\n") == 1

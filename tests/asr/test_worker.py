@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from callrec.asr import TranscriptionWorker, activate_model, active_model, display_text, queue_summary, requeue
+from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue
 from callrec.vault import CallRecorder, Vault, entries
 from callrec.vault._transcripts import latest_transcripts, transcript_sha256
 from tests.asr.conftest import hardlink_copy, make_config, record_call
@@ -47,7 +47,7 @@ def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vau
     (first,) = latest_transcripts(vault, call_id)
     info = active_model(config)
     assert (first.version, first.channel, first.model_name, first.model_sha256) == (1, 0, "ko", info.sha256)
-    assert first.words and first.text == display_text(first.words)
+    assert first.words and first.text == join_words(first.words, "ko") and " " in first.text  # Korean keeps spaces
     assert first.sha256 == transcript_sha256(call_id, 1, 0, first.engine, "ko", info.sha256, first.words, first.text)
     logged = [e for e in entries(vault.conn) if e.action == "transcript" and e.call_id == call_id]
     assert [e.detail for e in logged] == [{"version": 1, "channel": 0, "sha256": first.sha256}]
@@ -125,7 +125,7 @@ def test_corrupt_model_fails_with_reason_and_capture_goes_on(tmp_path, models_di
     models = tmp_path / "models"
     hardlink_copy(models_dir / "ko", models / "ko")
     damage(models / "ko" / "am" / "final.mdl")
-    config = make_config(tmp_path, models, extra="[asr]\nmax_attempts = 2\n")
+    config = make_config(tmp_path, models, asr="max_attempts = 2")
     activate_model(config, "ko")
     vault, _ = Vault.initialise(config)
     worker = TranscriptionWorker(config)
