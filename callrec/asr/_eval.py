@@ -111,9 +111,26 @@ def _read_mono(path: Path) -> tuple[np.ndarray, int]:
     return mono.reshape(-1, 1), rate
 
 
-def _pairs(directory: Path) -> list[tuple[Path, Path]]:
-    pairs = [(audio, audio.with_suffix(".txt")) for audio in sorted(directory.iterdir())
-             if audio.suffix.lower() in AUDIO_SUFFIXES and audio.with_suffix(".txt").is_file()]
+def _read_reference(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileUnreadable(path, type(exc).__name__) from None
+
+
+def _pairs(directory: Path) -> list[tuple[Path, str]]:
+    """(audio file, reference text) for every audio file with a text beside it; every file is
+    checked before the model is loaded, so a bad set fails at once."""
+    pairs = []
+    for audio in sorted(directory.iterdir()):
+        text = audio.with_suffix(".txt")
+        if audio.suffix.lower() not in AUDIO_SUFFIXES or not text.is_file():
+            continue
+        try:
+            soundfile.info(audio)
+        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            raise EvalFileUnreadable(audio, type(exc).__name__) from None
+        pairs.append((audio, _read_reference(text)))
     if not pairs:
         raise EvalSetEmpty(directory)
     return pairs
@@ -121,15 +138,12 @@ def _pairs(directory: Path) -> list[tuple[Path, Path]]:
 
 def evaluate(directory: Path, info: ModelInfo, language: str) -> EvalResult:
     """Decode every audio file in ``directory`` that has a reference text and score it."""
+    pairs = _pairs(directory)
     engine = Engine(info)
     spaced = language not in UNSPACED_LANGUAGES
     files = []
-    for audio_path, text_path in _pairs(directory):
+    for audio_path, reference in pairs:
         audio, rate = _read_mono(audio_path)
-        try:
-            reference = text_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EvalFileUnreadable(text_path, type(exc).__name__) from None
         started = time.perf_counter()
         (words,) = engine.transcribe([audio], rate, 1)
         decode_s = time.perf_counter() - started

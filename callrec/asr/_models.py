@@ -245,12 +245,12 @@ def _scan_zip(source: Path, archive: zipfile.ZipFile) -> list[_Entry]:
         rel = PurePosixPath(info.filename)
         if rel.is_absolute() or ".." in rel.parts or "\\" in info.filename:
             raise ModelUnsafe(source, f"member {info.filename!r} points outside the model folder")
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode):
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip does not record Unix file types
+        if kind == stat.S_IFLNK:
             raise ModelUnsafe(source, f"member {info.filename!r} is a link")
         if info.is_dir():
             continue
-        if mode and not stat.S_ISREG(mode):
+        if kind not in (0, stat.S_IFREG):
             raise ModelUnsafe(source, f"member {info.filename!r} is a special file")
         entries.append(_Entry(rel.as_posix(), info.file_size, info))
     return entries
@@ -414,8 +414,6 @@ def remove_model(config: Config, name: str) -> ModelInfo:
 def activate_model(config: Config, name: str, *, force: bool = False) -> ModelInfo:
     """Make ``name`` the model new transcriptions use. Refused for a model of another language
     than ``[asr] language`` or one that does not fit in the memory available, unless ``force``."""
-    if not _NAME.fullmatch(name) or not (config.models_path / name / MANIFEST).is_file():
-        raise ModelNotInstalled(name, config.models_path)
     info = _info(config, name)
     if not force:
         _check_language(config, name, info.language)
@@ -453,7 +451,7 @@ def _manifest(folder: Path) -> dict:
 
 def _info(config: Config, name: str) -> ModelInfo:
     folder = config.models_path / name
-    if not folder.is_dir():
+    if not _NAME.fullmatch(name) or name == ACTIVE or not folder.is_dir():
         raise ModelNotInstalled(name, config.models_path)
     manifest = _manifest(folder)
     return ModelInfo(
