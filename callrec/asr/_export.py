@@ -47,7 +47,7 @@ def transcript_language(transcripts: Sequence[Transcript], config: Config | None
         t = transcripts[0]
         try:
             info = model_info(config, t.model_name)
-        except CallrecError:
+        except (CallrecError, OSError):  # removed, damaged, or a models folder this account cannot read
             info = None
         if info is not None and info.sha256 == t.model_sha256 and info.language:
             return info.language

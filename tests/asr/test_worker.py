@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue
+from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue, to_text
 from callrec.asr._queue import claim_next
 from callrec.vault import CallRecorder, Vault, entries
 from callrec.vault._transcripts import latest_transcripts, transcript_sha256
@@ -257,3 +257,23 @@ def test_two_workers_take_clearly_less_than_twice_the_time_of_one(tmp_path, mode
     two, _ = _drain_timed(tmp_path / "two", models_dir, speech, 2, 2)
     print(f"\none call, one worker: {one:.1f} s; two calls, two workers: {two:.1f} s ({two / one:.2f}x)")
     assert two < 1.6 * one, (one, two)
+
+
+def test_a_stereo_call_reads_as_caller_and_staff_lines_in_time_order(config, vault, ko_speech):
+    speech = ko_speech(8000)
+    audio = np.zeros((2 * len(speech), 2), np.int16)
+    audio[:len(speech), 0] = speech  # the caller speaks first ...
+    audio[len(speech):, 1] = speech  # ... then the staff member answers
+    call_id = record_call(vault, audio, 8000)
+    TranscriptionWorker(config).drain()
+    transcripts = latest_transcripts(vault, call_id)
+    text = to_text(transcripts, {"id": call_id}, config)
+    lines = [line for line in text.splitlines() if line.startswith("[")]
+    speakers = [line.split("] ")[1].split(":")[0] for line in lines]
+    assert set(speakers) == {"caller", "staff"}
+    assert speakers == sorted(speakers)  # every caller line comes before every staff line
+    assert lines == sorted(lines)  # in time order
+    half = len(speech) / 8000
+    assert all(float(line[7:13]) < half for line in lines if "caller:" in line)
+    assert all(float(line[7:13]) >= half - 1 for line in lines if "staff:" in line)
+    assert any(" " in line.split(": ", 1)[1] for line in lines)  # Korean keeps its spaces
