@@ -360,6 +360,8 @@ def import_model(config: Config, source: str | Path, *, expected_sha256: str | N
     source = Path(source)
     if not source.exists():
         raise ModelSourceMissing(source)
+    if not source.is_dir() and not source.is_file():
+        raise ModelUnsafe(source, "it is a special file, not a model folder or .zip")
     name = name or _default_name(source)
     if not _NAME.fullmatch(name) or name == ACTIVE:
         raise ModelBadName(name)
@@ -462,7 +464,8 @@ def _info(config: Config, name: str) -> ModelInfo:
         size_bytes=sum(int(v) for v in manifest["files"].values()),
         imported_ts=float(manifest.get("imported_ts", 0.0)),
         active=name == _active_name(config),
-        language=manifest.get("language"),
+        # a model imported before languages were recorded: the code in its name, if any
+        language=manifest.get("language") or infer_language(name) or infer_language(str(manifest.get("source", ""))),
         source_sha256=manifest.get("source_sha256"),
     )
 

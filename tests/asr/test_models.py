@@ -141,6 +141,16 @@ def test_language_is_inferred_from_the_usual_model_names(name, language):
     assert infer_language(name) == language
 
 
+def test_a_model_imported_before_languages_were_recorded_takes_the_one_in_its_name(tmp_path):
+    config = make_config(tmp_path, language="ja")
+    info = import_model(config, _tiny_model(tmp_path / "src"), name="vosk-model-small-ja-0.22")
+    manifest_path = info.path / "callrec-model.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["language"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert model_info(config, info.name).language == "ja"
+
+
 def test_import_without_a_language_in_the_name_asks_for_language(tmp_path):
     config = make_config(tmp_path)
     assert run_cli(config.source, "init").returncode == 0
@@ -181,6 +191,8 @@ def test_special_files_are_refused(tmp_path):
     src = _tiny_model(tmp_path / "src")
     os.mkfifo(src / "graph" / "pipe")
     _one_line_refusal(config, src, "graph/pipe", "special file")
+    os.mkfifo(tmp_path / "model.zip")
+    _one_line_refusal(config, tmp_path / "model.zip", "special file")
 
 
 def test_a_zip_bomb_is_refused_before_anything_is_unpacked(tmp_path):
