@@ -188,9 +188,8 @@ def _memory_available() -> int:
     raise OSError("MemAvailable missing from /proc/meminfo")
 
 
-def _check_memory(name: str, size_bytes: int, available: int | None = None) -> None:
-    needed = memory_needed(size_bytes)
-    available = _memory_available() if available is None else available
+def _check_memory(name: str, size_bytes: int) -> None:
+    needed, available = memory_needed(size_bytes), _memory_available()
     if needed > available:
         raise ModelNeedsMemory(name, needed >> 20, available >> 20)
 
@@ -240,11 +239,14 @@ def _scan_folder(source: Path) -> list[_Entry]:
 
 def _scan_zip(source: Path, archive: zipfile.ZipFile) -> list[_Entry]:
     """Every file of a model zip, refusing members that are links, special files or leave the folder."""
-    entries = []
+    entries, seen = [], set()
     for info in archive.infolist():
         rel = PurePosixPath(info.filename)
         if rel.is_absolute() or ".." in rel.parts or "\\" in info.filename:
             raise ModelUnsafe(source, f"member {info.filename!r} points outside the model folder")
+        if rel in seen:
+            raise ModelUnsafe(source, f"member {info.filename!r} appears twice")
+        seen.add(rel)
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the zip does not record Unix file types
         if kind == stat.S_IFLNK:
             raise ModelUnsafe(source, f"member {info.filename!r} is a link")
