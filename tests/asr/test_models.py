@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import stat
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -304,3 +305,25 @@ def test_model_language_must_match_the_office_language(tmp_path):
     assert run_cli(ko.source, "model", "import", str(KO_MODEL)).returncode == 0
     check = run_cli(ko.source, "health", "check")
     assert "model_installed" not in check.stdout and "language" not in check.stdout, check.stdout
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MiB file system (tmpfs; needs root, as the tests run in CI)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_model_that_does_not_fit_on_the_disk_is_refused_before_copying(tmp_path, small_disk):
+    config = make_config(tmp_path, small_disk / "models")
+    assert run_cli(config.source, "init").returncode == 0
+    src = _tiny_model(tmp_path / "src")
+    done = run_cli(config.source, "model", "import", str(src), "--language", "ko")
+    assert done.returncode == 6 and done.stderr.count("\n") == 1
+    assert "not enough free disk" in done.stderr and "MB free" in done.stderr
+    assert installed_names(config) == [] and not any(p.is_file() for p in (small_disk / "models").rglob("*"))
