@@ -97,7 +97,7 @@ def main() -> int:
         audio16 = soxr.resample(audio8, 8000, 16000).astype(np.int16)
         wav = tmp / "call.wav"
         soundfile.write(wav, audio8, 8000, subtype="PCM_16")
-        (tmp / "callrec.toml").write_text(f'state_dir = "{tmp / "state"}"\n')
+        (tmp / "callrec.toml").write_text(f'state_dir = "{tmp / "state"}"\n[asr]\nlanguage = "ko"\n')
         config = load_config(tmp / "callrec.toml")
         info = import_model(config, KO_MODEL, name="ko")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
+from callrec.asr import quality_by_call
 from callrec.timefmt import format_ts, parse_window
 from callrec.vault import Vault
 from callrec.vault._calls import list_calls
@@ -27,4 +28,8 @@ def calls_list(vault: Vault, actor: Actor, *, from_iso: str | None = None, to_is
     """Calls in the window; ``--from`` defaults to today's start and ``--to`` to now."""
     zone = vault.config.zone
     start, end = parse_window(from_iso, to_iso, zone)
-    return CallList(list_calls(vault, start, end, zone), format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"))
+    calls = list_calls(vault, start, end, zone)
+    quality = quality_by_call(vault, [c["id"] for c in calls], vault.config.asr.uncertain_below)
+    for c in calls:  # recognition-quality numbers only, never words (DESIGN.md: ops see no content)
+        c.update(quality[c["id"]].to_json() if c["id"] in quality else {"uncertain_share": None, "words_per_minute": None})
+    return CallList(calls, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"))

@@ -63,6 +63,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "model.list": ("admin", "service"),
     "model.import": ("admin", "service"),
     "model.activate": ("admin", "service"),
+    "model.remove": ("admin",),
     "backup": ("admin",),
     "restore": ("admin",),
     "rekey": ("admin",),

@@ -1,41 +1,35 @@
 """Transcript export formats for a case export: plain text, JSON with words, WebVTT.
 
-Lines are utterances: a channel's words split where the speaker pauses, with both channels of a
-stereo call interleaved by time and labelled with their roles (``config.capture.channel_roles``).
-A mono call has no speaker labels. Times are seconds from the start of the call; the call's
-start is shown in the configured time zone.
+All three are rendered from the same lines (:func:`transcript_lines`): a speaker's words split
+at pauses and at speaker changes, both channels of a stereo call interleaved by time and labelled
+with their roles. Times are seconds from the start of the call; the call's start is shown in the
+configured time zone. Uncertain words (confidence below ``[asr] uncertain_below``) are marked in
+text (``[asr] uncertain_marks``), carry ``uncertain`` and their confidence in JSON, and are a
+``<c.uncertain>`` span in WebVTT.
 
 Each function takes ``(transcripts, call, config)``: the newest transcript of each channel, the
-call's row as a mapping (``id``, ``started_ts`` …) and the configuration (roles, time zone).
+call's row as a mapping (``id``, ``started_ts`` …) and the configuration (roles, time zone,
+language, thresholds).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from callrec.asr._japanese import display_text
-from callrec.config import Config
+from callrec.asr._lines import DEFAULT_ROLES, Line, line_text, transcript_lines
+from callrec.asr._models import model_info
+from callrec.asr._quality import call_quality
+from callrec.config import AsrConfig, Config
+from callrec.errors import CallrecError
 from callrec.timefmt import format_ts
 from callrec.vault._transcripts import Transcript
 
-__all__ = ["Utterance", "utterances", "to_text", "to_json", "to_webvtt", "DEFAULT_ROLES"]
-
-DEFAULT_ROLES = ("caller", "staff")
-#: A pause longer than this (seconds) between two words starts a new utterance.
-PAUSE_S = 0.8
-
-
-@dataclass(frozen=True)
-class Utterance:
-    start: float
-    end: float
-    channel: int
-    speaker: str | None
-    text: str
+__all__ = ["to_text", "to_json", "to_webvtt", "transcript_language"]
 
 
 def _call_field(call: Any, name: str, default: Any = None) -> Any:
@@ -45,26 +39,25 @@ def _call_field(call: Any, name: str, default: Any = None) -> Any:
     return getattr(call, name, default)
 
 
-def _speaker(transcripts: Sequence[Transcript], channel: int, roles: Sequence[str]) -> str | None:
-    if len(transcripts) < 2:
-        return None
-    return roles[channel] if channel < len(roles) else f"channel {channel + 1}"
+def transcript_language(transcripts: Sequence[Transcript], config: Config | None) -> str:
+    """The language of the model that made the transcripts (from its manifest while it is
+    installed), else ``[asr] language``."""
+    asr = AsrConfig() if config is None else config.asr
+    if config is not None and transcripts:
+        t = transcripts[0]
+        try:
+            info = model_info(config, t.model_name)
+        except (CallrecError, OSError):  # removed, damaged, or a models folder this account cannot read
+            info = None
+        if info is not None and info.sha256 == t.model_sha256 and info.language:
+            return info.language
+    return asr.language
 
 
-def utterances(transcripts: Sequence[Transcript], roles: Sequence[str] = DEFAULT_ROLES) -> list[Utterance]:
-    out: list[Utterance] = []
-    for t in transcripts:
-        speaker = _speaker(transcripts, t.channel, roles)
-        group: list[dict] = []
-        for word in t.words + [None]:
-            if group and (word is None or word["start"] - group[-1]["end"] > PAUSE_S):
-                text = display_text(group)
-                if text:
-                    out.append(Utterance(group[0]["start"], group[-1]["end"], t.channel, speaker, text))
-                group = []
-            if word is not None:
-                group.append(word)
-    return sorted(out, key=lambda u: (u.start, u.channel))
+def _lines(transcripts: Sequence[Transcript], config: Config | None) -> list[Line]:
+    asr = AsrConfig() if config is None else config.asr
+    roles = DEFAULT_ROLES if config is None else config.capture.channel_roles
+    return transcript_lines(transcripts, roles=roles, pause_s=asr.pause_s, uncertain_below=asr.uncertain_below)
 
 
 def _clock(seconds: float, sep: str = ".") -> str:
@@ -73,10 +66,6 @@ def _clock(seconds: float, sep: str = ".") -> str:
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def _roles(config: Config | None) -> Sequence[str]:
-    return DEFAULT_ROLES if config is None else config.capture.channel_roles
 
 
 def _started(call: Any, config: Config | None) -> str:
@@ -95,23 +84,48 @@ def _header(transcripts: Sequence[Transcript]) -> str:
 
 
 def to_text(transcripts: Sequence[Transcript], call: Any, config: Config | None = None) -> str:
-    """Plain text: a header, then ``[HH:MM:SS.mmm] speaker: text`` per utterance."""
-    lines = [f"call {_call_field(call, 'id')} started {_started(call, config)}", _header(transcripts), ""]
-    for u in utterances(transcripts, _roles(config)):
-        label = f"{u.speaker}: " if u.speaker else ""
-        lines.append(f"[{_clock(u.start)}] {label}{u.text}")
+    """Plain text: a header, then ``[HH:MM:SS.mmm] speaker: text`` per line, uncertain words marked."""
+    asr = AsrConfig() if config is None else config.asr
+    language = transcript_language(transcripts, config)
+    before, after = asr.uncertain_marks
+    lines = [f"call {_call_field(call, 'id')} started {_started(call, config)}", _header(transcripts),
+             f"{before}word{after}: the recogniser was unsure of it (confidence below {asr.uncertain_below:g})", ""]
+    for line in _lines(transcripts, config):
+        label = f"{line.speaker}: " if line.speaker else ""
+        lines.append(f"[{_clock(line.start)}] {label}{line_text(line, language, asr.uncertain_marks)}")
     return "\n".join(lines) + "\n"
 
 
+def _line_json(line: Line, language: str) -> dict:
+    return {
+        "start": line.start,
+        "end": line.end,
+        "channel": line.channel,
+        "speaker": line.speaker,
+        "text": line_text(line, language),
+        "words": [{"word": w.text, "start": w.start, "end": w.end, "conf": w.conf, "uncertain": w.uncertain}
+                  for w in line.words],
+    }
+
+
 def to_json(transcripts: Sequence[Transcript], call: Any, config: Config | None = None) -> str:
-    """JSON: the call, then per channel the version, model, hash, display text and words."""
+    """JSON: the call; per channel the version, model, hash, display text and words (with
+    ``conf``); the lines with each word's confidence and ``uncertain`` flag; the quality numbers."""
+    asr = AsrConfig() if config is None else config.asr
+    roles = DEFAULT_ROLES if config is None else config.capture.channel_roles
+    language = transcript_language(transcripts, config)
+    duration = _call_field(call, "duration_s")
+    quality = call_quality([t.words for t in transcripts], duration, asr.uncertain_below)
     doc = {
         "call_id": _call_field(call, "id"),
         "started_at": _started(call, config),
+        "language": language,
+        "uncertain_below": asr.uncertain_below,
+        "quality": quality.to_json(),
         "channels": [
             {
                 "channel": t.channel,
-                "speaker": _speaker(transcripts, t.channel, _roles(config)),
+                "speaker": roles[t.channel] if len(transcripts) > 1 and t.channel < len(roles) else None,
                 "version": t.version,
                 "engine": t.engine,
                 "model_name": t.model_name,
@@ -122,14 +136,19 @@ def to_json(transcripts: Sequence[Transcript], call: Any, config: Config | None 
             }
             for t in transcripts
         ],
+        "lines": [_line_json(line, language) for line in _lines(transcripts, config)],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def to_webvtt(transcripts: Sequence[Transcript], call: Any = None, config: Config | None = None) -> str:
-    """WebVTT cues, one per utterance, with ``<v speaker>`` voice tags for a stereo call."""
+    """WebVTT cues, one per line, with ``<v speaker>`` voice tags for a stereo call and uncertain
+    words in a ``<c.uncertain>`` class span."""
+    language = transcript_language(transcripts, config)
     out = ["WEBVTT", ""]
-    for n, u in enumerate(utterances(transcripts, _roles(config)), 1):
-        voice = f"<v {u.speaker}>" if u.speaker else ""
-        out += [str(n), f"{_clock(u.start)} --> {_clock(max(u.end, u.start + 0.001))}", voice + u.text, ""]
+    for n, line in enumerate(_lines(transcripts, config), 1):
+        voice = f"<v {html.escape(line.speaker, quote=False)}>" if line.speaker else ""
+        escaped = replace(line, words=tuple(replace(w, text=html.escape(w.text, quote=False)) for w in line.words))
+        text = line_text(escaped, language, ("<c.uncertain>", "</c>"))
+        out += [str(n), f"{_clock(line.start)} --> {_clock(max(line.end, line.start + 0.001))}", voice + text, ""]
     return "\n".join(out)

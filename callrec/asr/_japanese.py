@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
-__all__ = ["display_text", "normalise_for_cer", "cer", "edit_distance"]
+__all__ = ["display_text", "is_unknown", "normalise_for_cer", "cer", "edit_distance"]
 
 #: Tokens Vosk emits for what it could not recognise; kept in the words, left out of the text.
 _UNKNOWN = {"[unk]", "<unk>"}
@@ -21,6 +21,11 @@ _LATIN_OR_DIGIT = re.compile(r"[0-9A-Za-z\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A
 
 def _word_of(item: str | Mapping) -> str:
     return item if isinstance(item, str) else str(item["word"])
+
+
+def is_unknown(word: str) -> bool:
+    """Vosk's token for speech it could not recognise."""
+    return word.strip().lower() in _UNKNOWN
 
 
 def display_text(words: Iterable[str | Mapping]) -> str:
@@ -42,8 +47,9 @@ def normalise_for_cer(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c)[0] not in "PZC")
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions all cost 1)."""
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions all cost 1) between two strings,
+    or two sequences of words."""
     if len(a) < len(b):
         a, b = b, a
     previous = list(range(len(b) + 1))

@@ -69,11 +69,13 @@ def queue_summary(vault: Vault, now: float | None = None) -> QueueSummary:
 
 
 def claim_next(vault: Vault) -> Claim | None:
-    """Take the oldest pending call: mark it running and count the attempt."""
+    """Take the next pending call, the oldest sealed first and test calls last: mark it running
+    and count the attempt."""
     with vault.transaction() as conn:
         row = conn.execute(
             f"SELECT id, sample_rate, channels, transcript_attempts, frames FROM calls WHERE {_TRANSCRIBABLE}"
-            " AND transcript_status = 'pending' ORDER BY id LIMIT 1"
+            " AND transcript_status = 'pending'"
+            " ORDER BY kind = 'test', coalesce(sealed_ts, ended_ts, started_ts), id LIMIT 1"
         ).fetchone()
         if row is None:
             return None

@@ -1,7 +1,9 @@
 """The background worker: transcribes sealed calls from the vault queue.
 
-Threads run at a lower scheduling priority than capture (nice 10) and there are at most
-``config.asr.threads`` of them; Vosk releases the GIL while it decodes, so capture keeps running.
+``[asr] workers`` threads decode that many calls in parallel, all with the one loaded model
+(:func:`load_model`; Vosk's model is shared, each call gets its own recognisers). They run at a
+lower scheduling priority than capture (nice 10); Vosk releases the GIL while it decodes, so
+capture keeps running.
 A restart resumes the queue (:func:`resume_interrupted`). Log lines name calls by id and say
 nothing about what was said (DESIGN.md invariant 9).
 """
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from callrec.asr._engine import ENGINE_NAME, Engine
-from callrec.asr._japanese import display_text
+from callrec.asr._lines import join_words
 from callrec.asr._models import ModelInfo, active_model
 from callrec.asr._queue import (
     Claim,
@@ -90,7 +92,7 @@ class TranscriptionWorker:
         if resumed:
             log.info("resumed %d interrupted transcription(s)", resumed)
         self._stop.clear()
-        for n in range(self.config.asr.threads):
+        for n in range(self.config.asr.parallel):
             thread = threading.Thread(target=self._run, name=f"callrec-asr-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -114,15 +116,24 @@ class TranscriptionWorker:
                 self._vault = None
 
     def drain(self) -> None:
-        """Process the queue in this thread until nothing is pending, then wait for the worker
-        threads to finish what they hold."""
+        """Process the queue until nothing is pending, with ``[asr] workers`` calls at a time
+        (this thread and helpers), then wait for the worker threads to finish what they hold."""
         if not self.config.asr.enabled:
             return
-        while self._process_one():
-            pass
+        helpers = [threading.Thread(target=self._drain_one_lane, name=f"callrec-asr-drain-{n}", daemon=True)
+                   for n in range(self.config.asr.parallel - 1)]
+        for thread in helpers:
+            thread.start()
+        self._drain_one_lane()
+        for thread in helpers:
+            thread.join()
         with self._cond:
             while self._busy:
                 self._cond.wait()
+
+    def _drain_one_lane(self) -> None:
+        while not self._stop.is_set() and self._process_one():
+            pass
 
     def _run(self) -> None:
         _lower_priority()
@@ -186,9 +197,10 @@ class TranscriptionWorker:
             self._failed(vault, claim, f"internal error ({type(exc).__name__}); see the journal at debug level")
             return
         with vault.transaction() as conn:
+            language = info.language or self.config.asr.language
             for channel, channel_words in enumerate(words):
                 insert_transcript(vault, claim.call_id, channel, ENGINE_NAME, info.name, info.sha256,
-                                  channel_words, display_text(channel_words))
+                                  channel_words, join_words(channel_words, language))
             conn.execute("UPDATE calls SET transcript_status = 'done', transcript_error = NULL WHERE id = ?",
                          (claim.call_id,))
         elapsed = time.monotonic() - started

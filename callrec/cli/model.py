@@ -1,4 +1,4 @@
-"""``callrec model``: install Vosk models carried in by the operator, and list them (admin).
+"""``callrec model``: install Vosk models carried in by the operator, list and remove them.
 
 Nothing is downloaded: ``import`` copies a model folder or unpacks a model .zip into the models
 folder under the state directory, checks its layout and hash, and records it in the access log.
@@ -21,9 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.add_argument("source", metavar="PATH.zip|DIR")
     i.add_argument("--sha256", metavar="HEX", help="expected SHA-256: of the .zip as sha256sum prints it, or the model hash of a folder")
     i.add_argument("--name", help="name to install under (default: from the file or folder name)")
+    i.add_argument("--language", metavar="CODE", help="the model's language, e.g. ja (default: from the name, e.g. vosk-model-small-ja-0.22)")
     i.add_argument("--activate", action="store_true", help="make it the model new transcriptions use")
+    i.add_argument("--force", action="store_true", help="activate even if its language is not [asr] language or memory looks short")
     a = s.add_parser("activate", help="make an installed model the one new transcriptions use (admin)")
     a.add_argument("name")
+    a.add_argument("--force", action="store_true", help="even if its language is not [asr] language or memory looks short")
+    r = s.add_parser("remove", help="delete an installed model that is not the active one (admin)")
+    r.add_argument("name")
     s.add_parser("list", help="installed models; * marks the active one")
     p.set_defaults(func=run)
 
@@ -32,7 +37,7 @@ def _line(m: Model) -> str:
     if m.damaged:
         return f"  {m.name}\tDAMAGED: {m.damaged}"
     return (f"{'*' if m.active else ' '} {m.name}\t{m.sha256}\t{m.size_bytes / 1e6:.0f} MB\t{m.sample_rate} Hz"
-            f"\timported {m.imported_at}")
+            f"\t{m.language or 'unknown'}\timported {m.imported_at}")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -44,11 +49,19 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             ctx.print(_line(m))
         return 0
     if args.action == "activate":
-        active = ctx.call("model.activate", name=args.name).active
+        active = ctx.call("model.activate", name=args.name, force=args.force).active
+    elif args.action == "remove":
+        listing = ctx.call("model.remove", name=args.name)
+        ctx.print(f"removed model {args.name}")
+        active = listing.active
     else:
         info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
-                            activate=args.activate)
-        ctx.print(f"imported model {info.name} ({info.sha256}, {info.sample_rate} Hz) into {ctx.config.models_path / info.name}")
+                            language=args.language, activate=args.activate, force=args.force)
+        ctx.print(f"imported model {info.name} ({info.language}, {info.sample_rate} Hz, model hash {info.sha256})"
+                  f" into {ctx.config.models_path / info.name}")
+        if not args.sha256:
+            ctx.print(f"SHA-256 of {args.source}: {info.source_sha256} (kept in the model's manifest;"
+                      " compare it with the one the model was published with)")
         active = next((m.name for m in ctx.call("model.list").models if m.active), None)
     ctx.print(f"active model: {active or 'none'}")
     return 0

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from callrec.asr import active_model
+from callrec.asr import active_model, language_problem
 from callrec.config import Config
 from callrec.errors import AsrError
 from callrec.health._findings import Finding
@@ -238,6 +238,8 @@ def model_installed(ctx: CheckContext) -> Iterator[Issue]:
         return
     if model is None:
         yield Issue("no speech model installed: calls are recorded but not transcribed (run 'callrec model import')")
+    elif problem := language_problem(ctx.config, model):
+        yield Issue(problem)
 
 
 @check("disk", "warning", "live")

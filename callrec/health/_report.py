@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from callrec.asr import window_quality
 from callrec.config import Config
 from callrec.errors import HealthError
 from callrec.health._checks import run_checks
@@ -112,6 +113,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "maintenance": [{"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
                          "reason": w.reason, "by": w.actor} for w in list_maintenance(vault, start, end)],
         "calls": calls,
+        "transcript_quality": window_quality(vault, start, end, config.asr.uncertain_below),
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
         "signed_head": signed_head(vault),

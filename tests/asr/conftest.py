@@ -26,11 +26,14 @@ KO_SENTENCES = (
 )
 
 
-def make_config(directory: Path, models_dir: Path | None = None, extra: str = ""):
+def make_config(directory: Path, models_dir: Path | None = None, extra: str = "", asr: str = "",
+                language: str = "ko"):
+    """A config for the Korean test model: ``[asr] language`` is ``language``, plus ``asr`` lines."""
     directory.mkdir(parents=True, exist_ok=True)
     lines = [f'state_dir = "{directory / "state"}"']
     if models_dir is not None:
         lines.append(f'models_dir = "{models_dir}"')
+    lines += ["[asr]", f'language = "{language}"', asr]
     path = directory / "callrec.toml"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return load_config(path)

@@ -38,7 +38,7 @@ def no_upsample_engine(tmp_path_factory):
     lines = [line for line in conf.read_text().splitlines() if "allow-upsample" not in line]
     conf.unlink()  # the file is a hard link into site-packages: replace it, never edit it in place
     conf.write_text("\n".join(lines) + "\n")
-    info = import_model(make_config(tmp), src, name="ko-noup")
+    info = import_model(make_config(tmp), src, name="ko-noup", language="ko")
     return Engine(info)
 
 

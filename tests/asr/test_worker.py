@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from callrec.asr import TranscriptionWorker, activate_model, active_model, display_text, queue_summary, requeue
+from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue, to_text
+from callrec.asr._queue import claim_next
 from callrec.vault import CallRecorder, Vault, entries
 from callrec.vault._transcripts import latest_transcripts, transcript_sha256
+from callrec.vault._users import add_user
 from tests.asr.conftest import hardlink_copy, make_config, record_call
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +53,7 @@ def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vau
     (first,) = latest_transcripts(vault, call_id)
     info = active_model(config)
     assert (first.version, first.channel, first.model_name, first.model_sha256) == (1, 0, "ko", info.sha256)
-    assert first.words and first.text == display_text(first.words)
+    assert first.words and first.text == join_words(first.words, "ko") and " " in first.text  # Korean keeps spaces
     assert first.sha256 == transcript_sha256(call_id, 1, 0, first.engine, "ko", info.sha256, first.words, first.text)
     logged = [e for e in entries(vault.conn) if e.action == "transcript" and e.call_id == call_id]
     assert [{k: e.detail[k] for k in ("version", "channel", "sha256", "model_sha256")} for e in logged] == [
@@ -126,7 +132,7 @@ def test_corrupt_model_fails_with_reason_and_capture_goes_on(tmp_path, models_di
     models = tmp_path / "models"
     hardlink_copy(models_dir / "ko", models / "ko")
     damage(models / "ko" / "am" / "final.mdl")
-    config = make_config(tmp_path, models, extra="[asr]\nmax_attempts = 2\n")
+    config = make_config(tmp_path, models, asr="max_attempts = 2")
     activate_model(config, "ko")
     vault, _ = Vault.initialise(config)
     worker = TranscriptionWorker(config)
@@ -165,3 +171,110 @@ def test_without_a_model_calls_wait_as_no_model_until_one_is_installed(tmp_path,
     assert _status(vault, call_id)[0] == "done"
     assert queue_summary(vault).counts["done"] == 1
     vault.close()
+
+
+def test_queue_takes_the_oldest_sealed_call_first_and_test_calls_last(config, vault):
+    recorder = CallRecorder(vault)
+    silence = np.zeros((8000, 1), np.int16)
+    started = time.time() - 600
+    ids = {}
+    for name, offset, kind in (("test", 0, "test"), ("long", 10, "call"), ("short", 20, "call")):
+        ids[name] = recorder.start_call(started + offset, 8000, 1, kind=kind)
+        recorder.append(ids[name], silence)
+    for name in ("test", "short", "long"):  # sealed in this order
+        recorder.seal(ids[name])
+    order = [claim_next(vault).call_id for _ in range(3)]
+    assert order == [ids["short"], ids["long"], ids["test"]]
+    assert claim_next(vault) is None
+
+
+def test_quality_numbers_reach_calls_list_and_the_daily_report_without_text(config, vault, ko_speech):
+    call_id = record_call(vault, ko_speech(8000), 8000)
+    add_user(vault, "root", "root", ["ops"])
+    TranscriptionWorker(config).drain()
+    (t,) = latest_transcripts(vault, call_id)
+    done = run_cli(config.source, "calls", "list", "--from", "2000-01-01T00:00:00+09:00",
+                   "--to", "2100-01-01T00:00:00+09:00", "--json")
+    assert done.returncode == 0, done.stderr
+    (listed,) = json.loads(done.stdout)
+    uncertain = sum(w["conf"] < config.asr.uncertain_below for w in t.words) / len(t.words)
+    assert listed["uncertain_share"] == pytest.approx(uncertain, abs=1e-4) and 0 < listed["uncertain_share"] < 1
+    assert listed["words_per_minute"] == pytest.approx(len(t.words) * 60 / listed["duration_s"], abs=0.1)
+    assert not _CJK.search(done.stdout) and not any(w["word"] in done.stdout for w in t.words if len(w["word"]) > 1)
+
+    day = dt.datetime.fromtimestamp(time.time() - 20, config.zone).date().isoformat()
+    report = run_cli(config.source, "health", "report", "--date", day, "--json")
+    assert report.returncode == 0, report.stderr
+    quality = json.loads(report.stdout)["transcript_quality"]
+    assert quality == {"transcribed_calls": 1, "words": len(t.words),
+                       "uncertain_share": listed["uncertain_share"], "words_per_minute": listed["words_per_minute"]}
+    assert not _CJK.search(report.stdout)
+
+
+def _drain_timed(directory, models_dir, audio, workers: int, calls: int) -> tuple[float, int]:
+    """Wall time of draining ``calls`` sealed calls with ``workers``, and the most calls seen
+    ``running`` at once (polled through a second connection to the vault)."""
+    config = make_config(directory, models_dir, asr=f"workers = {workers}")
+    vault, _ = Vault.initialise(config)
+    ids = [record_call(vault, audio, 8000) for _ in range(calls)]
+    watcher, most, done = Vault.open(config), [0], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            most[0] = max(most[0], watcher.query("SELECT count(*) FROM calls WHERE transcript_status = 'running'")[0][0])
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=watch)
+    poller.start()
+    worker = TranscriptionWorker(config)
+    started = time.monotonic()
+    try:
+        worker.drain()
+        elapsed = time.monotonic() - started
+    finally:
+        done.set()
+        poller.join()
+        worker.stop()
+        watcher.close()
+    assert [_status(vault, i)[0] for i in ids] == ["done"] * calls
+    vault.close()
+    return elapsed, most[0]
+
+
+def test_two_workers_decode_two_calls_at_once(tmp_path, models_dir, ko_speech):
+    _elapsed, most = _drain_timed(tmp_path / "two", models_dir, ko_speech(8000), 2, 2)
+    assert most == 2
+    _elapsed, most = _drain_timed(tmp_path / "one", models_dir, ko_speech(8000), 1, 2)
+    assert most == 1
+
+
+def test_two_workers_take_clearly_less_than_twice_the_time_of_one(tmp_path, models_dir, ko_speech):
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2 or os.getloadavg()[0] > cores - 1:
+        pytest.skip(f"needs two idle cores: {cores} core(s), load average {os.getloadavg()[0]:.1f}")
+    speech = np.concatenate([ko_speech(8000)] * 2)
+    _drain_timed(tmp_path / "warm", models_dir, speech, 1, 1)  # loads the shared model once for this process
+    one, _ = _drain_timed(tmp_path / "one", models_dir, speech, 1, 1)
+    two, _ = _drain_timed(tmp_path / "two", models_dir, speech, 2, 2)
+    print(f"\none call, one worker: {one:.1f} s; two calls, two workers: {two:.1f} s ({two / one:.2f}x)")
+    assert two < 1.6 * one, (one, two)
+
+
+def test_a_stereo_call_reads_as_caller_and_staff_lines_in_time_order(config, vault, ko_speech):
+    speech = ko_speech(8000)
+    audio = np.zeros((2 * len(speech), 2), np.int16)
+    audio[:len(speech), 0] = speech  # the caller speaks first ...
+    audio[len(speech):, 1] = speech  # ... then the staff member answers
+    call_id = record_call(vault, audio, 8000)
+    TranscriptionWorker(config).drain()
+    transcripts = latest_transcripts(vault, call_id)
+    text = to_text(transcripts, {"id": call_id}, config)
+    lines = [line for line in text.splitlines() if line.startswith("[")]
+    speakers = [line.split("] ")[1].split(":")[0] for line in lines]
+    assert set(speakers) == {"caller", "staff"}
+    assert speakers == sorted(speakers)  # every caller line comes before every staff line
+    assert lines == sorted(lines)  # in time order
+    half = len(speech) / 8000
+    assert all(float(line[7:13]) < half for line in lines if "caller:" in line)
+    assert all(float(line[7:13]) >= half - 1 for line in lines if "staff:" in line)
+    assert any(" " in line.split(": ", 1)[1] for line in lines)  # Korean keeps its spaces

@@ -58,6 +58,10 @@ def test_state_dir_alone_is_a_valid_config(tmp_path):
     ("[cases]\nfour_eyes = \"yes\"\n", ["cases.four_eyes", "true or false"]),
     ("state_dir = 3\n", ["state_dir", "path"]),
     ("[capture\n", ["not valid TOML"]),
+    ("[asr]\nlanguage = \"Japanese\"\n", ["asr.language", "language code"]),
+    ("[asr]\nworkers = 2\nthreads = 3\n", ["asr", "set only workers"]),
+    ("[asr]\nuncertain_marks = [\"<\"]\n", ["asr", "two strings"]),
+    ("[asr]\nuncertain_below = 1.5\n", ["asr.uncertain_below"]),
 ])
 def test_bad_values_are_one_line_errors_naming_key_and_file(tmp_path, body, words):
     path = tmp_path / "c.toml"
@@ -79,3 +83,10 @@ def test_systemd_credential_wins_over_key_file(tmp_path, monkeypatch):
     (creds / "vault-key").write_text("00" * 32)
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
     assert load_config(path).key_path == creds / "vault-key"
+
+
+@pytest.mark.parametrize("body, parallel", [("", 1), ("workers = 3", 3), ("threads = 2", 2), ("workers = 2\nthreads = 2", 2)])
+def test_asr_workers_and_its_old_name_threads(tmp_path, body, parallel):
+    path = tmp_path / "c.toml"
+    path.write_text(f'state_dir = "{tmp_path}"\n[asr]\n{body}\n')
+    assert load_config(path).asr.parallel == parallel

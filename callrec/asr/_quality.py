@@ -1,0 +1,78 @@
+"""Transcription quality as numbers only: the share of uncertain words and words per minute.
+
+Ops watch these for drift (a worse line, a wrong model) without seeing any content: they are
+counts over the newest transcript of each call, never words or text. A word is uncertain when
+Vosk gave it a confidence below ``[asr] uncertain_below``, or could not recognise it at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from callrec.asr._japanese import is_unknown
+from callrec.vault import Vault
+
+__all__ = ["CallQuality", "call_quality", "quality_by_call", "window_quality"]
+
+_LATEST = (
+    "SELECT t.call_id, t.words FROM transcripts t WHERE t.version ="
+    " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)"
+)
+
+
+@dataclass(frozen=True)
+class CallQuality:
+    #: Recognised words over all channels (unknown-word tokens included).
+    words: int
+    uncertain: int
+    #: Seconds of audio the words came from.
+    duration_s: float
+
+    @property
+    def uncertain_share(self) -> float | None:
+        return round(self.uncertain / self.words, 4) if self.words else None
+
+    @property
+    def words_per_minute(self) -> float | None:
+        return round(self.words * 60.0 / self.duration_s, 1) if self.duration_s > 0 else None
+
+    def to_json(self) -> dict:
+        return {"uncertain_share": self.uncertain_share, "words_per_minute": self.words_per_minute}
+
+
+def _uncertain(word: dict, below: float) -> bool:
+    conf = word.get("conf")
+    return is_unknown(str(word.get("word", ""))) or (conf is not None and conf < below)
+
+
+def call_quality(channels: Sequence[Sequence[dict]], duration_s: float | None, uncertain_below: float) -> CallQuality:
+    """Quality of one call from its channels' Vosk words."""
+    words = [w for channel in channels for w in channel]
+    return CallQuality(len(words), sum(_uncertain(w, uncertain_below) for w in words), float(duration_s or 0.0))
+
+
+def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:
+    """Quality of each of ``call_ids`` that has a transcript (newest version of each channel)."""
+    if not call_ids:
+        return {}
+    marks = ",".join("?" * len(call_ids))
+    words: dict[int, list[list[dict]]] = {}
+    for call_id, raw in vault.query(f"{_LATEST} AND t.call_id IN ({marks})", tuple(call_ids)):
+        words.setdefault(call_id, []).append(json.loads(raw))
+    durations = dict(vault.query(f"SELECT id, frames * 1.0 / sample_rate FROM calls WHERE id IN ({marks})",
+                                 tuple(call_ids)))
+    return {cid: call_quality(channels, durations.get(cid), uncertain_below) for cid, channels in words.items()}
+
+
+def window_quality(vault: Vault, start_ts: float, end_ts: float, uncertain_below: float) -> dict:
+    """For the daily report: transcribed real calls started in the window, their words, and the
+    pooled uncertain share and words per minute (None when nothing was transcribed)."""
+    ids = [r[0] for r in vault.query(
+        "SELECT id FROM calls WHERE kind = 'call' AND status != 'purged' AND transcript_status = 'done'"
+        " AND started_ts >= ? AND started_ts < ?", (start_ts, end_ts))]
+    per_call = quality_by_call(vault, ids, uncertain_below)
+    pooled = CallQuality(sum(q.words for q in per_call.values()), sum(q.uncertain for q in per_call.values()),
+                         sum(q.duration_s for q in per_call.values()))
+    return {"transcribed_calls": len(per_call), "words": pooled.words, **pooled.to_json()}
