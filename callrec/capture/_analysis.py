@@ -54,7 +54,8 @@ class Features:
     tone_share: np.ndarray
     #: Largest absolute sample per frame and channel, (k, channels).
     peak: np.ndarray
-    #: The mix is digital silence or a constant (no information about the line's noise).
+    #: The mix is digital silence or a constant for a quarter of the frame or more, at either end
+    #: (no information about the line's noise: a flatline, or the line coming back from one).
     flat: np.ndarray
 
 
@@ -94,5 +95,8 @@ class FrameAnalyzer:
         tone = proj[:, :k] ** 2 + proj[:, k:] ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(band[:, None] > 0, tone * self._tone_scale / band[:, None], 0.0)
+        q = self.frame_len // 4
+        head, tail = mix[:, :q], mix[:, -q:]
+        flat = (head.max(axis=1) == head.min(axis=1)) | (tail.max(axis=1) == tail.min(axis=1))
         return Features(bands=power @ self._sub, channel_band=channel_band, tone_share=share,
-                        peak=np.abs(frames.astype(np.int32)).max(axis=1), flat=mix.max(axis=1) == mix.min(axis=1))
+                        peak=np.abs(frames.astype(np.int32)).max(axis=1), flat=flat)
