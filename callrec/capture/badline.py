@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile
 
 from callrec.capture._analysis import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
 
@@ -66,8 +67,6 @@ class Feed:
 
     def write(self, wav: Path) -> Path:
         """The feed as a 16-bit WAV and its truth beside it (``NAME.truth.json``)."""
-        import soundfile
-
         soundfile.write(str(wav), self.audio, self.truth.rate, subtype="PCM_16")
         self.truth.write(Path(wav).with_suffix(".truth.json"))
         return Path(wav)
