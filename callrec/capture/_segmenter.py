@@ -89,7 +89,6 @@ class _Flags:
 
     band_floor: np.ndarray
     channel_floor: np.ndarray
-    active: np.ndarray
     tone: np.ndarray
     speech: np.ndarray
     sustained: np.ndarray
@@ -194,7 +193,7 @@ class Segmenter:
         speech = (active if external is None else external & loud) & ~tone
         sustained = speech & (_runs(speech, self._run) >= _SUSTAIN_FRAMES)
         channel_active = (channel_db > cfg.min_level_dbfs) & (channel_db - channel_floor >= cfg.activity_margin_db)
-        return _Flags(band_floor, channel_floor, active, tone, speech, sustained, channel_active,
+        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active,
                       DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:])
 
     # -- idle ----------------------------------------------------------------------------------
