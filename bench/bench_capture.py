@@ -3,6 +3,10 @@ real-time pace, frame-to-commit latency, and memory over short and long feeds.
 
 Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
 
+- The segmenter alone (speech detector, busy tone, DTMF, state machine; no vault) over the same
+  feed and over a bad-line day (``callrec.capture.badline``), each as a multiple of FLAC-encoding
+  that audio, measured in the same run: the detector's own cost, apart from the vault's commits.
+  ``tools/score_feeds.py`` gives the same figure for the alternative detectors it was chosen over.
 - Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
   writes with a commit per second of call audio, sealing) over a feed of repeated calls, as a
   multiple of real time; the baseline is just FLAC-encoding the same audio with libsndfile.
@@ -27,9 +31,11 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from callrec.capture import FileSource, Pipeline
+from callrec.capture import FileSource, Pipeline, Segmenter
+from callrec.capture.badline import day_feed
+from callrec.capture.scoring import CallLog
 from callrec.capture.synth import FeedBuilder, load_speech
-from callrec.config import load_config
+from callrec.config import CaptureConfig, load_config
 from callrec.vault import Vault
 
 RATE = 8000
@@ -64,6 +70,30 @@ def flac_only(path: Path) -> float:
         for block in src.blocks(blocksize=RATE * 10, dtype="int16"):
             out.write(block)
     return time.perf_counter() - started
+
+
+def flac_cpu(audio: np.ndarray) -> float:
+    """CPU seconds to FLAC-encode ``audio`` in 1 s blocks."""
+    started = time.process_time()
+    with soundfile.SoundFile(io.BytesIO(), "w", RATE, 1, format="FLAC", subtype="PCM_16") as out:
+        for i in range(0, len(audio), RATE):
+            out.write(audio[i:i + RATE])
+    return time.process_time() - started
+
+
+def segmenter_cpu(audio: np.ndarray) -> tuple[float, int]:
+    """CPU seconds of the segmenter alone over ``audio`` in 1 s blocks (as replay reads), calls found."""
+    log = CallLog()
+    segmenter = Segmenter(CaptureConfig(), RATE, 1, log)
+    started = time.process_time()
+    for i in range(0, len(audio), RATE):
+        segmenter.process(audio[i:i + RATE], i / RATE)
+    segmenter.finish()
+    return time.process_time() - started, len(log.calls)
+
+
+def read_feed(path: Path) -> np.ndarray:
+    return soundfile.read(str(path), dtype="int16", always_2d=True)[0]
 
 
 def new_config(root: Path):
@@ -108,6 +138,10 @@ def main() -> None:
         seconds = write_feed(feed, args.minutes, unit)
 
         flac_s = flac_only(feed)
+        audio = read_feed(feed)
+        seg_cpu, found = segmenter_cpu(audio)
+        flac_cpu_s = flac_cpu(audio)
+        print(f"segmenter alone  : {seg_cpu / flac_cpu_s:8.2f} x FLAC-encoding the same audio (CPU; {found} calls)")
         wall, cpu, pipeline = replay_in_process(new_config(tmp / "fast"), feed)
         print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
         print(f"FLAC encode only : {seconds / flac_s:8.0f} x real time")
@@ -126,6 +160,14 @@ def main() -> None:
         long_s = write_feed(long, 120, unit)
         print(f"peak RSS replay  : {short_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm1'), short):.0f} MiB, "
               f"{long_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm2'), long):.0f} MiB")
+
+    # Last: rendering a bad-line day takes memory, and a child process started after it would
+    # report this process's peak as its own (ru_maxrss survives fork and exec).
+    ja = [load_speech(AUDIO / f"ja_{i}.flac", RATE) for i in (1, 2, 3)]
+    bad = day_feed(ja, seed=1).audio
+    seg_cpu, found = segmenter_cpu(bad)
+    print(f"segmenter, bad line: {seg_cpu / flac_cpu(bad):6.2f} x FLAC-encoding the same audio (CPU; "
+          f"{len(bad) / RATE / 60:.0f} min, {found} calls)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
-"""Per-frame features of the line feed: level, the 400 Hz busy tone and the eight DTMF tones.
+"""Per-frame features of the line feed, computed for a whole block of frames at once.
 
 The feed is cut into 25 ms analysis frames (200 samples at 8 kHz, 400 at 16 kHz: the classic
-DTMF block length, ~40 Hz resolution). For each frame we need the power at nine fixed
-frequencies: that is what the Goertzel algorithm computes, one frequency at a time, sample by
-sample. Evaluated over a whole block of frames at once, the same single-bin DFT is a matrix
-product, which numpy does orders of magnitude faster than a Python Goertzel loop; the numbers
-are identical.
+DTMF block length, 40 Hz resolution). Each frame is Hann-windowed and transformed (one batched
+FFT per block); only the telephone band, 300–3400 Hz, is looked at: that drops mains hum (50 or
+60 Hz and its strong low harmonics) and rumble before anything is decided. Per frame:
+
+- the power in four sub-bands of the telephone band (for per-band noise floors), and the band's
+  total per channel;
+- the power at the 400 Hz busy tone and the eight DTMF tones: a single-bin DFT (Goertzel) at each
+  exact frequency, evaluated for the whole block as one matrix product, as a share of the band's
+  power (1.0 for a pure tone), so tone detection does not depend on the level;
+- the largest sample per channel, and whether the frame is digital silence.
 """
 
 from __future__ import annotations
@@ -14,52 +19,84 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FRAME_S", "DTMF_LOW", "DTMF_HIGH", "DTMF_KEYS", "BUSY_HZ", "Features", "FrameAnalyzer", "dbfs"]
+__all__ = ["FRAME_S", "BAND_HZ", "SUB_BANDS_HZ", "DTMF_LOW", "DTMF_HIGH", "DTMF_KEYS", "BUSY_HZ", "Features",
+           "FrameAnalyzer", "dbfs"]
 
 FRAME_S = 0.025
 BUSY_HZ = 400.0
 DTMF_LOW = (697.0, 770.0, 852.0, 941.0)
 DTMF_HIGH = (1209.0, 1336.0, 1477.0, 1633.0)
 DTMF_KEYS = ("123A", "456B", "789C", "*0#D")
+#: The telephone band: what a PBX passes of a voice, and above the mains hum's strong harmonics.
+BAND_HZ = (300.0, 3400.0)
+#: Sub-bands with a noise floor each: a hum harmonic or coloured hiss raises one band's floor, not
+#: the others', and low-frequency speech energy stands out in its own band.
+SUB_BANDS_HZ = ((300.0, 700.0), (700.0, 1300.0), (1300.0, 2200.0), (2200.0, 3400.0))
 _FREQS = (BUSY_HZ, *DTMF_LOW, *DTMF_HIGH)
 _FLOOR_DB = -120.0
 
 
-def dbfs(mean_square: np.ndarray) -> np.ndarray:
-    """Mean square of samples scaled to ±1 → dB full scale (digital silence → -120)."""
+def dbfs(power: np.ndarray) -> np.ndarray:
+    """Power (mean square of samples scaled to ±1) → dB full scale (digital silence → -120)."""
     with np.errstate(divide="ignore"):
-        return np.maximum(10.0 * np.log10(mean_square), _FLOOR_DB)
+        return np.maximum(10.0 * np.log10(power), _FLOOR_DB)
 
 
 @dataclass(frozen=True)
 class Features:
-    """Features of k frames. ``level_db`` is (k, channels); the rest are of the channel mix."""
+    """Features of k frames; powers are mean squares of samples scaled to ±1 (dBFS via :func:`dbfs`)."""
 
-    level_db: np.ndarray
-    mix_db: np.ndarray
+    #: Power per sub-band of the channel mix, (k, 4).
+    bands: np.ndarray
+    #: Power in the telephone band per channel, (k, channels).
+    channel_band: np.ndarray
+    #: Share of the mix's band power at each frequency, (k, 9): 400 Hz, 4 low and 4 high DTMF tones.
+    tone_share: np.ndarray
     #: Largest absolute sample per frame and channel, (k, channels).
     peak: np.ndarray
-    #: Share of the frame's energy at each frequency, (k, 9): 400 Hz, 4 low and 4 high DTMF tones.
-    tone_share: np.ndarray
+    #: The mix is digital silence or a constant for a quarter of the frame or more, at either end
+    #: (no information about the line's noise: a flatline, or the line coming back from one).
+    flat: np.ndarray
 
 
 class FrameAnalyzer:
     def __init__(self, sample_rate: int) -> None:
-        self.frame_len = round(sample_rate * FRAME_S)
-        n = np.arange(self.frame_len)
-        phase = 2.0 * np.pi * np.outer(n, _FREQS) / sample_rate
-        self._basis = np.hstack([np.cos(phase), np.sin(phase)])
+        self.frame_len = n = round(sample_rate * FRAME_S)
+        self._window = np.hanning(n + 2)[1:-1].astype(np.float32)
+        freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
+        in_band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
+        # Parseval for a windowed one-sided spectrum: mean square = 2 Σ|X|² / (n Σw²) (DC aside).
+        self._scale = 2.0 / (n * float(np.sum(self._window ** 2)))
+        self._band = in_band
+        self._sub = np.stack([(freqs >= lo) & (freqs < hi) for lo, hi in SUB_BANDS_HZ], axis=1).astype(np.float32)
+        self._sub = self._sub[in_band]
+        phase = 2.0 * np.pi * np.outer(np.arange(n), _FREQS) / sample_rate
+        basis = np.hstack([np.cos(phase), np.sin(phase)]) * self._window[:, None]
+        self._basis = basis.astype(np.float32)
+        # Calibrate the shares on a pure busy tone: its single-bin power is then 1.0 of the band's.
+        self._tone_scale = 1.0
+        tone = np.sin(2.0 * np.pi * BUSY_HZ * np.arange(n) / sample_rate) * 16384.0
+        self._tone_scale = 1.0 / float(self.analyze(tone.astype(np.int16)[None, :, None]).tone_share[0, 0])
 
     def analyze(self, frames: np.ndarray) -> Features:
         """``frames``: int16 of shape (k, frame_len, channels)."""
-        x = frames.astype(np.float32) / 32768.0
-        level = dbfs(np.mean(x * x, axis=1))
-        mix = x.mean(axis=2)
-        energy = np.sum(mix * mix, axis=1)
+        x = frames.astype(np.float32) * (1.0 / 32768.0)
+        mix = x.mean(axis=2) if x.shape[2] > 1 else x[:, :, 0]
+        spectrum = np.fft.rfft(mix * self._window, axis=1)[:, self._band]
+        power = (spectrum.real ** 2 + spectrum.imag ** 2) * self._scale
+        band = power.sum(axis=1)
+        if x.shape[2] == 1:
+            channel_band = band[:, None]
+        else:
+            per = np.fft.rfft(x * self._window[None, :, None], axis=1)[:, self._band, :]
+            channel_band = (per.real ** 2 + per.imag ** 2).sum(axis=1) * self._scale
         proj = mix @ self._basis
         k = len(_FREQS)
-        power = proj[:, :k] ** 2 + proj[:, k:] ** 2
+        tone = proj[:, :k] ** 2 + proj[:, k:] ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(energy[:, None] > 0, 2.0 * power / (self.frame_len * energy[:, None]), 0.0)
-        return Features(level_db=level, mix_db=dbfs(energy / self.frame_len),
-                        peak=np.abs(frames.astype(np.int32)).max(axis=1), tone_share=share)
+            share = np.where(band[:, None] > 0, tone * self._tone_scale / band[:, None], 0.0)
+        q = self.frame_len // 4
+        head, tail = mix[:, :q], mix[:, -q:]
+        flat = (head.max(axis=1) == head.min(axis=1)) | (tail.max(axis=1) == tail.min(axis=1))
+        return Features(bands=power @ self._sub, channel_band=channel_band, tone_share=share,
+                        peak=np.abs(frames.astype(np.int32)).max(axis=1), flat=flat)

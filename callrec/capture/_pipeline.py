@@ -72,7 +72,11 @@ class Pipeline:
         self._lock_file = None
         self._call_id: int | None = None
         self._block_received = 0.0
-        self._oldest_unflushed: float | None = None
+        self._block_taken = 0.0
+        #: (received, taken) of the oldest uncommitted call audio: its age for the commit decision
+        #: counts from when this writer took it (replay reads ahead, so a block read long ago is not
+        #: urgent); the frame-to-commit latency reported counts from when it reached the process.
+        self._oldest_unflushed: tuple[float, float] | None = None
         self._unflushed_frames = 0
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
@@ -132,7 +136,7 @@ class Pipeline:
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
                 self._sealed(call_id)
             self._session = ledger.open_session(self.vault, self.source.name, self.source.now())
-        self._last_heartbeat = self.source.now()
+        self._last_heartbeat = time.monotonic()
         self.source.start(self.feed)
         self.started.set()
         reason = "stopped"
@@ -197,6 +201,7 @@ class Pipeline:
             self.input_dbfs = round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
         self._check_flatline(block)
         self._block_received = block.received
+        self._block_taken = time.monotonic()
         self.segmenter.process(block.frames, block.ts)
 
     def _check_flatline(self, block: Block) -> None:
@@ -225,22 +230,23 @@ class Pipeline:
     def _maybe_flush(self) -> None:
         if self._oldest_unflushed is None:
             return
-        if (time.monotonic() - self._oldest_unflushed >= FLUSH_S
+        if (time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
                 or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate):
             self._flush()
 
     def _flush(self) -> None:
         self.recorder.flush()
         if self._oldest_unflushed is not None:
-            self.commit_latencies.append(time.monotonic() - self._oldest_unflushed)
+            self.commit_latencies.append(time.monotonic() - self._oldest_unflushed[0])
         self._oldest_unflushed = None
         self._unflushed_frames = 0
 
     def _maybe_heartbeat(self) -> None:
-        now = self.source.now()
-        if self._session is not None and now - self._last_heartbeat >= self.config.capture.heartbeat_s:
-            ledger.heartbeat(self.vault, self._session, now)
-            self._last_heartbeat = now
+        """Every ``heartbeat_s`` of wall clock, the source's time (a replay's virtual clock runs
+        hundreds of times faster: a heartbeat per 5 s of it would be a commit each)."""
+        if self._session is not None and time.monotonic() - self._last_heartbeat >= self.config.capture.heartbeat_s:
+            ledger.heartbeat(self.vault, self._session, self.source.now())
+            self._last_heartbeat = time.monotonic()
 
     # -- CallSink: what the segmenter decides ---------------------------------------------------
 
@@ -252,7 +258,7 @@ class Pipeline:
     def call_audio(self, frames: np.ndarray) -> None:
         self.recorder.append(self._call_id, frames)
         if self._oldest_unflushed is None:
-            self._oldest_unflushed = self._block_received
+            self._oldest_unflushed = (self._block_received, self._block_taken)
         self._unflushed_frames += len(frames)
 
     def call_ended(self, ts: float, summary: CallSummary) -> None:

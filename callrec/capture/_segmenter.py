@@ -1,30 +1,54 @@
 """The call state machine: finds calls in the feed and says where each starts and ends.
 
-Idle, a ring buffer holds the last ``pre_roll_s`` of audio. A call starts when at least
-``start_active_s`` of activity (level above the adaptive noise floor by ``activity_margin_db``,
-not the busy tone) falls within ``start_window_s``; the call begins with the ring buffer, so the
-first syllable is never cut, and a click (a frame or two) never starts one. A call ends after
-``end_silence_s`` without activity, or as soon as the busy tone's cadence is heard. Hold music is
-activity, so it never ends a call. The segmenter never holds more than the pre-roll: call audio
-goes straight to the sink.
+Speech presence does not rest on broadband level: a frame is *active* when, in one of four
+sub-bands of the telephone band (300–3400 Hz, so mains hum and rumble are out), its power is
+``activity_margin_db`` above that band's own noise floor, and the band's total is above
+``min_level_dbfs``. Floors follow each band down at once and up slowly — fast enough that hiss
+drifting by several dB over minutes stays floor, slow enough that speech never does. A frame
+that holds mostly the 400 Hz busy tone is not speech.
+
+Idle, the last ``pre_roll_s`` of audio is kept. A call starts when at least ``start_active_s`` of
+speech falls within ``start_window_s``, with speech-like structure: part of it in a run of at
+least 100 ms (a click, a short broadband burst of any level, is not), and a level that moves
+like syllables (a steady noise is not) or DTMF key presses. The call begins with the kept audio, so the first
+syllable is never cut. A call ends after ``end_silence_s`` without sustained speech (a click on
+the line does not keep it open), or as soon as the busy tone's cadence is heard. The segmenter
+never holds more than the pre-roll: call audio goes straight to the sink.
+
+Per-frame features, floors, tone flags and DTMF key candidates are computed for a whole block at
+once; only the state machine's transitions and the detectors' carried state are scalar.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from callrec.capture._analysis import FRAME_S, FrameAnalyzer
-from callrec.capture._tones import BusyToneDetector, DtmfDetector, NoiseFloor
+from callrec.capture._analysis import FRAME_S, FrameAnalyzer, dbfs
+from callrec.capture._tones import BusyToneDetector, DtmfDetector, NoiseFloors
 from callrec.config import CaptureConfig
 
-__all__ = ["CallSink", "CallSummary", "Segmenter"]
+__all__ = ["CallSink", "CallSummary", "Segmenter", "SpeechFlags"]
 
 _CLIPPED_FRAMES = 3
 _ONE_SIDED_S = 0.5
+#: Noise floors rise at most this fast while idle (dB/s) ...
+IDLE_RISE_DB_S = 1.0
+#: ... and during a call: faster than a line's hiss drifts, slower than hold music could become
+#: the floor within a couple of minutes.
+CALL_RISE_DB_S = 0.2
+#: Speech that counts: runs of at least this many active frames (100 ms); a click is shorter.
+_SUSTAIN_FRAMES = 4
+#: Speech starting a call moves like syllables: its level over the start window varies this much.
+_MIN_MODULATION_DB = 3.0
+
+#: An alternative voice-activity detector (measured against the segmenter's own in
+#: ``tools/score_feeds.py``): int16 frames (k, frame_len, channels) → speech per frame (k,).
+SpeechFlags = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -59,24 +83,51 @@ class _Call:
         self.peak = np.zeros(self.channels, dtype=np.int32)
 
 
+@dataclass
+class _Flags:
+    """Per-frame decisions for frames i.. of a block, given the state at frame i."""
+
+    band_floor: np.ndarray
+    channel_floor: np.ndarray
+    tone: np.ndarray
+    speech: np.ndarray
+    sustained: np.ndarray
+    channel_active: np.ndarray
+    keys: np.ndarray
+    level_db: np.ndarray
+    peak: np.ndarray
+
+
+def _runs(flags: np.ndarray, carry: int) -> np.ndarray:
+    """Length of the run of True each frame ends (``carry``: the run open before the first frame)."""
+    idx = np.arange(len(flags))
+    last_false = np.maximum.accumulate(np.where(flags, -1, idx))
+    runs = idx - last_false
+    return np.where(last_false < 0, runs + carry, runs)
+
+
 class Segmenter:
     def __init__(self, config: CaptureConfig, sample_rate: int, channels: int, sink: CallSink) -> None:
         self.config = config
         self.rate = sample_rate
         self.channels = channels
         self.sink = sink
+        #: None: the segmenter's own speech detector; else an alternative to measure.
+        self.detector: SpeechFlags | None = None
         self._analyzer = FrameAnalyzer(sample_rate)
         self._len = self._analyzer.frame_len
         self._rem = np.zeros((0, channels), dtype=np.int16)
         self._next_ts = 0.0
-        self._floor = NoiseFloor()
-        self._channel_floors = [NoiseFloor() for _ in range(channels)]
+        self._band_floors = NoiseFloors(4)
+        self._channel_floors = NoiseFloors(channels)
         self._busy = BusyToneDetector()
         self._dtmf = DtmfDetector()
-        self._window: deque[bool] = deque(maxlen=max(1, round(config.start_window_s / FRAME_S)))
-        preroll = max(1, round(config.pre_roll_s / FRAME_S))
-        self._preroll: deque[np.ndarray] = deque(maxlen=preroll)
-        self._preroll_ts: deque[float] = deque(maxlen=preroll)
+        self._run = 0
+        self._window = max(1, round(config.start_window_s / FRAME_S))
+        self._need = round(config.start_active_s / FRAME_S)
+        self._history = np.zeros((0, 4))  # speech, sustained, level, DTMF of the last window-1 idle frames
+        self._preroll = max(1, round(config.pre_roll_s / FRAME_S)) * self._len
+        self._tail = np.zeros((0, channels), dtype=np.int16)
         self._idle_digits: deque[tuple[float, str]] = deque(maxlen=32)
         self._call: _Call | None = None
 
@@ -102,70 +153,131 @@ class Segmenter:
                 self.sink.call_audio(self._rem)
             self._end(self._next_ts + len(self._rem) / self.rate, reason)
         self._rem = self._rem[:0]
-        self._window.clear()
-        self._preroll.clear()
-        self._preroll_ts.clear()
+        self._history = self._history[:0]
+        self._tail = self._tail[:0]
+
+    # -- one block -----------------------------------------------------------------------------
 
     def _frames(self, frames: np.ndarray, base_ts: float) -> None:
-        cfg = self.config
         feats = self._analyzer.analyze(frames)
-        call_from = 0 if self._call is not None else None
-        for i in range(len(frames)):
-            t = base_ts + i * FRAME_S
-            in_call = self._call is not None
-            level = float(feats.mix_db[i])
-            floor = self._floor.update(level, in_call)
-            active = level > cfg.min_level_dbfs and level > floor + cfg.activity_margin_db
-            tone = active and feats.tone_share[i, 0] >= BusyToneDetector.TONE_SHARE
-            busy = self._busy.update(tone)
-            digit = self._dtmf.update(feats.tone_share[i], active)
-            speech = active and not tone
-            channel_active = [
-                ch_level > cfg.min_level_dbfs and ch_level > f.update(ch_level, in_call) + cfg.activity_margin_db
-                for ch_level, f in zip(feats.level_db[i].tolist(), self._channel_floors, strict=True)
-            ]
-            if not in_call:
-                if digit:
-                    self._idle_digits.append((t, digit))
-                if self._idle(frames[i], t, speech, floor):
-                    call_from = i + 1
-                continue
-            call = self._call
-            if digit:
-                call.digits.append(digit)
-            if speech:
-                call.last_active = t + FRAME_S
-                call.active_s += np.array(channel_active) * FRAME_S
-            call.peak = np.maximum(call.peak, feats.peak[i])
-            call.clipped_frames += int(feats.peak[i].max() >= 32767)
-            if busy:
-                # The tone's first frames can pass for activity where it starts mid-frame.
-                call.last_active = min(call.last_active, max(call.first_active, t - self._busy.cadence_s))
-            if busy or t + FRAME_S - call.last_active >= cfg.end_silence_s:
-                self.sink.call_audio(frames[call_from:i + 1].reshape(-1, self.channels))
-                self._end(t + FRAME_S, "busy_tone" if busy else "silence")
-                call_from = None
-        if call_from is not None and call_from < len(frames):
-            self.sink.call_audio(frames[call_from:].reshape(-1, self.channels))
+        band_db = dbfs(feats.bands)
+        channel_db = dbfs(feats.channel_band)
+        level_db = dbfs(feats.bands.sum(axis=1))
+        external = self.detector(frames) if self.detector is not None else None
+        i, k = 0, len(frames)
+        while i < k:
+            flags = self._flags(feats, band_db[i:], channel_db[i:], level_db[i:], i,
+                                None if external is None else external[i:])
+            ts = base_ts + i * FRAME_S
+            if self._call is None:
+                j = self._idle(frames[i:], flags, ts)
+            else:
+                j = self._in_call(frames[i:], flags, ts)
+            upto = k - i if j is None else j + 1
+            self._band_floors.keep(flags.band_floor[upto - 1])
+            self._channel_floors.keep(flags.channel_floor[upto - 1])
+            self._run = int(_runs(flags.speech[:upto], self._run)[-1])
+            i += upto
 
-    def _idle(self, frame: np.ndarray, t: float, speech: bool, floor: float) -> bool:
-        """One idle frame; True when it starts a call."""
-        self._window.append(speech)
-        self._preroll.append(frame.copy())
-        self._preroll_ts.append(t)
-        if sum(self._window) * FRAME_S < self.config.start_active_s:
-            return False
-        start_ts = self._preroll_ts[0]
-        first = next(i for i, s in enumerate(self._window) if s)
-        first_active = t - (len(self._window) - 1 - first) * FRAME_S
-        self._call = _Call(start_ts, first_active, t + FRAME_S, floor, self.channels)
-        self._call.digits = [d for ts, d in self._idle_digits if ts >= start_ts]
+    def _flags(self, feats, band_db: np.ndarray, channel_db: np.ndarray, level_db: np.ndarray, i: int,
+               external: np.ndarray | None) -> _Flags:
+        cfg = self.config
+        rise = CALL_RISE_DB_S if self._call is not None else IDLE_RISE_DB_S
+        flat = feats.flat[i:, None]
+        # Digital silence says nothing about the line's noise: it must not pull the floors down.
+        band_floor = self._band_floors.track(np.where(flat, np.inf, band_db), rise)
+        channel_floor = self._channel_floors.track(np.where(flat, np.inf, channel_db), rise)
+        loud = level_db > cfg.min_level_dbfs
+        active = loud & ((band_db - band_floor).max(axis=1) >= cfg.activity_margin_db)
+        tone = active & (feats.tone_share[i:, 0] >= BusyToneDetector.TONE_SHARE)
+        speech = (active if external is None else external & loud) & ~tone
+        sustained = speech & (_runs(speech, self._run) >= _SUSTAIN_FRAMES)
+        channel_active = (channel_db > cfg.min_level_dbfs) & (channel_db - channel_floor >= cfg.activity_margin_db)
+        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active,
+                      DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:])
+
+    # -- idle ----------------------------------------------------------------------------------
+
+    def _idle(self, frames: np.ndarray, flags: _Flags, ts: float) -> int | None:
+        """Idle frames from ``ts``: the index of the frame that starts a call, else None."""
+        j = self._find_start(flags)
+        upto = len(frames) if j is None else j + 1
+        tone = flags.tone[:upto]
+        while (b := self._busy.scan(tone)) is not None:  # a tone while idle ends nothing
+            tone = tone[b + 1:]
+        for f, digit in self._dtmf.presses(flags.keys[:upto]):
+            self._idle_digits.append((ts + f * FRAME_S, digit))
+        audio = np.concatenate([self._tail, frames[:upto].reshape(-1, self.channels)])[-self._preroll:]
+        if j is None:
+            h = self._window - 1
+            self._history = np.concatenate([self._history, self._row(flags)])[-h:] if h else self._history[:0]
+            self._tail = audio
+            return None
+        window = np.concatenate([self._history, self._row(flags)[:j + 1]])[-self._window:]
+        first = int(np.argmax(window[:, 0]))
+        t_end = ts + (j + 1) * FRAME_S
+        start_ts = t_end - len(audio) / self.rate
+        first_active = t_end - (len(window) - first) * FRAME_S
+        floor = float(dbfs(np.sum(10 ** (flags.band_floor[j] / 10))))
+        self._call = _Call(start_ts, first_active, t_end, floor, self.channels)
+        self._call.digits = [d for t, d in self._idle_digits if t >= start_ts]
         self._idle_digits.clear()
-        self.sink.call_started(start_ts, np.concatenate(list(self._preroll)))
-        self._window.clear()
-        self._preroll.clear()
-        self._preroll_ts.clear()
-        return True
+        self._history = self._history[:0]
+        self._tail = self._tail[:0]
+        self.sink.call_started(start_ts, audio)
+        return j
+
+    @staticmethod
+    def _row(flags: _Flags) -> np.ndarray:
+        return np.column_stack([flags.speech, flags.sustained, flags.level_db, flags.keys >= 0])
+
+    def _find_start(self, flags: _Flags) -> int | None:
+        """First frame at which the start window holds enough speech with speech-like structure
+        (or DTMF: the ops test call starts with its digits)."""
+        rows = np.concatenate([self._history, self._row(flags)])
+        hist, w = len(self._history), self._window
+        speech, sustained = rows[:, 0], rows[:, 1]
+        cs = np.concatenate([[0.0], np.cumsum(speech)])
+        cu = np.concatenate([[0.0], np.cumsum(sustained)])
+        end = np.arange(hist + 1, len(rows) + 1)
+        begin = np.maximum(end - w, 0)
+        enough = (cs[end] - cs[begin] >= self._need) & (cu[end] - cu[begin] >= 1)
+        for e in np.flatnonzero(enough).tolist():
+            window = rows[max(0, hist + e + 1 - w):hist + e + 1]
+            levels = window[window[:, 0] > 0, 2]
+            if levels.std() >= _MIN_MODULATION_DB or window[:, 3].any():
+                return e
+        return None
+
+    # -- in a call -----------------------------------------------------------------------------
+
+    def _in_call(self, frames: np.ndarray, flags: _Flags, ts: float) -> int | None:
+        """Call frames from ``ts``: the index of the frame that ends the call, else None."""
+        cfg, call = self.config, self._call
+        n = len(frames)
+        t = ts + np.arange(n) * FRAME_S
+        idx = np.arange(n)
+        last = np.maximum.accumulate(np.where(flags.sustained, idx, -1))
+        last_active = np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, call.last_active)
+        silent = np.flatnonzero(t + FRAME_S - last_active >= cfg.end_silence_s)
+        quiet_end = int(silent[0]) if len(silent) else None
+        busy = self._busy.scan(flags.tone if quiet_end is None else flags.tone[:quiet_end + 1])
+        end = busy if busy is not None else quiet_end
+        upto = n if end is None else end + 1
+        call.last_active = float(last_active[upto - 1])
+        call.active_s += (flags.channel_active[:upto] & flags.speech[:upto, None]).sum(axis=0) * FRAME_S
+        peak = flags.peak[:upto]
+        call.peak = np.maximum(call.peak, peak.max(axis=0))
+        call.clipped_frames += int((peak.max(axis=1) >= 32767).sum())
+        call.digits += [d for _, d in self._dtmf.presses(flags.keys[:upto])]
+        self.sink.call_audio(frames[:upto].reshape(-1, self.channels))
+        if end is None:
+            return None
+        if busy is not None:
+            # The tone's first frames can pass for activity where it starts mid-frame.
+            call.last_active = min(call.last_active, max(call.first_active, float(t[busy]) - self._busy.cadence_s))
+        self._end(float(t[end]) + FRAME_S, "busy_tone" if busy is not None else "silence")
+        return end
 
     def _end(self, ts: float, reason: str) -> None:
         call, self._call = self._call, None

@@ -1,5 +1,5 @@
 """Synthetic line feeds: hiss, speech placed on a channel, the busy tone, DTMF, hold music,
-clicks and a flat (unplugged) line. The demo feed, the capture tests and the benchmark are built
+steady noise, clicks and a flat (unplugged) line. The demo feed, the capture tests and the benchmark are built
 with it, and an operator can use it to produce a known feed for ``callrec replay``.
 
 :class:`FeedBuilder` appends segments in order and remembers where each one lies, so a test can
@@ -106,6 +106,10 @@ class FeedBuilder:
             env = np.exp(-seg * 2.0)
             out[start:start + step] = sum(np.sin(2 * np.pi * f * seg) for f in chords[i % len(chords)]) * env / 3
         return self._add("music", self._on(out * _dbfs(level_dbfs) * 1.4, channel))
+
+    def noise(self, seconds: float, level_dbfs: float = -20.0) -> FeedBuilder:
+        """A steady broadband noise on the line (a fan by the handset, a line fault): not speech."""
+        return self._add("noise", self._on(self._hiss(round(seconds * self.rate))[:, 0] * _dbfs(level_dbfs - self.hiss_dbfs), None))
 
     def click(self, level_dbfs: float = -3.0) -> FeedBuilder:
         """A 5 ms click (a handset knocked, a relay on the idle line)."""

@@ -32,9 +32,10 @@ class CaptureConfig:
     #: A call starts when at least start_active_s of activity falls within start_window_s.
     start_active_s: float = field(default=0.25, metadata=check(lambda v: v > 0, "must be positive"))
     start_window_s: float = field(default=1.0, metadata=check(lambda v: 0 < v <= 10, "must be between 0 and 10 seconds"))
-    #: Activity = this many dB above the adaptive noise floor ...
+    #: Activity = one sub-band of the telephone band (300-3400 Hz) this many dB above its own
+    #: adaptive noise floor ...
     activity_margin_db: float = field(default=12.0, metadata=check(lambda v: 3 <= v <= 60, "must be between 3 and 60 dB"))
-    #: ... and louder than this absolute level (dB full scale).
+    #: ... and the telephone band louder than this absolute level (dB full scale).
     min_level_dbfs: float = field(default=-50.0, metadata=check(lambda v: -90 <= v < 0, "must be between -90 and 0 dBFS"))
     #: Heartbeat of the capture session in the coverage ledger (seconds).
     heartbeat_s: float = field(default=5.0, metadata=check(lambda v: 0 < v <= 60, "must be between 0 and 60 seconds"))

@@ -59,6 +59,16 @@ def test_a_click_on_the_idle_line_is_not_a_call(make_config, tmp_path):
     assert replay(config, feed, tmp_path) == []
 
 
+@pytest.mark.parametrize("level_dbfs", [-40, -20, -6])
+def test_a_steady_noise_is_not_a_call(make_config, ja, tmp_path, level_dbfs):
+    config = make_config()
+    feed = FeedBuilder().hiss(5).noise(5, level_dbfs).hiss(3).speech(ja[0]).hiss(45)
+    rows = replay(config, feed, tmp_path)
+    assert len(rows) == 1
+    assert rows[0].start > feed.spans("noise")[0][1]
+    assert inside(feed.spans("speech")[0], rows)
+
+
 def test_the_test_call_is_recorded_as_kind_test(make_config, ja, tmp_path):
     config = make_config()
     feed = FeedBuilder().hiss(3).dtmf("*0*0#").hiss(0.5).speech(ja[0]).hiss(1).busy_tone(3).hiss(3)
