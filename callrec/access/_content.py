@@ -73,28 +73,32 @@ def transcript(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None 
 
 @use_case("transcript.search")
 def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchResult:
-    from callrec.asr import find_phrase
+    from callrec.asr import find_phrase, transcript_language
 
     roles = vault.config.capture.channel_roles
     hits = []
     for call_id, transcripts in _content.read_case_transcripts(vault, actor.log_name, case_id).items():
+        language = transcript_language(transcripts, vault.config)
         for t in transcripts:
             speaker = roles[t.channel] if len(transcripts) > 1 else "mixed"
-            hits += [SearchHit(call_id, speaker, hit.start_s, hit.context) for hit in find_phrase(t.words, phrase)]
+            hits += [SearchHit(call_id, speaker, hit.start_s, hit.context)
+                     for hit in find_phrase(t.words, phrase, language=language)]
     return SearchResult(case_id, hits)
 
 
 @use_case("play")
 def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None, follow: bool = False) -> PlayAudio:
-    from callrec.asr import utterances
+    from callrec.asr import line_text, transcript_language, transcript_lines
 
     case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play")
     audio = _content.read_audio(vault, actor.log_name, call_id, case.id, "play")
     lines: list[TimedLine] = []
     if follow:
         transcripts, _seq, _hash = _content.read_transcripts(vault, actor.log_name, call_id, case.id)
-        lines = [TimedLine(u.start, u.end, u.speaker, u.text)
-                 for u in utterances(transcripts, vault.config.capture.channel_roles)]
+        asr, language = vault.config.asr, transcript_language(transcripts, vault.config)
+        lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, asr.uncertain_marks))
+                 for line in transcript_lines(transcripts, roles=vault.config.capture.channel_roles,
+                                              pause_s=asr.pause_s, uncertain_below=asr.uncertain_below)]
     return PlayAudio(call_id, case.id, audio.flac, audio.pcm_sha256, audio.log_seq, lines)
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from callrec.asr._japanese import display_text, normalise_for_cer
+from callrec.asr._japanese import normalise_for_cer
+from callrec.asr._lines import join_words
 
 __all__ = ["Hit", "find_phrase"]
 
@@ -19,8 +20,9 @@ class Hit:
     context: str
 
 
-def find_phrase(words: Sequence[dict], phrase: str, context_words: int = 3) -> list[Hit]:
-    """Every place ``phrase`` occurs in ``words`` (Vosk word dicts), oldest first."""
+def find_phrase(words: Sequence[dict], phrase: str, context_words: int = 3, language: str = "ja") -> list[Hit]:
+    """Every place ``phrase`` occurs in ``words`` (Vosk word dicts), oldest first; the context is
+    shown as ``language`` is written (Japanese without spaces, Korean with them)."""
     needle = normalise_for_cer(phrase)
     if not needle:
         return []
@@ -34,6 +36,6 @@ def find_phrase(words: Sequence[dict], phrase: str, context_words: int = 3) -> l
     while at >= 0:
         first, last = owner[at], owner[at + len(needle) - 1]
         shown = words[max(0, first - context_words): last + context_words + 1]
-        hits.append(Hit(words[first]["start"], words[last]["end"], display_text(shown)))
+        hits.append(Hit(words[first]["start"], words[last]["end"], join_words(shown, language)))
         at = text.find(needle, at + len(needle))
     return hits

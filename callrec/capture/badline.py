@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from callrec.capture._analysis import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
+from callrec.capture.synth import busy_tone, dtmf_tones
 
 __all__ = ["LAWS", "Truth", "TrueCall", "Feed", "day_feed", "compand"]
 
@@ -126,19 +126,10 @@ class _Schedule:
         self.idle.append(self.silence(seconds))
 
     def busy(self, seconds: float, level_db: float) -> float:
-        t = np.arange(round(seconds * self.rate)) / self.rate
-        return self.add(np.sin(2 * np.pi * BUSY_HZ * t) * _db(level_db) * ((t % 1.0) < 0.5))[0]
+        return self.add(busy_tone(seconds, self.rate, level_db))[0]
 
     def dtmf(self, digits: str, level_db: float) -> tuple[float, float]:
-        n_on, n_off = round(0.1 * self.rate), round(0.1 * self.rate)
-        t = np.arange(n_on) / self.rate
-        pieces = []
-        for digit in digits:
-            row = next(i for i, keys in enumerate(DTMF_KEYS) if digit in keys)
-            col = DTMF_KEYS[row].index(digit)
-            pair = np.sin(2 * np.pi * DTMF_LOW[row] * t) + np.sin(2 * np.pi * DTMF_HIGH[col] * t)
-            pieces += [pair * _db(level_db) / 2, np.zeros(n_off)]
-        return self.add(np.concatenate(pieces))
+        return self.add(dtmf_tones(digits, self.rate, level_db))
 
     def call(self, speech: list[np.ndarray], turns: int, kind: str, hold: bool, busy: bool) -> None:
         rng = self.rng

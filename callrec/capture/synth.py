@@ -17,7 +17,7 @@ import soxr
 
 from callrec.capture._analysis import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
 
-__all__ = ["FeedBuilder", "Segment", "load_speech"]
+__all__ = ["FeedBuilder", "Segment", "busy_tone", "dtmf_tones", "load_speech"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,25 @@ def load_speech(path: Path, rate: int) -> np.ndarray:
     data, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     mono = data.mean(axis=1)
     return mono if file_rate == rate else soxr.resample(mono, file_rate, rate).astype(np.float32)
+
+
+def busy_tone(seconds: float, rate: int, level_dbfs: float) -> np.ndarray:
+    """The Japanese busy tone: 400 Hz, 0.5 s on and 0.5 s off."""
+    t = np.arange(round(seconds * rate)) / rate
+    return np.sin(2 * np.pi * BUSY_HZ * t) * _dbfs(level_dbfs) * ((t % 1.0) < 0.5)
+
+
+def dtmf_tones(digits: str, rate: int, level_dbfs: float, on_s: float = 0.1, off_s: float = 0.1) -> np.ndarray:
+    """DTMF digits as a phone sends them: each key's two tones for ``on_s``, then ``off_s`` silence."""
+    n_on, n_off = round(on_s * rate), round(off_s * rate)
+    t = np.arange(n_on) / rate
+    pieces = []
+    for digit in digits:
+        row = next(i for i, keys in enumerate(DTMF_KEYS) if digit in keys)
+        col = DTMF_KEYS[row].index(digit)
+        pair = np.sin(2 * np.pi * DTMF_LOW[row] * t) + np.sin(2 * np.pi * DTMF_HIGH[col] * t)
+        pieces += [pair * _dbfs(level_dbfs) / 2, np.zeros(n_off)]
+    return np.concatenate(pieces)
 
 
 def _dbfs(db: float) -> float:
@@ -78,21 +97,13 @@ class FeedBuilder:
 
     def busy_tone(self, seconds: float, channel: int | None = None, level_dbfs: float = -12.0) -> FeedBuilder:
         """Japanese busy tone: 400 Hz, 0.5 s on / 0.5 s off."""
-        t = np.arange(round(seconds * self.rate)) / self.rate
-        tone = np.sin(2 * np.pi * BUSY_HZ * t) * _dbfs(level_dbfs) * ((t % 1.0) < 0.5)
+        tone = busy_tone(seconds, self.rate, level_dbfs)
         return self._add("busy", self._on(tone.astype(np.float32), channel))
 
     def dtmf(self, digits: str, on_s: float = 0.1, off_s: float = 0.1, channel: int | None = None,
              level_dbfs: float = -10.0) -> FeedBuilder:
-        n_on, n_off = round(on_s * self.rate), round(off_s * self.rate)
-        t = np.arange(n_on) / self.rate
-        pieces = []
-        for digit in digits:
-            row = next(i for i, keys in enumerate(DTMF_KEYS) if digit in keys)
-            col = DTMF_KEYS[row].index(digit)
-            pair = np.sin(2 * np.pi * DTMF_LOW[row] * t) + np.sin(2 * np.pi * DTMF_HIGH[col] * t)
-            pieces += [pair * _dbfs(level_dbfs) / 2, np.zeros(n_off)]
-        return self._add("dtmf", self._on(np.concatenate(pieces).astype(np.float32), channel))
+        tones = dtmf_tones(digits, self.rate, level_dbfs, on_s, off_s)
+        return self._add("dtmf", self._on(tones.astype(np.float32), channel))
 
     def hold_music(self, seconds: float, channel: int | None = None, level_dbfs: float = -20.0) -> FeedBuilder:
         """Chords changing every half second, with decaying notes (no single steady tone)."""

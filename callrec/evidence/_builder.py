@@ -88,7 +88,7 @@ def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt
                       "ended_at": format_ts(ended, zone, "milliseconds"), "started_ts": meta["started_ts"],
                       "ended_ts": ended, "sample_rate": meta["sample_rate"], "channels": meta["channels"],
                       "pcm_sha256": audio.pcm_sha256, "audio": name, "transcripts": texts,
-                      "lines": player_lines(transcripts, config.capture.channel_roles)})
+                      "lines": player_lines(transcripts, config)})
     return files, calls, reads
 
 
@@ -144,5 +144,5 @@ def build_case_package(vault: Vault, actor: str, case_id: int, fmt: str, config:
     facts = manifest["case"]
     draft = _assemble(content, b"", manifest, reads, vault.signer)
     status = _status(verify_package(dict(draft)), calls, proof, cp.seq, key, len(content) + 1)
-    index = render_player(facts, calls, status, command, exported_at)
+    index = render_player(facts, calls, status, command, exported_at, config.asr.uncertain_below)
     return CasePackage(case_id, key, _assemble(content, index, manifest, reads, vault.signer))

@@ -14,15 +14,11 @@ import hashlib
 import html
 from collections.abc import Sequence
 
-from callrec.asr._japanese import display_text
+from callrec.asr import Word, join_words, transcript_language, transcript_lines
+from callrec.config import Config
 from callrec.vault._transcripts import Transcript
 
-__all__ = ["player_lines", "render_player", "UNCERTAIN_BELOW", "PAUSE_S"]
-
-#: Words with a recogniser confidence below this are marked as uncertain.
-UNCERTAIN_BELOW = 0.5
-#: A pause longer than this (seconds) between two words of one speaker starts a new line.
-PAUSE_S = 0.8
+__all__ = ["player_lines", "render_player"]
 
 _STYLE = """
 body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#222}
@@ -69,38 +65,25 @@ CSP = (f"default-src 'none'; media-src 'self'; script-src {_csp_hash(_SCRIPT)}; 
        " img-src 'none'; connect-src 'none'; font-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-def _speaker(transcripts: Sequence[Transcript], channel: int, roles: Sequence[str]) -> str:
-    if len(transcripts) < 2:
-        return ""
-    return roles[channel] if channel < len(roles) else f"channel {channel + 1}"
+def player_lines(transcripts: Sequence[Transcript], config: Config) -> list[dict]:
+    """Lines ``{"start", "end", "channel", "speaker", "words": [{"text", "conf", "uncertain"}]}`` of all
+    channels by time: the same lines as the text and WebVTT exports (:func:`callrec.asr.transcript_lines`)."""
+    language = transcript_language(transcripts, config)
+    lines = transcript_lines(transcripts, roles=config.capture.channel_roles, pause_s=config.asr.pause_s,
+                             uncertain_below=config.asr.uncertain_below)
+    return [{"start": line.start, "end": line.end, "channel": line.channel, "speaker": line.speaker or "",
+             "words": _pieces(line.words, language)} for line in lines]
 
 
-def _pieces(words: list[dict]) -> list[dict]:
-    """Each word as displayed (spacing as Japanese is written) with its confidence."""
+def _pieces(words: Sequence[Word], language: str) -> list[dict]:
+    """Each word as displayed (with the spacing its language is written with) and its confidence."""
     out, shown = [], ""
     for i, word in enumerate(words):
-        text = display_text(words[:i + 1])
+        text = join_words([w.text for w in words[:i + 1]], language)
         piece, shown = text[len(shown):], text
         if piece:
-            out.append({"text": piece, "conf": float(word.get("conf", 1.0))})
+            out.append({"text": piece, "conf": 1.0 if word.conf is None else word.conf, "uncertain": word.uncertain})
     return out
-
-
-def player_lines(transcripts: Sequence[Transcript], roles: Sequence[str]) -> list[dict]:
-    """Lines ``{"start", "end", "speaker", "words": [{"text", "conf"}]}`` of all channels, by time."""
-    lines = []
-    for t in transcripts:
-        group: list[dict] = []
-        for word in [*t.words, None]:
-            if group and (word is None or word["start"] - group[-1]["end"] > PAUSE_S):
-                pieces = _pieces(group)
-                if pieces:
-                    lines.append({"start": group[0]["start"], "end": group[-1]["end"], "channel": t.channel,
-                                  "speaker": _speaker(transcripts, t.channel, roles), "words": pieces})
-                group = []
-            if word is not None:
-                group.append(word)
-    return sorted(lines, key=lambda line: (line["start"], line["channel"]))
 
 
 def _clock(seconds: float) -> str:
@@ -111,7 +94,7 @@ def _clock(seconds: float) -> str:
 def _line(line: dict) -> str:
     words = "".join(
         f'<span class="uncertain" title="uncertain: confidence {w["conf"]:.2f}">{html.escape(w["text"])}</span>'
-        if w["conf"] < UNCERTAIN_BELOW else html.escape(w["text"]) for w in line["words"])
+        if w["uncertain"] else html.escape(w["text"]) for w in line["words"])
     who = f'<span class="who">{html.escape(line["speaker"])}</span>' if line["speaker"] else ""
     return (f'<li data-start="{line["start"]:.3f}" data-end="{line["end"]:.3f}"><span class="t">{_clock(line["start"])}</span>'
             f'{who}<span class="text">{words}</span></li>')
@@ -127,7 +110,8 @@ def _call(call: dict) -> str:
             f'<ol class="lines">{lines}</ol></section>')
 
 
-def render_player(case: dict, calls: list[dict], status: list[str], command: str, exported_at: str) -> bytes:
+def render_player(case: dict, calls: list[dict], status: list[str], command: str, exported_at: str,
+                  uncertain_below: float) -> bytes:
     """The whole page; ``calls`` carry their ``lines`` (:func:`player_lines`) and audio file name."""
     facts = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in (
         ("Reason", case["reason"]), ("Window", f"{case['window']['from']} – {case['window']['to']}"),
@@ -144,7 +128,7 @@ def render_player(case: dict, calls: list[dict], status: list[str], command: str
 <section id="verification"><h2>Verification as of export</h2><ul>{checks}</ul>
 <p>Re-check this folder (no network, no vault, no key needed): <code>{html.escape(command)}</code></p>
 <p>Words <span class="uncertain">marked like this</span> were uncertain to the recogniser
-(confidence below {UNCERTAIN_BELOW}). Click a line to play from there.</p></section>
+(confidence below {uncertain_below}). Click a line to play from there.</p></section>
 {''.join(_call(c) for c in calls)}
 <script>{_SCRIPT}</script></body></html>
 """

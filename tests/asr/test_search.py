@@ -22,3 +22,9 @@ def test_spaces_punctuation_and_width_are_ignored():
 def test_no_match_and_empty_phrase():
     assert find_phrase(WORDS, "頭痛") == []
     assert find_phrase(WORDS, " 、") == []
+
+
+def test_context_keeps_the_spaces_of_a_spaced_language():
+    words = [{"word": w, "start": i * 0.5, "end": i * 0.5 + 0.4} for i, w in enumerate(["열이", "삼십팔", "도", "있어요"])]
+    (hit,) = find_phrase(words, "삼십팔 도", language="ko")
+    assert hit.context == "열이 삼십팔 도 있어요"
