@@ -15,6 +15,7 @@ import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +29,18 @@ from tests.capture.test_cli import _spawn
 from tests.conftest import write_config
 
 PCM = "callrecfeed"
+
+
+def fifo_device(base: Path) -> tuple[Path, Path]:
+    """A FIFO to feed raw audio into, and a home whose ``.asoundrc`` makes it the ALSA device ``PCM``
+    (ALSA's ``file`` plugin reading ``infile``): run the daemon with ``HOME`` set to that home."""
+    fifo = base / "line.raw"
+    os.mkfifo(fifo)
+    home = base / "home"
+    home.mkdir()
+    (home / ".asoundrc").write_text(
+        f'pcm.{PCM} {{\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "{fifo}"\n  format "raw"\n}}\n')
+    return fifo, home
 
 
 def _pace(fifo: str, frames: np.ndarray, rate: int, stop: threading.Event) -> None:
@@ -49,12 +62,7 @@ def _pace(fifo: str, frames: np.ndarray, rate: int, stop: threading.Event) -> No
 
 @pytest.mark.slow
 def test_callrec_run_records_a_call_from_an_alsa_device(tmp_path, ja):
-    fifo = tmp_path / "line.raw"
-    os.mkfifo(fifo)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".asoundrc").write_text(
-        f'pcm.{PCM} {{\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "{fifo}"\n  format "raw"\n}}\n')
+    fifo, home = fifo_device(tmp_path)
     config_file = write_config(tmp_path / "c", f'[capture]\ndevice = "{PCM}"\n[asr]\nenabled = false\n')
     notify_path = str(tmp_path / "notify.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from callrec.capture.synth import FeedBuilder
-from tests.capture.test_alsa import PCM, _pace
+from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.conftest import run_cli, tmpfs
 
@@ -19,12 +19,7 @@ pytestmark = pytest.mark.root
 
 @pytest.mark.slow
 def test_the_daemon_stops_on_a_full_disk_with_one_line_and_keeps_its_audio(tmp_path, ja):
-    fifo = tmp_path / "line.raw"
-    os.mkfifo(fifo)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / ".asoundrc").write_text(
-        f'pcm.{PCM} {{\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "{fifo}"\n  format "raw"\n}}\n')
+    fifo, home = fifo_device(tmp_path)
     fb = FeedBuilder(seed=8).hiss(1)
     for _ in range(40):
         fb.speech(ja[0]).speech(ja[1])

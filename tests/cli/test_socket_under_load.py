@@ -23,7 +23,7 @@ from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.vault import Vault
 from callrec.vault import _ledger as ledger
-from tests.capture.test_alsa import PCM, _pace
+from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.cli.test_access_accounts import _FLOOD, _rss_kib, _skip_reason
 from tests.conftest import FIXTURES, run_cli, write_config
 
@@ -44,13 +44,8 @@ def test_recording_and_asr_go_on_while_the_socket_is_flooded():
         subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
     stop, daemon, flood, writer = threading.Event(), None, None, None
     try:
-        fifo = base / "line.raw"
-        os.mkfifo(fifo)
-        home = base / "home"
-        home.mkdir()
-        (home / ".asoundrc").write_text(f'pcm.{PCM} {{\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n'
-                                        f'  infile "{fifo}"\n  format "raw"\n}}\n')
-        config_file = write_config(base / "c", f'[capture]\ndevice = "{PCM}"\n')
+        fifo, home = fifo_device(base)
+        config_file = write_config(base / "c", f'[capture]\ndevice = "{PCM}"\n[asr]\nlanguage = "ko"\n')
         config_file.chmod(0o644)
         config = load_config(config_file)
         assert run_cli(config_file, "init").returncode == 0

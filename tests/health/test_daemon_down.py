@@ -4,7 +4,6 @@ asked by a monitoring account with the command docs/health.md documents, then ki
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -19,7 +18,7 @@ import pytest
 from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
 from callrec.health import status_path
-from tests.capture.test_alsa import PCM, _pace
+from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.cli.test_access_accounts import _skip_reason
 from tests.conftest import run_cli
@@ -41,12 +40,7 @@ def test_a_killed_daemon_is_critical_for_the_documented_monitoring_command():
     base.chmod(0o755)
     monitor = f"crmon{secrets.token_hex(3)}"
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", monitor], check=True)
-    fifo = base / "line.raw"
-    os.mkfifo(fifo)
-    home = base / "home"
-    home.mkdir()
-    (home / ".asoundrc").write_text(
-        f'pcm.{PCM} {{\n  type file\n  slave.pcm "null"\n  file "/dev/null"\n  infile "{fifo}"\n  format "raw"\n}}\n')
+    fifo, home = fifo_device(base)
     config_file = base / "callrec.toml"
     config_file.write_text(f'state_dir = "{base / "state"}"\n[capture]\ndevice = "{PCM}"\n[asr]\nenabled = false\n')
     config_file.chmod(0o644)
