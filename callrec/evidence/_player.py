@@ -15,7 +15,7 @@ import html
 from collections.abc import Sequence
 
 from callrec.asr._japanese import display_text
-from callrec.vault._transcripts import Transcript
+from callrec.vault import Transcript
 
 __all__ = ["player_lines", "render_player", "UNCERTAIN_BELOW", "PAUSE_S"]
 

@@ -47,6 +47,15 @@ def build_day(vault: Vault, config: Config, plan: DayPlan, day: dt.date = DAY) -
 
 
 @pytest.fixture
+def vault(config: Config):
+    """An installed vault as 'callrec init' leaves it: with its first checkpoint in the witness file."""
+    v, _ = Vault.initialise(config)
+    v.checkpoint()
+    yield v
+    v.close()
+
+
+@pytest.fixture
 def quiet_config_file(tmp_path):
     """A config whose live checks can all pass: ASR off (no model is needed)."""
     return write_config(tmp_path, "[asr]\nenabled = false\n")
