@@ -12,8 +12,7 @@ import pytest
 from callrec.capture import FileSource, Pipeline
 from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import Config, load_config
-from callrec.vault import Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import Gap, Vault, gaps_in
 from tests.conftest import FIXTURES, write_config
 
 #: 2026-08-03T08:30:00+09:00, the start of every replayed test feed.
@@ -59,9 +58,9 @@ def calls(config: Config) -> list[CallRow]:
             for i, s, e, f, r, k, st, fl, lv in rows]
 
 
-def gaps(config: Config, end_s: float) -> list[ledger.Gap]:
+def gaps(config: Config, end_s: float) -> list[Gap]:
     with Vault.open(config) as vault:
-        return ledger.gaps_in(vault, T0, T0 + end_s)
+        return gaps_in(vault, T0, T0 + end_s)
 
 
 def replay(config: Config, feed: FeedBuilder, tmp_path: Path, name: str = "feed.wav") -> list[CallRow]:

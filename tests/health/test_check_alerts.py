@@ -11,8 +11,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import Alerter, HealthService, record_job_run, run_checks
-from callrec.vault import Vault
-from callrec.vault._ledger import heartbeat, open_session
+from callrec.vault import Vault, heartbeat, open_session
 from tests.conftest import record_call, run_cli, write_config
 
 

@@ -14,7 +14,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.health import DaemonStatus, daemon_down_finding, write_daemon_status
 from callrec.identity import current_account
-from callrec.vault._users import add_user
+from callrec.vault import add_user
 from tests.conftest import record_call
 
 FIELDS = {"daemon_running", "daemon_up_since", "daemon_last_heard", "version", "device", "device_state", "last_frame",

@@ -15,10 +15,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report, report_paths
-from callrec.vault import Vault
-from callrec.vault._deletion import request_deletion
-from callrec.vault._ledger import close_session, heartbeat, open_session
-from callrec.vault._users import add_user
+from callrec.vault import Vault, add_user, close_session, heartbeat, open_session, request_deletion
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, DayPlan, at, build_day
 from tests.health.test_reconcile import CDR_CONFIG, HOTLINE, _csv
