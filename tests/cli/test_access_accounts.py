@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, add_transcript, log_entries
+from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
 from tests.conftest import record_call, run_cli, write_config
 
 PHRASE = "熱が三十八度あります"
@@ -366,8 +366,7 @@ def test_a_reviewer_plays_on_their_own_device_and_a_missing_device_is_logged(sit
     assert PHRASE in played.stdout, "--follow printed the transcript line"
     assert sink.stat().st_uid == pwd.getpwnam(site["accounts"]["rev"]).pw_uid
     with Vault.open(site["config"]) as vault:
-        flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq",
-                                                  (site["call"],)))
+        flac = sealed_flac(vault, site["call"])
     sealed, _ = soundfile.read(io.BytesIO(flac), dtype="int16")
     heard = np.fromfile(sink, dtype="<i2")
     start = int(np.flatnonzero(heard == sealed[0])[0]) if sealed[0] in heard else -1
