@@ -35,9 +35,7 @@ from callrec.access._wire import (
 from callrec.config import Config
 from callrec.errors import AccessDenied, CallrecError, UsageError, VaultCorrupt, VaultError
 from callrec.identity import account_of_uid
-from callrec.vault import Vault
-from callrec.vault._db import DatabaseError
-from callrec.vault._guard import refuse
+from callrec.vault import DatabaseError, Vault, refuse
 
 __all__ = ["AccessServer", "SocketInUse", "Limits"]
 

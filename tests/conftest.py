@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from callrec.config import Config, load_config
-from callrec.vault import CallRecorder, Vault
+from callrec.vault import CallRecorder, Vault, get_call
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -61,7 +61,7 @@ def record_call(vault: Vault, seconds: float = 3.0, started_ts: float | None = N
 
 
 def call_status(vault: Vault, call_id: int) -> str:
-    return vault.query("SELECT status FROM calls WHERE id = ?", (call_id,))[0][0]
+    return get_call(vault, call_id).status
 
 
 def audio_rows(vault: Vault, call_id: int) -> int:

@@ -11,10 +11,19 @@ from callrec.access._registry import use_case
 from callrec.errors import UsageError
 from callrec.health import refresh_stored_days
 from callrec.timefmt import format_ts
-from callrec.vault import Vault
-from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
-from callrec.vault._retention import plan_retention, run_retention
-from callrec.vault._users import add_user, list_users, remove_role
+from callrec.vault import (
+    Vault,
+    add_user,
+    approve_deletion,
+    deletion_call_span,
+    list_deletion_requests,
+    list_users,
+    plan_retention,
+    refuse_deletion,
+    remove_role,
+    request_deletion,
+    run_retention,
+)
 
 __all__ = ["Deletion", "DeletionList", "Done", "Requeued", "RetentionResult", "User", "UserList", "delete_approve",
            "delete_list", "delete_refuse", "delete_request", "retention_run", "retranscribe", "users_add",
@@ -99,9 +108,7 @@ def delete_request(vault: Vault, actor: Actor, *, call_id: int, reason: str) -> 
 
 def _refresh_reports(vault: Vault, request_id: int) -> None:
     """The deleted call's day tells a new story: its stored report is rewritten."""
-    (row,) = vault.query("SELECT c.started_ts, coalesce(c.ended_ts, c.started_ts) FROM deletion_requests d"
-                         " JOIN calls c ON c.id = d.call_id WHERE d.id = ?", (request_id,))
-    refresh_stored_days(vault, vault.config, *row)
+    refresh_stored_days(vault, vault.config, *deletion_call_span(vault, request_id))
 
 
 @use_case("delete.approve")

@@ -8,8 +8,7 @@ from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.asr import quality_by_call
 from callrec.timefmt import format_ts, parse_window
-from callrec.vault import Vault
-from callrec.vault._calls import list_calls
+from callrec.vault import Vault, list_calls
 
 __all__ = ["CallList", "calls_list"]
 

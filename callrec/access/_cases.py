@@ -10,9 +10,19 @@ from callrec.access._registry import use_case
 from callrec.access._table import may
 from callrec.errors import UsageError
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import Vault, _cases
-from callrec.vault._calls import list_calls
-from callrec.vault._guard import refuse
+from callrec.vault import (
+    Case,
+    Vault,
+    attach_call,
+    case_call_ids,
+    close_case,
+    decide_case,
+    get_case,
+    list_calls,
+    list_cases,
+    open_case,
+    refuse,
+)
 
 __all__ = ["CaseCall", "CaseDetail", "CaseList", "CaseView", "case_approve", "case_attach", "case_close", "case_list",
            "case_open", "case_refuse", "case_show"]
@@ -54,52 +64,52 @@ class CaseList:
     cases: list[CaseView]
 
 
-def _view(vault: Vault, case: _cases.Case) -> CaseView:
+def _view(vault: Vault, case: Case) -> CaseView:
     zone = vault.config.zone
     return CaseView(case.id, case.status, case.reason, case.opened_by, format_ts(case.opened_ts, zone),
                     format_ts(case.window_from_ts, zone), format_ts(case.window_to_ts, zone), case.decided_by,
                     format_ts(case.decided_ts, zone), format_ts(case.closed_ts, zone),
-                    _cases.case_call_ids(vault, case.id))
+                    case_call_ids(vault, case.id))
 
 
-def _visible(vault: Vault, actor: Actor, status: str | None = None) -> list[_cases.Case]:
+def _visible(vault: Vault, actor: Actor, status: str | None = None) -> list[Case]:
     """Approvers and admins see every case; a reviewer sees the cases they opened."""
     opened_by = None if may(vault, actor, "case.see_all") else actor.log_name
-    return _cases.list_cases(vault, opened_by, status)
+    return list_cases(vault, opened_by, status)
 
 
 @use_case("case.open")
 def case_open(vault: Vault, actor: Actor, *, reason: str, from_iso: str, to_iso: str) -> CaseView:
     zone = vault.config.zone
-    case_id = _cases.open_case(vault, actor.log_name, reason, parse_time(from_iso, zone, "--from"),
+    case_id = open_case(vault, actor.log_name, reason, parse_time(from_iso, zone, "--from"),
                                parse_time(to_iso, zone, "--to", end=True))
-    return _view(vault, _cases.get_case(vault, case_id))
+    return _view(vault, get_case(vault, case_id))
 
 
 @use_case("case.approve")
 def case_approve(vault: Vault, actor: Actor, *, case_id: int) -> CaseView:
-    _cases.decide_case(vault, actor.log_name, case_id, approve=True)
-    return _view(vault, _cases.get_case(vault, case_id))
+    decide_case(vault, actor.log_name, case_id, approve=True)
+    return _view(vault, get_case(vault, case_id))
 
 
 @use_case("case.refuse")
 def case_refuse(vault: Vault, actor: Actor, *, case_id: int, reason: str) -> CaseView:
     if not reason.strip():
         raise UsageError("refusing a case needs a reason: pass --reason")
-    _cases.decide_case(vault, actor.log_name, case_id, approve=False, reason=reason)
-    return _view(vault, _cases.get_case(vault, case_id))
+    decide_case(vault, actor.log_name, case_id, approve=False, reason=reason)
+    return _view(vault, get_case(vault, case_id))
 
 
 @use_case("case.attach")
 def case_attach(vault: Vault, actor: Actor, *, case_id: int, call_id: int) -> CaseView:
-    _cases.attach_call(vault, actor.log_name, case_id, call_id)
-    return _view(vault, _cases.get_case(vault, case_id))
+    attach_call(vault, actor.log_name, case_id, call_id)
+    return _view(vault, get_case(vault, case_id))
 
 
 @use_case("case.close")
 def case_close(vault: Vault, actor: Actor, *, case_id: int) -> CaseView:
-    _cases.close_case(vault, actor.log_name, case_id, any_case=may(vault, actor, "case.close_any"))
-    return _view(vault, _cases.get_case(vault, case_id))
+    close_case(vault, actor.log_name, case_id, any_case=may(vault, actor, "case.close_any"))
+    return _view(vault, get_case(vault, case_id))
 
 
 @use_case("case.list")

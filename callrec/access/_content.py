@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
-from callrec.vault import Vault, _content
+from callrec.vault import Vault, get_call, read_audio, read_case_transcripts, read_transcripts, resolve_case
 
 __all__ = ["PlayAudio", "PlayFailed", "SearchHit", "SearchResult", "TimedLine", "Transcript", "play", "play_failed",
            "search", "transcript"]
@@ -65,10 +65,10 @@ class PlayFailed:
 def transcript(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None) -> Transcript:
     from callrec.asr import to_text
 
-    transcripts, _seq, _hash = _content.read_transcripts(vault, actor.log_name, call_id, case_id)
+    transcripts, _seq, _hash = read_transcripts(vault, actor.log_name, call_id, case_id)
     if not transcripts:
         return Transcript(call_id, "")
-    return Transcript(call_id, to_text(transcripts, _content.call_meta(vault, call_id), vault.config))
+    return Transcript(call_id, to_text(transcripts, get_call(vault, call_id), vault.config))
 
 
 @use_case("transcript.search")
@@ -77,7 +77,7 @@ def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchRe
 
     roles = vault.config.capture.channel_roles
     hits = []
-    for call_id, transcripts in _content.read_case_transcripts(vault, actor.log_name, case_id).items():
+    for call_id, transcripts in read_case_transcripts(vault, actor.log_name, case_id).items():
         language = transcript_language(transcripts, vault.config)
         for t in transcripts:
             speaker = roles[t.channel] if len(transcripts) > 1 else "mixed"
@@ -90,11 +90,11 @@ def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchRe
 def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None, follow: bool = False) -> PlayAudio:
     from callrec.asr import line_text, transcript_language, transcript_lines
 
-    case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play")
-    audio = _content.read_audio(vault, actor.log_name, call_id, case.id, "play")
+    case = resolve_case(vault, actor.log_name, call_id, case_id, "play")
+    audio = read_audio(vault, actor.log_name, call_id, case.id, "play")
     lines: list[TimedLine] = []
     if follow:
-        transcripts, _seq, _hash = _content.read_transcripts(vault, actor.log_name, call_id, case.id)
+        transcripts, _seq, _hash = read_transcripts(vault, actor.log_name, call_id, case.id)
         asr, language = vault.config.asr, transcript_language(transcripts, vault.config)
         lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, asr.uncertain_marks))
                  for line in transcript_lines(transcripts, roles=vault.config.capture.channel_roles,
@@ -106,7 +106,7 @@ def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None
 def play_failed(vault: Vault, actor: Actor, *, call_id: int, case_id: int, read_seq: int, why: str) -> PlayFailed:
     """Record that audio read by entry ``read_seq`` could not be played (no device, device error):
     a ``play.failed`` entry whose detail holds ``result: failed``, the read's seq and the device error."""
-    case = _content.resolve_case(vault, actor.log_name, call_id, case_id, "play.failed")
+    case = resolve_case(vault, actor.log_name, call_id, case_id, "play.failed")
     seq = vault.log_now(actor.log_name, "play.failed", call_id=call_id, case_id=case.id, reason=case.reason,
                         detail={"read": read_seq, "result": "failed", "why": why[:200]})
     return PlayFailed(seq)

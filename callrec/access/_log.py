@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import Vault, entries, signed_head
+from callrec.vault import Vault, log_entries, signed_head
 
 __all__ = ["LogHead", "LogListing", "LogRow", "log_head", "log_show"]
 
@@ -54,7 +54,7 @@ def log_show(vault: Vault, actor: Actor, *, from_iso: str | None = None, to_iso:
     since = parse_time(from_iso, zone, "--from") if from_iso else None
     until = parse_time(to_iso, zone, "--to", end=True) if to_iso else None
     rows = [LogRow(e.seq, format_ts(e.ts, zone), e.actor, e.action, e.outcome, e.call_id, e.case_id)
-            for e in entries(vault.conn, since, until)
+            for e in log_entries(vault, since, until)
             if (by is None or e.actor == by) and (call_id is None or e.call_id == call_id)
             and (case_id is None or e.case_id == case_id)]
     return LogListing(rows)

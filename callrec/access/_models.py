@@ -85,8 +85,7 @@ def model_remove(vault: Vault, actor: Actor, *, name: str) -> ModelList:
 
 
 def _log(vault: Vault, actor: Actor, action: str, info) -> None:
-    with vault.transaction():
-        vault.log(actor.log_name, action, detail={"model": info.name, "sha256": info.sha256, "language": info.language})
+    vault.log_now(actor.log_name, action, detail={"model": info.name, "sha256": info.sha256, "language": info.language})
 
 
 @use_case("model.import", socket=False)

@@ -13,9 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from callrec.access._actor import Actor
-from callrec.vault import Vault
-from callrec.vault._guard import refuse
-from callrec.vault._users import roles_of
+from callrec.vault import Vault, refuse, roles_of
 
 __all__ = ["ACTION_ROLES", "authorize", "may"]
 

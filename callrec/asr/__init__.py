@@ -43,9 +43,9 @@ from callrec.asr._models import (
     remove_model,
 )
 from callrec.asr._quality import CallQuality, call_quality, quality_by_call, window_quality
-from callrec.asr._queue import QueueSummary, queue_summary, requeue
 from callrec.asr._search import Hit, find_phrase
 from callrec.asr._worker import TranscriptionWorker
+from callrec.vault import QueueSummary, queue_summary, requeue
 
 __all__ = [
     "AudioUnreadable",

@@ -7,20 +7,13 @@ Vosk gave it a confidence below ``[asr] uncertain_below``, or could not recognis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import is_unknown
-from callrec.vault import Vault
+from callrec.vault import Vault, calls_started, get_calls, latest_words
 
 __all__ = ["CallQuality", "call_quality", "quality_by_call", "window_quality"]
-
-_LATEST = (
-    "SELECT t.call_id, t.words FROM transcripts t WHERE t.version ="
-    " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)"
-)
-
 
 @dataclass(frozen=True)
 class CallQuality:
@@ -55,23 +48,15 @@ def call_quality(channels: Sequence[Sequence[dict]], duration_s: float | None, u
 
 def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:
     """Quality of each of ``call_ids`` that has a transcript (newest version of each channel)."""
-    if not call_ids:
-        return {}
-    marks = ",".join("?" * len(call_ids))
-    words: dict[int, list[list[dict]]] = {}
-    for call_id, raw in vault.query(f"{_LATEST} AND t.call_id IN ({marks})", tuple(call_ids)):
-        words.setdefault(call_id, []).append(json.loads(raw))
-    durations = dict(vault.query(f"SELECT id, frames * 1.0 / sample_rate FROM calls WHERE id IN ({marks})",
-                                 tuple(call_ids)))
+    words = latest_words(vault, call_ids)
+    durations = {c.id: c.duration_s for c in get_calls(vault, list(words))}
     return {cid: call_quality(channels, durations.get(cid), uncertain_below) for cid, channels in words.items()}
 
 
 def window_quality(vault: Vault, start_ts: float, end_ts: float, uncertain_below: float) -> dict:
     """For the daily report: transcribed real calls started in the window, their words, and the
     pooled uncertain share and words per minute (None when nothing was transcribed)."""
-    ids = [r[0] for r in vault.query(
-        "SELECT id FROM calls WHERE kind = 'call' AND status != 'purged' AND transcript_status = 'done'"
-        " AND started_ts >= ? AND started_ts < ?", (start_ts, end_ts))]
+    ids = [c.id for c in calls_started(vault, start_ts, end_ts, kind="call") if c.transcript_status == "done"]
     per_call = quality_by_call(vault, ids, uncertain_below)
     pooled = CallQuality(sum(q.words for q in per_call.values()), sum(q.uncertain for q in per_call.values()),
                          sum(q.duration_s for q in per_call.values()))

@@ -21,20 +21,21 @@ import numpy as np
 from callrec.asr._engine import ENGINE_NAME, Engine
 from callrec.asr._lines import join_words
 from callrec.asr._models import ModelInfo, active_model
-from callrec.asr._queue import (
+from callrec.asr._queue import sealed_blocks
+from callrec.config import Config
+from callrec.errors import CallrecError
+from callrec.vault import (
     Claim,
+    TranscribedChannel,
+    Vault,
     claim_next,
+    finish_done,
     finish_failed,
     mark_no_model,
     release,
     requeue_no_model,
     resume_interrupted,
-    sealed_blocks,
 )
-from callrec.config import Config
-from callrec.errors import CallrecError
-from callrec.vault import Vault
-from callrec.vault._transcripts import insert_transcript
 
 __all__ = ["TranscriptionWorker", "WORKER_NICE"]
 
@@ -196,13 +197,9 @@ class TranscriptionWorker:
             log.debug("call %d: transcription error", claim.call_id, exc_info=True)
             self._failed(vault, claim, f"internal error ({type(exc).__name__}); see the journal at debug level")
             return
-        with vault.transaction() as conn:
-            language = info.language or self.config.asr.language
-            for channel, channel_words in enumerate(words):
-                insert_transcript(vault, claim.call_id, channel, ENGINE_NAME, info.name, info.sha256,
-                                  channel_words, join_words(channel_words, language))
-            conn.execute("UPDATE calls SET transcript_status = 'done', transcript_error = NULL WHERE id = ?",
-                         (claim.call_id,))
+        language = info.language or self.config.asr.language
+        finish_done(vault, claim, ENGINE_NAME, info.name, info.sha256,
+                    [TranscribedChannel(w, join_words(w, language)) for w in words])
         elapsed = time.monotonic() - started
         log.info("call %d transcribed: %.1f s of audio in %.1f s (model %s)",
                  claim.call_id, claim.duration_s, elapsed, info.name)

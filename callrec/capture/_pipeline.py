@@ -24,8 +24,7 @@ from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import BLOCK_S, Source
 from callrec.config import Config
 from callrec.errors import CaptureError
-from callrec.vault import CallRecorder, Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
 
 __all__ = ["Pipeline", "CaptureBusy"]
 
@@ -130,12 +129,12 @@ class Pipeline:
             raise CaptureBusy(_lock_path(self.config))
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
-            self._session = ledger.open_session(self.vault, self.source.name, self.source.now(), guest=True)
+            self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True)
         else:
             for call_id in self.recorder.recover_interrupted():
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
                 self._sealed(call_id)
-            self._session = ledger.open_session(self.vault, self.source.name, self.source.now())
+            self._session = open_session(self.vault, self.source.name, self.source.now())
         self._last_heartbeat = time.monotonic()
         self.source.start(self.feed)
         self.started.set()
@@ -169,10 +168,10 @@ class Pipeline:
         self.segmenter.finish(reason)
         now = self.source.now()
         for gap_id in self._open_gaps.values():
-            ledger.close_gap(self.vault, gap_id, now)
+            close_gap(self.vault, gap_id, now)
         self._open_gaps.clear()
         if self._session is not None:
-            ledger.close_session(self.vault, self._session, now, "stopped")
+            close_session(self.vault, self._session, now, "stopped")
         if self._lock_file is not None:
             self._lock_file.close()
 
@@ -183,7 +182,7 @@ class Pipeline:
             self._block(event)
         elif isinstance(event, Dropped):
             log.warning("capture queue overflow: %.1f s of audio dropped", event.end_ts - event.start_ts)
-            ledger.add_gap(self.vault, event.start_ts, event.end_ts, "overflow")
+            add_gap(self.vault, event.start_ts, event.end_ts, "overflow")
         elif isinstance(event, Lost):
             log.error("capture device lost (%s)", event.detail)
             self.segmenter.finish("device_lost")
@@ -218,12 +217,12 @@ class Pipeline:
 
     def _open_gap(self, cause: str, ts: float, detail: str) -> None:
         if cause not in self._open_gaps:
-            self._open_gaps[cause] = ledger.open_gap(self.vault, ts, cause, detail)
+            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail)
 
     def _close_gap(self, cause: str, ts: float) -> None:
         gap_id = self._open_gaps.pop(cause, None)
         if gap_id is not None:
-            ledger.close_gap(self.vault, gap_id, ts)
+            close_gap(self.vault, gap_id, ts)
 
     # -- durability ----------------------------------------------------------------------------
 
@@ -245,7 +244,7 @@ class Pipeline:
         """Every ``heartbeat_s`` of wall clock, the source's time (a replay's virtual clock runs
         hundreds of times faster: a heartbeat per 5 s of it would be a commit each)."""
         if self._session is not None and time.monotonic() - self._last_heartbeat >= self.config.capture.heartbeat_s:
-            ledger.heartbeat(self.vault, self._session, self.source.now())
+            heartbeat(self.vault, self._session, self.source.now())
             self._last_heartbeat = time.monotonic()
 
     # -- CallSink: what the segmenter decides ---------------------------------------------------

@@ -24,7 +24,7 @@ from callrec.cli._context import Context
 from callrec.cli._parser import EXAMPLES, Parser, finish_parser
 from callrec.errors import CallrecError, from_os_error
 from callrec.identity import current_account
-from callrec.vault._db import DatabaseError, classify
+from callrec.vault import DatabaseError, classify
 
 __all__ = ["main", "build_parser", "execute"]
 

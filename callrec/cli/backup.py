@@ -7,7 +7,7 @@ from pathlib import Path
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.vault._backup import backup
+from callrec.vault import backup
 
 
 def register(sub: argparse._SubParsersAction) -> None:

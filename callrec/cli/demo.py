@@ -12,6 +12,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from callrec.cli._context import Context
+from callrec.vault import has_calls
 
 #: The bundled feed starts at this local time (the example in DESIGN.md).
 DEMO_START = "2026-08-03T08:30:00+09:00"
@@ -41,7 +42,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if rc:
         return rc
     demo_ctx = Context(config_flag=str(config_file), actor=ctx.actor)
-    empty = not demo_ctx.vault.query("SELECT 1 FROM calls LIMIT 1")
+    empty = not has_calls(demo_ctx.vault)
     demo_ctx.close()
     day = DEMO_START[:10]
     with as_file(files("callrec") / "demo" / "feed.flac") as feed:

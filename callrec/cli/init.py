@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
-from callrec.vault import Vault, key_fingerprint
-from callrec.vault._users import add_user, roles_of
+from callrec.vault import Vault, add_user, key_fingerprint, roles_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
-from callrec.vault._backup import finish_interrupted_rekey, rekey
+from callrec.vault import finish_interrupted_rekey, rekey
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,7 +20,7 @@ from callrec.cli._context import Context
 from callrec.errors import CaptureError
 from callrec.health import refresh_stored_days
 from callrec.timefmt import format_ts, parse_iso
-from callrec.vault import Vault
+from callrec.vault import Vault, calls_overlapping, get_calls, sessions_overlapping
 
 
 class ReplayOverlaps(CaptureError):
@@ -46,18 +46,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool) -> None:
     start, end = source.start_ts, source.start_ts + source.duration_s
-    (calls,) = vault.query("SELECT count(*) FROM calls WHERE started_ts < ? AND coalesce(ended_ts, started_ts) > ?",
-                           (end, start))[0]
-    (sessions,) = vault.query("SELECT count(*) FROM capture_sessions WHERE started_ts < ?"
-                              " AND coalesce(ended_ts, heartbeat_ts) > ?", (end, start))[0]
+    calls = len(calls_overlapping(vault, start, end))
+    sessions = sessions_overlapping(vault, start, end)
     if not calls and not sessions:
         return
     zone = ctx.config.zone
     if not force:
         what = f"{calls} call(s)" if calls else "recorded coverage"
         raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), source.path.name)
-    with vault.transaction():
-        vault.log(ctx.actor, "replay.force", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
+    vault.log_now(ctx.actor, "replay.force", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
                                                      "calls_already": calls, "sessions_already": sessions})
 
 
@@ -92,9 +89,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if stopped_by:
             raise ReplayStopped(args.feed.name, stopped_by[0], done_s, source.duration_s,
                                 format_ts(start_ts + done_s, config.zone, "seconds"))
-        tests = vault.query(
-            f"SELECT count(*) FROM calls WHERE kind = 'test' AND id IN ({','.join('?' * len(pipeline.sealed))})",
-            pipeline.sealed)[0][0] if pipeline.sealed else 0
+        tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
     ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
               f"{len(pipeline.sealed)} call(s) sealed, {tests} test call(s)")
     if config.asr.enabled and not args.no_asr:

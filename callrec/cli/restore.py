@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from callrec.cli._context import Context
-from callrec.vault._backup import restore
+from callrec.vault import restore
 
 
 def register(sub: argparse._SubParsersAction) -> None:

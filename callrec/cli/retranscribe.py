@@ -5,9 +5,11 @@ overwritten. The daemon's worker picks the calls up; ``--now`` transcribes them 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
+from callrec.vault import get_calls
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +39,5 @@ def _transcribe_now(ctx: Context, ids: list[int]) -> None:
         worker.drain()
     finally:
         worker.stop()
-    done = ctx.vault.query(
-        f"SELECT transcript_status, count(*) FROM calls WHERE id IN ({','.join('?' * len(ids))})"
-        " GROUP BY transcript_status", ids,
-    ) if ids else []
-    ctx.print(", ".join(f"{n} {status}" for status, n in done) or "nothing to do")
+    done = Counter(c.transcript_status for c in get_calls(ctx.vault, ids))
+    ctx.print(", ".join(f"{n} {status}" for status, n in sorted(done.items())) or "nothing to do")

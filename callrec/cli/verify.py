@@ -9,7 +9,7 @@ from pathlib import Path
 
 from callrec.cli._context import Context
 from callrec.errors import IntegrityError, UsageError
-from callrec.vault._verify import verify
+from callrec.vault import verify
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
 #: A line of ``callrec log head`` output (or a daily report's head): ``seq=N hash=H ...``.

@@ -27,9 +27,18 @@ from callrec.evidence._names import CHAIN, CHECKPOINT, MANIFEST, MANIFEST_SIG, P
 from callrec.evidence._player import player_lines, render_player
 from callrec.evidence._verify import verify_package
 from callrec.timefmt import format_ts
-from callrec.vault import _cases, _content
-from callrec.vault._checkpoint import fingerprint, latest_checkpoint
-from callrec.vault._store import Vault
+from callrec.vault import (
+    Case,
+    Vault,
+    case_call_ids,
+    fingerprint,
+    get_call,
+    latest_checkpoint,
+    read_audio,
+    read_transcripts,
+    require_own_approved,
+    seal_seqs,
+)
 
 __all__ = ["CasePackage", "build_case_package"]
 
@@ -56,7 +65,7 @@ def _audio_bytes(flac: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def _case_facts(case: _cases.Case, zone) -> dict:
+def _case_facts(case: Case, zone) -> dict:
     return {"id": case.id, "reason": case.reason, "status": case.status,
             "window": {"from": format_ts(case.window_from_ts, zone, "seconds"), "to": format_ts(case.window_to_ts, zone, "seconds")},
             "opened_by": case.opened_by, "opened_at": format_ts(case.opened_ts, zone, "seconds"),
@@ -71,9 +80,9 @@ def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt
 
     files, calls, reads, zone = [], [], {}, config.zone
     for call_id in call_ids:
-        audio = _content.read_audio(vault, actor, call_id, case_id, "export")
-        transcripts, seq, digest = _content.read_transcripts(vault, actor, call_id, case_id)
-        meta = _content.call_meta(vault, call_id)
+        audio = read_audio(vault, actor, call_id, case_id, "export")
+        transcripts, seq, digest = read_transcripts(vault, actor, call_id, case_id)
+        meta = get_call(vault, call_id)
         name = f"call-{call_id}.{fmt}"
         files.append((name, _audio_bytes(audio.flac, fmt)))
         reads[name] = {"call_id": call_id, "access_log": {"seq": audio.log_seq, "hash": audio.log_hash}}
@@ -83,10 +92,10 @@ def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt
                 texts.append(f"call-{call_id}.{suffix}")
                 files.append((texts[-1], render(transcripts, meta, config).encode("utf-8")))
                 reads[texts[-1]] = {"call_id": call_id, "access_log": {"seq": seq, "hash": digest}}
-        ended = meta["ended_ts"] if meta["ended_ts"] is not None else meta["started_ts"]
-        calls.append({"id": call_id, "started_at": format_ts(meta["started_ts"], zone, "milliseconds"),
-                      "ended_at": format_ts(ended, zone, "milliseconds"), "started_ts": meta["started_ts"],
-                      "ended_ts": ended, "sample_rate": meta["sample_rate"], "channels": meta["channels"],
+        ended = meta.end_ts
+        calls.append({"id": call_id, "started_at": format_ts(meta.started_ts, zone, "milliseconds"),
+                      "ended_at": format_ts(ended, zone, "milliseconds"), "started_ts": meta.started_ts,
+                      "ended_ts": ended, "sample_rate": meta.sample_rate, "channels": meta.channels,
                       "pcm_sha256": audio.pcm_sha256, "audio": name, "transcripts": texts,
                       "lines": player_lines(transcripts, config)})
     return files, calls, reads
@@ -114,16 +123,15 @@ def build_case_package(vault: Vault, actor: str, case_id: int, fmt: str, config:
     """The complete package of an approved case of ``actor`` (the reviewer who opened it)."""
     if fmt not in ("flac", "wav"):
         raise UsageError(f"export format {fmt!r}: use flac or wav")
-    case = _cases.require_own_approved(vault, actor, case_id, "export")
-    call_ids = _cases.case_call_ids(vault, case_id)
+    case = require_own_approved(vault, actor, case_id, "export")
+    call_ids = case_call_ids(vault, case_id)
     if not call_ids:
         raise UsageError(f"case {case_id} has no attached calls: attach calls first ('callrec case attach')")
     content, calls, reads = _read_calls(vault, actor, case_id, call_ids, fmt, config)
     vault.checkpoint()
     cp = latest_checkpoint(config.witness_path)
     proof = chain_proof(vault, case_id, call_ids, cp.seq)
-    seals = dict(vault.query(f"SELECT call_id, max(seq) FROM access_log WHERE action = 'seal' AND outcome = 'ok'"
-                             f" AND call_id IN ({','.join('?' * len(call_ids))}) GROUP BY call_id", call_ids))
+    seals = seal_seqs(vault, call_ids)
     public = vault.signer.public_key()
     key = fingerprint(public)
     content += [

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from callrec.vault._accesslog import LogEntry, body_sha256, entries, legacy_upto, link_hash
-from callrec.vault._store import Vault
+from callrec.vault import LogEntry, Vault, body_sha256, link_hash
 
 __all__ = ["CHAIN_FORMAT", "chain_proof", "check_chain", "proven_entries", "CASE_ACTIONS", "CALL_ACTIONS"]
 
@@ -38,9 +37,9 @@ def chain_proof(vault: Vault, case_id: int, call_ids: Iterable[int], upto_seq: i
     at the first format-2 entry; a call sealed before that has no seal in the package.
     """
     calls = set(call_ids)
-    with vault._lock:
-        boundary = legacy_upto(vault.conn)
-        log = [e for e in entries(vault.conn) if boundary < e.seq <= upto_seq]
+    with vault.snapshot() as view:
+        boundary = view.legacy_upto()
+        log = [e for e in view.entries() if boundary < e.seq <= upto_seq]
     proven = [e for e in log if _proves(e, case_id, calls)]
     if not proven:
         return {"format": CHAIN_FORMAT, "first_seq": upto_seq + 1, "prev_hash": None, "links": [], "entries": []}

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from callrec.asr import Word, join_words, transcript_language, transcript_lines
 from callrec.config import Config
-from callrec.vault._transcripts import Transcript
+from callrec.vault import Transcript
 
 __all__ = ["player_lines", "render_player"]
 

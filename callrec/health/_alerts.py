@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, head_line
+from callrec.vault import AlertBook, AlertState, Vault, alert_book, alert_undelivered, head_line
 
 __all__ = ["Alerter", "Notice", "Notifier"]
 
@@ -120,50 +120,43 @@ class Alerter:
         checks_run = set(checks_run)
         critical = {f.key: f for f in findings if f.severity == "critical"}
         notices: list[Notice] = []
-        with self.vault.transaction() as conn:
-            conn.execute("DELETE FROM alert_state WHERE resolved_ts IS NOT NULL AND resolved_ts < ?",
-                         (now - _KEEP_RESOLVED_S,))
-            rows = {key: (check, outage, notified, resolved, message) for key, check, outage, notified, resolved, message
-                    in conn.execute("SELECT key, check_name, coalesce(outage_ts, first_ts), notified_ts, resolved_ts,"
-                                    " message FROM alert_state")}
-            for key, (check, outage, _, resolved, message) in rows.items():
+        with alert_book(self.vault, now - _KEEP_RESOLVED_S) as book:
+            states = book.states()
+            for key, state in states.items():
                 current = critical.get(key)
-                if resolved is None and check in checks_run and (current is None or current.ended):
-                    conn.execute("UPDATE alert_state SET resolved_ts = ? WHERE key = ?", (now, key))
-                    notices.append(Notice(key, "resolved", f"RESOLVED {check}: {message} [since {self._ts(outage)}]"))
+                if state.resolved_ts is None and state.check in checks_run and (current is None or current.ended):
+                    book.resolve(key, now)
+                    notices.append(Notice(key, "resolved",
+                                          f"RESOLVED {state.check}: {state.message} [since {self._ts(state.outage_ts)}]"))
             for key, finding in critical.items():
-                notices += self._one(conn, rows, key, finding, now)
+                notices += self._one(book, states, key, finding, now)
         head = head_line(self.vault) if notices and self.config.health.alert_command else ""
         for notice in notices:
             (log.info if notice.kind == "resolved" else log.critical)("callrec alert: %s", notice.line)
             self.notifier.submit(dataclasses.replace(notice, head=head))
         return notices
 
-    def _one(self, conn, rows: dict, key: str, finding: Finding, now: float) -> list[Notice]:
+    def _one(self, book: AlertBook, states: dict[str, AlertState], key: str, finding: Finding,
+             now: float) -> list[Notice]:
         line = finding.line(self.config.zone)
-        known = rows.get(key)
-        if known is None and any(abs(outage - finding.outage_ts) <= _SAME_OUTAGE_S
-                                 for _, outage, *_ in rows.values() if finding.outage_ts is not None):
+        known = states.get(key)
+        if known is None and any(abs(s.outage_ts - finding.outage_ts) <= _SAME_OUTAGE_S
+                                 for s in states.values() if finding.outage_ts is not None):
             return []  # the same outage, already alerted under another check
         if known is None:
-            conn.execute(
-                "INSERT INTO alert_state (key, check_name, message, first_ts, last_ts, sent_ts, outage_ts, notified_ts,"
-                " resolved_ts) VALUES (?,?,?,?,?,?,?,?,?)",
-                (key, finding.check, finding.message, now, now, now, finding.outage_ts, now,
-                 now if finding.ended else None))
+            book.add(key, finding.check, finding.message, now, finding.outage_ts, ended=finding.ended)
             return [Notice(key, "past" if finding.ended else "raised", line)]
-        _, _, notified, resolved, _ = known
-        conn.execute("UPDATE alert_state SET last_ts = ?, message = ? WHERE key = ?", (now, finding.message, key))
+        book.seen(key, now, finding.message)
         if finding.ended:
             return []
-        if resolved is not None:  # the same outage is back after it looked resolved
-            conn.execute("UPDATE alert_state SET resolved_ts = NULL, notified_ts = ? WHERE key = ?", (now, key))
+        if known.resolved_ts is not None:  # the same outage is back after it looked resolved
+            book.reopen(key, now)
             return [Notice(key, "raised", line)]
-        if notified is None:  # the last notice did not reach the command: send it again
-            conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
+        if known.notified_ts is None:  # the last notice did not reach the command: send it again
+            book.notified(key, now)
             return [Notice(key, "raised", line)]
-        if now - notified >= self.config.health.renotify_hours * 3600:
-            conn.execute("UPDATE alert_state SET notified_ts = ? WHERE key = ?", (now, key))
+        if now - known.notified_ts >= self.config.health.renotify_hours * 3600:
+            book.notified(key, now)
             return [Notice(key, "reminder", f"{line} (still going on)")]
         return []
 
@@ -179,5 +172,4 @@ class Alerter:
     def _undelivered(self, notice: Notice) -> None:
         """The command failed: a raised or reminded alert is sent again at the next run."""
         if notice.kind in ("raised", "reminder"):
-            with self.vault.transaction() as conn:
-                conn.execute("UPDATE alert_state SET notified_ts = NULL WHERE key = ?", (notice.key,))
+            alert_undelivered(self.vault, notice.key)

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import hashlib
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 from callrec.config import Config
 from callrec.config._health import CdrConfig
 from callrec.errors import HealthError
-from callrec.vault import Vault
+from callrec.vault import Vault, store_cdr_import
 
 __all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
 
@@ -103,11 +102,5 @@ def import_cdr_bytes(vault: Vault, config: Config, raw: bytes, path: Path | str,
     if not calls:
         raise CdrFileError(path, f"holds no call to {config.health.cdr.hotline_number}: check hotline_number and called_column")
     lo, hi = _whole_days(min(s for s, _ in calls), max(s for s, _ in calls), config.zone)
-    with vault.transaction() as conn:
-        import_id = conn.execute(
-            "INSERT INTO cdr_imports (imported_ts, actor, file_sha256, from_ts, to_ts, rows) VALUES (?,?,?,?,?,?)",
-            (time.time(), actor, digest, lo, hi, len(calls))).lastrowid
-        new = sum(conn.execute("INSERT OR IGNORE INTO cdr_calls (import_id, started_ts, ended_ts) VALUES (?,?,?)",
-                               (import_id, s, e)).rowcount for s, e in calls)
-        vault.log(actor, "cdr.import", detail={"file_sha256": digest, "hotline_calls": len(calls), "new": new})
+    new = store_cdr_import(vault, actor, digest, lo, hi, calls)
     return CdrImport(rows, len(calls), new, lo, hi)

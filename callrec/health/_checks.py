@@ -9,7 +9,6 @@ unrecorded exchange calls) and also make up the findings of the daily report.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,8 +21,25 @@ from callrec.health._findings import Finding
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
 from callrec.health._reconcile import reconcile
 from callrec.health._status import days_until_full
-from callrec.vault import Vault, verify_chain, verify_checkpoint
-from callrec.vault._ledger import Gap, gaps_in
+from callrec.vault import (
+    Call,
+    Gap,
+    Vault,
+    calls_started,
+    capture_running,
+    count_calls,
+    damaged_pages,
+    gaps_in,
+    job_troubles,
+    last_ok_run_ts,
+    last_retention_ts,
+    last_sign_of_life_ts,
+    last_test_call_ts,
+    newest_session,
+    oldest_waiting_ts,
+    open_gap_starts,
+    quick_check,
+)
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
 
@@ -105,7 +121,7 @@ def _ledger_end(ctx: CheckContext) -> float:
     at the newest session's last sign of life: the time since then is capture_alive's finding."""
     if not ctx.live:
         return ctx.end
-    (last,) = ctx.vault.query("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions")[0]
+    last = last_sign_of_life_ts(ctx.vault)
     end = min(ctx.end, ctx.now - ctx.config.health.heartbeat_max_age_s)
     return min(end, last) if last is not None else end
 
@@ -141,15 +157,14 @@ def _gap_issue(g: Gap, s: float, e: float, message: str) -> Issue:
 @check("capture_alive", "critical", "live")
 def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
     # The daemon's newest session; a replay's session only when no daemon ever ran.
-    row = ctx.vault.query("SELECT heartbeat_ts, ended_ts, end_cause FROM capture_sessions"
-                          " ORDER BY source LIKE 'replay:%', id DESC LIMIT 1")
+    session = newest_session(ctx.vault)
     planned = _maintenance_now(ctx)
     severity = "warning" if planned else None
     during = f" during planned maintenance ({planned.reason})" if planned else ""
-    if not row:
+    if session is None:
         yield Issue("capture has never run" + during, severity=severity)
         return
-    beat, ended, cause = row[0]
+    beat, ended, cause = session.heartbeat_ts, session.ended_ts, session.end_cause
     if ended is not None:
         yield Issue(f"capture stopped ({cause or 'stopped'}){during}", start_ts=ended, severity=severity)
     elif ctx.now - beat > ctx.config.health.heartbeat_max_age_s:
@@ -159,7 +174,7 @@ def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
 @check("device_present", "critical", "live")
 def device_present(ctx: CheckContext) -> Iterator[Issue]:
     planned = _maintenance_now(ctx)
-    for (start,) in ctx.vault.query("SELECT start_ts FROM gaps WHERE cause = 'device_lost' AND end_ts IS NULL"):
+    for start in open_gap_starts(ctx.vault, "device_lost"):
         if planned:
             yield Issue(f"the sound device is gone during planned maintenance ({planned.reason})", start_ts=start,
                         severity="warning")
@@ -200,15 +215,14 @@ def maintenance(ctx: CheckContext) -> Iterator[Issue]:
                                       f" ({w.reason}): {_OUTAGE_WORDS[g.cause]}")
 
 
-def _calls(ctx: CheckContext, where: str = "1=1", args: tuple = ()) -> list[tuple]:
-    return ctx.vault.query(
-        f"SELECT id, started_ts, ended_ts, kind, flags, transcript_status FROM calls"
-        f" WHERE started_ts >= ? AND started_ts < ? AND status != 'purged' AND {where}", (ctx.start, ctx.end, *args))
+def _calls(ctx: CheckContext) -> list[Call]:
+    """The window's calls (purged ones left out)."""
+    return calls_started(ctx.vault, ctx.start, ctx.end)
 
 
 @check("clipping", "warning", "window")
 def clipping(ctx: CheckContext) -> Iterator[Issue]:
-    clipped = [c for c in _calls(ctx) if "clipped" in json.loads(c[4])]
+    clipped = [c for c in _calls(ctx) if "clipped" in c.flags]
     if clipped:
         yield Issue(f"{len(clipped)} call(s) clipped: the input level is too high")
 
@@ -217,12 +231,11 @@ def clipping(ctx: CheckContext) -> Iterator[Issue]:
 def asr(ctx: CheckContext) -> Iterator[Issue]:
     if not ctx.config.asr.enabled:
         return
-    failed = len(_calls(ctx, "transcript_status = 'failed'"))
+    failed = sum(c.transcript_status == "failed" for c in _calls(ctx))
     if failed:
         yield Issue(f"{failed} transcription(s) failed")
     if ctx.live:
-        (oldest,) = ctx.vault.query("SELECT min(started_ts) FROM calls WHERE status IN ('sealed', 'interrupted')"
-                                    " AND transcript_status IN ('pending', 'running')")[0]
+        oldest = oldest_waiting_ts(ctx.vault)
         if oldest is not None and ctx.now - oldest > ctx.config.health.asr_backlog_max_age_h * 3600:
             yield Issue(f"transcription backlog: the oldest waiting call is {_minutes(ctx.now - oldest)} old")
 
@@ -256,21 +269,23 @@ def disk(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("vault_integrity", "critical", "live")
 def vault_integrity(ctx: CheckContext) -> Iterator[Issue]:
-    rows = ctx.vault.query("PRAGMA quick_check")
-    if [r[0] for r in rows] != ["ok"]:
+    rows = quick_check(ctx.vault)
+    if rows != ["ok"]:
         yield Issue(f"vault quick_check reports {len(rows)} problem(s): run 'callrec verify'")
     if ctx.thorough:
-        bad = ctx.vault.query("PRAGMA cipher_integrity_check")
+        bad = damaged_pages(ctx.vault)
         if bad:
-            yield Issue(f"vault cipher_integrity_check reports {len(bad)} damaged page(s): restore from a backup")
+            yield Issue(f"vault cipher_integrity_check reports {bad} damaged page(s): restore from a backup")
 
 
 @check("access_log", "critical", "live")
 def access_log(ctx: CheckContext) -> Iterator[Issue]:
-    with ctx.vault._lock:
-        problems = verify_chain(ctx.vault.conn)
-        if ctx.config.witness_path.exists():
-            problems += verify_checkpoint(ctx.vault.conn, ctx.config.checkpoint_key_path, ctx.config.witness_path)
+    """The chain, every entry's signature and the witness file, as ``callrec verify`` checks them:
+    a missing witness is a finding, not a reason to skip the comparison."""
+    public = ctx.vault.signer.public_key()
+    with ctx.vault.snapshot() as view:
+        problems = view.verify_chain(public)
+        problems += view.verify_checkpoint(ctx.config.checkpoint_key_path, ctx.config.witness_path)
     for line in problems:
         yield Issue(line)
 
@@ -278,13 +293,13 @@ def access_log(ctx: CheckContext) -> Iterator[Issue]:
 @check("test_call", "warning", "both")
 def test_call(ctx: CheckContext) -> Iterator[Issue]:
     if ctx.live:
-        (last,) = ctx.vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+        last = last_test_call_ts(ctx.vault)
         limit = ctx.config.health.test_call_max_age_h * 3600
         if last is None:
             yield Issue("no test call has ever been recorded")
         elif ctx.now - last > limit:
             yield Issue(f"the last test call is {_minutes(ctx.now - last)} old", start_ts=last)
-    elif not _calls(ctx, "kind = 'test'"):
+    elif not any(c.kind == "test" for c in _calls(ctx)):
         yield Issue("no test call was recorded on this day")
 
 
@@ -312,14 +327,13 @@ def expected_activity(ctx: CheckContext) -> Iterator[Issue]:
     weeks = ctx.config.health.baseline_weeks
     zone = ctx.config.zone
     for s, e in _service_hours(ctx):
-        if ctx.vault.query("SELECT 1 FROM calls WHERE kind = 'call' AND started_ts >= ? AND started_ts < ? LIMIT 1", (s, e)):
+        if count_calls(ctx.vault, s, e):
             continue
         local = dt.datetime.fromtimestamp(s, zone)
         usual = 0
         for w in range(1, weeks + 1):
             ws = (local - dt.timedelta(weeks=w)).timestamp()
-            usual += ctx.vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ? AND started_ts < ?",
-                                     (ws, ws + (e - s)))[0][0]
+            usual += count_calls(ctx.vault, ws, ws + (e - s))
         if usual / weeks >= ctx.config.health.expected_calls_per_hour:
             yield Issue(f"no calls in a service hour that usually has {usual / weeks:.1f}", s, e)
 
@@ -328,7 +342,7 @@ def expected_activity(ctx: CheckContext) -> Iterator[Issue]:
 def retention(ctx: CheckContext) -> Iterator[Issue]:
     if ctx.config.retention.keep_days <= 0:
         return
-    (last,) = ctx.vault.query("SELECT max(ts) FROM retention_runs")[0]
+    last = last_retention_ts(ctx.vault)
     if last is None:
         yield Issue("retention has never run")
     elif ctx.now - last > ctx.config.health.retention_max_age_h * 3600:
@@ -349,14 +363,13 @@ def exchange_log(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("scheduler", "warning", "both")
 def scheduler(ctx: CheckContext) -> Iterator[Issue]:
-    for job, outcome, count, first in ctx.vault.query(
-            "SELECT job, outcome, count(*), min(ts) FROM job_runs WHERE outcome != 'ok' AND ts >= ? AND ts < ?"
-            " GROUP BY job, outcome ORDER BY job", (ctx.start, ctx.end)):
-        yield Issue(f"scheduled job {job} {'was missed' if outcome == 'missed' else 'failed'} {count} time(s)", start_ts=first)
+    for t in job_troubles(ctx.vault, ctx.start, ctx.end):
+        yield Issue(f"scheduled job {t.job} {'was missed' if t.outcome == 'missed' else 'failed'} {t.count} time(s)",
+                    start_ts=t.first_ts)
     if not ctx.live:
         return
-    session_open = ctx.vault.query("SELECT 1 FROM capture_sessions WHERE ended_ts IS NULL LIMIT 1")
-    (last,) = ctx.vault.query("SELECT max(ts) FROM job_runs WHERE job = ? AND outcome = 'ok'", (SCHEDULER_JOB,))[0]
+    session_open = capture_running(ctx.vault)
+    last = last_ok_run_ts(ctx.vault, SCHEDULER_JOB)
     late = 5 * ctx.config.health.check_interval_s
     if session_open and last is not None and ctx.now - last > late:
         yield Issue(f"the daemon's scheduled checks have not run for {_minutes(ctx.now - last)}",

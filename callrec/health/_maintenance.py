@@ -4,26 +4,13 @@ outage; the daily report lists the windows. Each announcement is written to the 
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from callrec.errors import UsageError
-from callrec.vault import Vault
+from callrec.vault import MaintenanceWindow, Vault, insert_maintenance_window, maintenance_windows
 
 __all__ = ["MaintenanceWindow", "add_maintenance", "list_maintenance", "split_by_maintenance"]
 
 #: Longest window one announcement may cover: a vendor visit, not a way to silence alerts.
 MAX_WINDOW_S = 7 * 86400
-
-
-@dataclass(frozen=True)
-class MaintenanceWindow:
-    id: int
-    from_ts: float
-    to_ts: float
-    reason: str
-    actor: str
-    created_ts: float
 
 
 def add_maintenance(vault: Vault, actor: str, from_ts: float, to_ts: float, reason: str) -> MaintenanceWindow:
@@ -35,23 +22,12 @@ def add_maintenance(vault: Vault, actor: str, from_ts: float, to_ts: float, reas
         raise UsageError("--to must be after --from")
     if to_ts - from_ts > MAX_WINDOW_S:
         raise UsageError("a maintenance window may last at most 7 days: announce longer work in parts")
-    now = time.time()
-    with vault.transaction() as conn:
-        window_id = conn.execute(
-            "INSERT INTO maintenance_windows (from_ts, to_ts, reason, actor, created_ts) VALUES (?,?,?,?,?)",
-            (from_ts, to_ts, reason, actor, now)).lastrowid
-        vault.log(actor, "maintenance.add", reason=reason,
-                  detail={"window": window_id, "from_ts": from_ts, "to_ts": to_ts})
-    return MaintenanceWindow(window_id, from_ts, to_ts, reason, actor, now)
+    return insert_maintenance_window(vault, actor, from_ts, to_ts, reason)
 
 
 def list_maintenance(vault: Vault, start: float | None = None, end: float | None = None) -> list[MaintenanceWindow]:
     """Windows overlapping ``[start, end)`` (all when not given), oldest first."""
-    rows = vault.query(
-        "SELECT id, from_ts, to_ts, reason, actor, created_ts FROM maintenance_windows"
-        " WHERE to_ts > ? AND from_ts < ? ORDER BY from_ts, id",
-        (float("-inf") if start is None else start, float("inf") if end is None else end))
-    return [MaintenanceWindow(*row) for row in rows]
+    return maintenance_windows(vault, start, end)
 
 
 def split_by_maintenance(start: float, end: float, windows: list[MaintenanceWindow]

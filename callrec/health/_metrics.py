@@ -14,8 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 from callrec.config import Config
 from callrec.health._checks import CHECKS
 from callrec.health._findings import SEVERITIES, Finding
-from callrec.vault import Vault
-from callrec.vault._ledger import coverage
+from callrec.vault import Vault, count_calls, coverage, last_heartbeat_ts, last_test_call_ts, transcript_backlog
 
 __all__ = ["metrics_path", "write_metrics"]
 
@@ -36,16 +35,13 @@ def write_metrics(vault: Vault, config: Config, findings: list[Finding], now: fl
     ratio, gaps = coverage(vault, now - 86400, now - config.health.heartbeat_max_age_s, now)
     Gauge("callrec_coverage_ratio_24h", "Share of the last 24 hours that was recorded", registry=reg).set(ratio)
     Gauge("callrec_gaps_24h", "Gaps in the last 24 hours", registry=reg).set(len(gaps))
-    (beat,) = vault.query("SELECT max(heartbeat_ts) FROM capture_sessions")[0]
+    beat = last_heartbeat_ts(vault)
     Gauge("callrec_heartbeat_age_seconds", "Seconds since the capture heartbeat", registry=reg).set(
         now - beat if beat is not None else float("inf"))
-    (calls,) = vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ?", (now - 86400,))[0]
-    Gauge("callrec_calls_24h", "Calls recorded in the last 24 hours", registry=reg).set(calls)
-    (test,) = vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+    Gauge("callrec_calls_24h", "Calls recorded in the last 24 hours", registry=reg).set(count_calls(vault, now - 86400))
+    test = last_test_call_ts(vault)
     Gauge("callrec_last_test_call_timestamp_seconds", "Start of the newest test call", registry=reg).set(test or 0)
-    (backlog,) = vault.query("SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"
-                             " AND status IN ('sealed', 'interrupted')")[0]
-    Gauge("callrec_asr_backlog_calls", "Calls waiting for transcription", registry=reg).set(backlog)
+    Gauge("callrec_asr_backlog_calls", "Calls waiting for transcription", registry=reg).set(transcript_backlog(vault))
     Gauge("callrec_vault_bytes", "Size of the vault file", registry=reg).set(config.vault_path.stat().st_size)
     Gauge("callrec_health_run_timestamp_seconds", "When these metrics were written", registry=reg).set(now)
     path = metrics_path(config)

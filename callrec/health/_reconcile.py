@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callrec.timefmt import format_ts
-from callrec.vault import Vault
+from callrec.vault import Vault, calls_overlapping, cdr_calls_started, cdr_spans_overlapping, removed_calls_overlapping
 
 __all__ = ["Reconciliation", "reconcile"]
 
@@ -35,26 +35,18 @@ def _overlaps(a: tuple[float, float], spans: list[tuple[float, float]], slack: f
 
 
 def _tombstones(vault: Vault, start: float, end: float, slack: float) -> list[tuple[float, float, str]]:
-    rows = vault.query(
-        "SELECT c.started_ts, coalesce(c.ended_ts, c.started_ts), d.id, d.decided_ts FROM calls c"
-        " LEFT JOIN deletion_requests d ON d.call_id = c.id AND d.status = 'approved'"
-        " WHERE c.status = 'purged' AND c.started_ts < ? AND coalesce(c.ended_ts, c.started_ts) > ? ORDER BY c.started_ts",
-        (end + slack, start - slack))
     zone = vault.config.zone
-    return [(s, e, f"deleted by request {req} on {format_ts(when, zone, 'seconds')[:10]}" if req is not None
-             else "purged by the retention policy") for s, e, req, when in rows]
+    return [(c.started_ts, c.end_ts, f"deleted by request {c.request_id} on {format_ts(c.decided_ts, zone, 'seconds')[:10]}"
+             if c.request_id is not None else "purged by the retention policy")
+            for c in removed_calls_overlapping(vault, start - slack, end + slack)]
 
 
 def reconcile(vault: Vault, start: float, end: float, slack: float) -> Reconciliation:
-    covered = vault.query("SELECT from_ts, to_ts FROM cdr_imports WHERE from_ts < ? AND to_ts > ?", (end, start))
+    covered = cdr_spans_overlapping(vault, start, end)
     if not covered:
         return Reconciliation([], [], 0)
-    exchange = [(s, e) for s, e in vault.query(
-        "SELECT started_ts, ended_ts FROM cdr_calls WHERE started_ts >= ? AND started_ts < ? ORDER BY started_ts",
-        (start, end))]
-    recorded = [(s, e if e is not None else s) for s, e in vault.query(
-        "SELECT started_ts, ended_ts FROM calls WHERE status != 'purged' AND started_ts < ? AND coalesce(ended_ts, started_ts) > ?"
-        " ORDER BY started_ts", (end + slack, start - slack))]
+    exchange = cdr_calls_started(vault, start, end)
+    recorded = [(c.started_ts, c.end_ts) for c in calls_overlapping(vault, start - slack, end + slack, purged=False)]
     tombstones = _tombstones(vault, start, end, slack)
     missing = [c for c in exchange if not _overlaps(c, recorded, slack)]
     removed = [(*c, next(why for s, e, why in tombstones if _overlaps(c, [(s, e)], slack)))

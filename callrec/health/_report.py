@@ -27,9 +27,16 @@ from callrec.health._checks import run_checks
 from callrec.health._html import render_html
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
-from callrec.vault import SERVICE_ACTOR, Vault, entries, head, signed_head
-from callrec.vault._content import CONTENT_ACTIONS
-from callrec.vault._ledger import coverage, in_service_since, measured_span
+from callrec.vault import (
+    CONTENT_ACTIONS,
+    SERVICE_ACTOR,
+    Vault,
+    calls_started,
+    coverage,
+    in_service_since,
+    measured_span,
+    signed_head,
+)
 
 __all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "refresh_stored_report",
            "refresh_stored_days",
@@ -53,8 +60,7 @@ def day_window(day: dt.date, config: Config) -> tuple[float, float]:
 
 
 def _calls(vault: Vault, start: float, end: float) -> tuple[dict, list[dict]]:
-    rows = vault.query("SELECT started_ts, coalesce(ended_ts, started_ts), kind, transcript_status FROM calls"
-                       " WHERE started_ts >= ? AND started_ts < ? AND status != 'purged' ORDER BY started_ts", (start, end))
+    rows = [(c.started_ts, c.end_ts, c.kind, c.transcript_status) for c in calls_started(vault, start, end)]
     real = [r for r in rows if r[2] == "call"]
     status = Counter(r[3] for r in real)
     counts = {
@@ -71,8 +77,8 @@ def _calls(vault: Vault, start: float, end: float) -> tuple[dict, list[dict]]:
 
 def _access_summary(vault: Vault, start: float, end: float) -> dict:
     """Counts of content reads by actor and case, and of refused attempts; never reasons."""
-    with vault._lock:
-        log = entries(vault.conn, start, end)
+    with vault.snapshot() as view:
+        log = view.entries(start, end)
     reads = Counter((e.actor, e.case_id, e.action) for e in log
                     if e.outcome == "ok" and e.actor != SERVICE_ACTOR and e.action in CONTENT_ACTIONS)
     refused = Counter((e.actor, e.action) for e in log if e.outcome == "refused")
@@ -99,8 +105,8 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
     findings += [f for f in run_checks(vault, config, start=start, end=end, live=True, now=now, names=["access_log"])]
     calls, timeline = _calls(vault, start, end)
     vault.checkpoint()
-    with vault._lock:
-        seq, digest = head(vault.conn)
+    with vault.snapshot() as view:
+        seq, digest = view.head()
     report = {
         "date": day.isoformat(),
         "window": {"start": format_ts(start, zone, "seconds"), "end": format_ts(end, zone, "seconds")},

@@ -31,8 +31,7 @@ from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
 from callrec.health._findings import Finding
 from callrec.health._metrics import write_metrics
 from callrec.health._report import refresh_stored_report, report_paths
-from callrec.vault import Vault
-from callrec.vault._retention import run_retention
+from callrec.vault import Vault, record_job_run
 
 __all__ = ["HealthService", "record_job_run", "live_window"]
 
@@ -46,15 +45,6 @@ RETENTION_JOB = "retention"
 def live_window(now: float) -> tuple[float, float]:
     """What a live run looks back on: the last 24 hours."""
     return now - 86400, now
-
-
-def record_job_run(vault: Vault, job: str, outcome: str, detail: str = "", ts: float | None = None) -> None:
-    """Keep every failure and miss; of successes only the newest per job (the table stays small)."""
-    ts = time.time() if ts is None else ts
-    with vault.transaction() as conn:
-        if outcome == "ok":
-            conn.execute("DELETE FROM job_runs WHERE job = ? AND outcome = 'ok'", (job,))
-        conn.execute("INSERT INTO job_runs (ts, job, outcome, detail) VALUES (?,?,?,?)", (ts, job, outcome, detail))
 
 
 def _hhmm(value: str) -> tuple[int, int]:
@@ -134,7 +124,10 @@ class HealthService:
 
     def run_retention(self) -> tuple[int, int]:
         """Purge what the retention policy allows (never a call on legal hold); (purged, held)."""
-        purged, held = run_retention(self.vault, time.time(), self.config.retention.keep_days)
+        from callrec.access import SERVICE, retention_run  # the access layer imports health
+
+        result = retention_run(self.vault, SERVICE)
+        purged, held = result.purged, len(result.held)
         self.vault.checkpoint()
         log.info("callrec retention: %d call(s) purged, %d held", purged, held)
         return purged, held

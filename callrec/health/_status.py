@@ -26,7 +26,14 @@ from callrec.config import Config
 from callrec.health._findings import Finding, plugin_status
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, latest_checkpoint
+from callrec.vault import (
+    Vault,
+    audio_bytes_since,
+    count_calls,
+    last_test_call_ts,
+    latest_checkpoint,
+    transcript_backlog,
+)
 
 __all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status",
            "daemon_down_check", "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",
@@ -169,9 +176,7 @@ class SystemStatus:
 
 def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
     """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
-    (written,) = vault.query(
-        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
-        " WHERE c.started_ts >= ?", (now - 7 * 86400,))[0]
+    written = audio_bytes_since(vault, now - 7 * 86400)
     if not written:
         return None
     return shutil.disk_usage(config.vault_path.parent).free / (written / 7)
@@ -181,10 +186,9 @@ def collect_status(vault: Vault, config: Config, now: float | None = None) -> Sy
     now = time.time() if now is None else now
     zone = config.zone
     midnight = dt.datetime.combine(dt.datetime.fromtimestamp(now, zone).date(), dt.time(0), zone).timestamp()
-    (calls_today,) = vault.query("SELECT count(*) FROM calls WHERE kind = 'call' AND started_ts >= ?", (midnight,))[0]
-    (backlog,) = vault.query("SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"
-                             " AND status IN ('sealed', 'interrupted')")[0]
-    (test,) = vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0]
+    calls_today = count_calls(vault, midnight)
+    backlog = transcript_backlog(vault)
+    test = last_test_call_ts(vault)
     days = days_until_full(vault, config, now)
     return _status(config, now, calls_today, backlog, test, None if days is None else round(days, 1))
 

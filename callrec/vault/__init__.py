@@ -1,31 +1,160 @@
 """The encrypted vault: SQLCipher store, audio chunks and sealing, the hash-chained access log,
-users/cases/authorisation, retention, backup and verification."""
+users/cases/authorisation, retention, backup and verification.
 
-from callrec.vault._accesslog import LogEntry, entries, head, verify_chain
+The vault owns its tables: other packages read and change them only through the names below
+(no SQL, no connection, no lock outside this package). By area:
+
+- store: ``Vault`` (open, transaction, log, ``snapshot()`` giving a consistent ``ReadView``);
+- recording: ``CallRecorder``, the coverage ledger (sessions, heartbeats, gaps, coverage) and
+  the capture state read back (``newest_session``, ``last_heartbeat_ts`` …);
+- calls and the transcription queue: the frozen ``Call`` record and its reads, ``list_calls``,
+  ``claim_next`` … ``finish_done``;
+- transcripts: ``Transcript``, ``add_transcript``, ``latest_transcripts``, ``latest_words``;
+- the access log: entries, the head, chain and checkpoint checks, signed heads;
+- cases and content: cases, reads of content (each logged), deletion requests, users, retention;
+- ops state: job runs, alert state, exchange (CDR) records, maintenance windows;
+- files: backup, restore, rekey, verify, key files.
+"""
+
+from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
+from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
 from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
-from callrec.vault._checkpoint import latest_checkpoint, verify_checkpoint
+from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, restore
+from callrec.vault._call import (
+    Call,
+    RemovedCall,
+    audio_bytes_since,
+    calls_overlapping,
+    calls_started,
+    count_calls,
+    get_call,
+    get_calls,
+    has_calls,
+    last_test_call_ts,
+    removed_calls_overlapping,
+    sealed_flac,
+)
+from callrec.vault._calls import list_calls
+from callrec.vault._cases import (
+    HOLDING_STATUSES,
+    Case,
+    attach_call,
+    case_call_ids,
+    close_case,
+    decide_case,
+    get_case,
+    list_cases,
+    open_case,
+    require_own_approved,
+)
+from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
+from callrec.vault._content import (
+    CONTENT_ACTIONS,
+    SealedAudio,
+    read_audio,
+    read_case_transcripts,
+    read_transcripts,
+    resolve_case,
+)
+from callrec.vault._db import DatabaseError, classify
+from callrec.vault._deletion import (
+    DeletionRequest,
+    approve_deletion,
+    deletion_call_span,
+    list_deletion_requests,
+    refuse_deletion,
+    request_deletion,
+)
+from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
+from callrec.vault._guard import refuse
 from callrec.vault._heads import head_line, key_fingerprint, signed_head
+from callrec.vault._integrity import damaged_pages, quick_check
+from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
+from callrec.vault._keyfile import create_key_file, read_key_file
+from callrec.vault._ledger import (
+    GAP_CAUSES,
+    Gap,
+    add_gap,
+    close_gap,
+    close_session,
+    coverage,
+    gaps_in,
+    heartbeat,
+    in_service_since,
+    measured_span,
+    open_gap,
+    open_session,
+)
+from callrec.vault._log import log_entries, seal_seqs
+from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+from callrec.vault._queue import (
+    TRANSCRIPT_STATUSES,
+    Claim,
+    QueueSummary,
+    TranscribedChannel,
+    claim_next,
+    finish_done,
+    finish_failed,
+    mark_no_model,
+    oldest_waiting_ts,
+    queue_summary,
+    release,
+    requeue,
+    requeue_no_model,
+    resume_interrupted,
+    transcript_backlog,
+)
 from callrec.vault._recorder import CallRecorder
+from callrec.vault._retention import RetentionPlan, held_call_ids, plan_retention, run_retention
 from callrec.vault._schema import ROLES, SCHEMA_VERSION
+from callrec.vault._sessions import (
+    CaptureSession,
+    capture_running,
+    last_heartbeat_ts,
+    last_sign_of_life_ts,
+    newest_session,
+    open_gap_starts,
+    sessions_overlapping,
+)
 from callrec.vault._store import SERVICE_ACTOR, Vault
+from callrec.vault._transcripts import Transcript, add_transcript, latest_transcripts, latest_words, transcript_sha256
+from callrec.vault._users import add_user, has_role, list_users, remove_role, roles_of
+from callrec.vault._verify import verify
+from callrec.vault._view import ReadView
 
 __all__ = [
-    "CallRecorder",
-    "LogEntry",
-    "MAX_ROW_BYTES",
-    "ROLES",
-    "SCHEMA_VERSION",
-    "SERVICE_ACTOR",
-    "Vault",
-    "decode_flac",
-    "encode_flac",
-    "entries",
-    "head",
-    "head_line",
-    "key_fingerprint",
-    "latest_checkpoint",
-    "pcm_sha256",
-    "signed_head",
-    "verify_chain",
+    # store
+    "DatabaseError", "ReadView", "SCHEMA_VERSION", "SERVICE_ACTOR", "Vault", "classify",
+    "create_key_file", "read_key_file",
+    # recording: the recorder, the coverage ledger and the capture state
+    "CallRecorder", "CaptureSession", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
+    "close_gap", "close_session", "coverage", "decode_flac", "encode_flac", "gaps_in", "heartbeat",
+    "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "newest_session",
+    "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping",
+    # calls and the transcription queue
+    "Call", "Claim", "QueueSummary", "RemovedCall", "TRANSCRIPT_STATUSES", "TranscribedChannel",
+    "audio_bytes_since", "calls_overlapping", "calls_started", "claim_next", "count_calls", "finish_done",
+    "finish_failed", "get_call", "get_calls", "has_calls", "last_test_call_ts", "list_calls", "mark_no_model",
+    "oldest_waiting_ts", "queue_summary", "release", "removed_calls_overlapping", "requeue", "requeue_no_model",
+    "resume_interrupted", "sealed_flac", "transcript_backlog",
+    # transcripts
+    "Transcript", "add_transcript", "latest_transcripts", "latest_words", "transcript_sha256",
+    # the access log, checkpoints and signed heads
+    "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
+    "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
     "verify_checkpoint",
+    # cases, content, deletion, users, retention
+    "CONTENT_ACTIONS", "Case", "DeletionRequest", "HOLDING_STATUSES", "ROLES", "RetentionPlan", "SealedAudio",
+    "add_user", "approve_deletion", "attach_call", "case_call_ids", "close_case", "decide_case",
+    "deletion_call_span", "get_case", "has_role", "held_call_ids", "list_cases", "list_deletion_requests",
+    "list_users", "open_case", "plan_retention", "read_audio", "read_case_transcripts", "read_transcripts",
+    "refuse", "refuse_deletion", "remove_role", "request_deletion", "require_own_approved", "resolve_case",
+    "roles_of", "run_retention",
+    # ops state: job runs, alerts, exchange records, maintenance windows, integrity
+    "AlertBook", "AlertState", "JobTrouble", "MaintenanceWindow", "alert_book", "alert_undelivered",
+    "cdr_calls_started", "cdr_spans_overlapping", "damaged_pages", "insert_maintenance_window", "job_troubles",
+    "last_ok_run_ts", "last_retention_ts", "maintenance_windows", "quick_check", "record_job_run",
+    "store_cdr_import",
+    # files: backup, restore, rekey, verify
+    "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
 ]

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callrec.errors import InvalidState
+from callrec.vault._call import get_call
 from callrec.vault._cases import Case, case_call_ids, require_own_approved
 from callrec.vault._guard import refuse
 from callrec.vault._store import Vault
 from callrec.vault._transcripts import latest_transcripts
 
-__all__ = ["CONTENT_ACTIONS", "SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts",
-           "call_meta"]
+__all__ = ["CONTENT_ACTIONS", "SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts"]
 
 #: The access-log actions of a person reading content (what the daily report counts as reads).
 CONTENT_ACTIONS = ("play", "export", "transcript.read", "transcript.search")
@@ -50,28 +50,19 @@ def resolve_case(vault: Vault, actor: str, call_id: int, case_id: int | None, ac
     return case
 
 
-def call_meta(vault: Vault, call_id: int) -> dict:
-    rows = vault.query("SELECT id, started_ts, ended_ts, sample_rate, channels, kind, status, pcm_sha256 FROM calls WHERE id = ?",
-                       (call_id,))
-    if not rows:
-        return {}
-    keys = ("id", "started_ts", "ended_ts", "sample_rate", "channels", "kind", "status", "pcm_sha256")
-    return dict(zip(keys, rows[0], strict=True))
-
-
 def read_audio(vault: Vault, actor: str, call_id: int, case_id: int | None, action: str = "play") -> SealedAudio:
     """The sealed FLAC of a call, after logging the read."""
     case = resolve_case(vault, actor, call_id, case_id, action)
-    meta = call_meta(vault, call_id)
-    if meta["status"] not in ("sealed", "interrupted"):
-        raise InvalidState(f"call {call_id} is {meta['status']}: only sealed calls can be played or exported")
+    call = get_call(vault, call_id)
+    if call.status not in ("sealed", "interrupted"):
+        raise InvalidState(f"call {call_id} is {call.status}: only sealed calls can be played or exported")
     with vault.transaction() as conn:
         seq = vault.log(actor, action, call_id=call_id, case_id=case.id, reason=case.reason,
-                        detail={"pcm_sha256": meta["pcm_sha256"]})
+                        detail={"pcm_sha256": call.pcm_sha256})
         digest = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
         flac = b"".join(r[0] for r in conn.execute(
             "SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
-    return SealedAudio(call_id, flac, meta["sample_rate"], meta["channels"], meta["pcm_sha256"], seq, digest)
+    return SealedAudio(call_id, flac, call.sample_rate, call.channels, call.pcm_sha256, seq, digest)
 
 
 def read_transcripts(vault: Vault, actor: str, call_id: int, case_id: int | None) -> tuple[list, int, str]:

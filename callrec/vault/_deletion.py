@@ -19,7 +19,8 @@ from callrec.vault._guard import refuse
 from callrec.vault._retention import PURGEABLE, is_on_hold, purge_call
 from callrec.vault._store import Vault
 
-__all__ = ["DeletionRequest", "request_deletion", "approve_deletion", "refuse_deletion", "list_deletion_requests"]
+__all__ = ["DeletionRequest", "request_deletion", "approve_deletion", "refuse_deletion", "list_deletion_requests",
+           "deletion_call_span"]
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,10 @@ def list_deletion_requests(vault: Vault, actor: str, status: str | None = None) 
         sql += " WHERE status = ?"
         args = (status,)
     return [DeletionRequest(*row) for row in vault.query(sql + " ORDER BY id", args)]
+
+
+def deletion_call_span(vault: Vault, request_id: int) -> tuple[float, float]:
+    """(start, end) of the call a deletion request names (its day's report tells a new story)."""
+    (row,) = vault.query("SELECT c.started_ts, coalesce(c.ended_ts, c.started_ts) FROM deletion_requests d"
+                         " JOIN calls c ON c.id = d.call_id WHERE d.id = ?", (request_id,))
+    return row

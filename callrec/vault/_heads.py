@@ -12,8 +12,9 @@ __all__ = ["signed_head", "head_line", "key_fingerprint"]
 
 def signed_head(vault: Vault) -> dict:
     """``{"seq", "hash", "ts", "sig", "key_fingerprint"}`` of the newest signed checkpoint."""
-    with vault._lock:
-        return _checkpoint.signed_head(vault.conn, vault.config.witness_path, vault.signer.public_key())
+    public = vault.signer.public_key()
+    with vault.snapshot() as view:
+        return view.signed_head(vault.config.witness_path, public)
 
 
 def head_line(vault: Vault) -> str:

@@ -21,6 +21,7 @@ from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
 from callrec.vault import _accesslog, _checkpoint, _db
 from callrec.vault._keyfile import create_key_file, read_key_file
+from callrec.vault._view import ReadView
 
 __all__ = ["Vault", "SERVICE_ACTOR"]
 
@@ -107,6 +108,22 @@ class Vault:
             except sqlcipher3.DatabaseError as exc:
                 self._rollback()
                 raise _db.classify(self.config.vault_path, exc) from None
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[ReadView]:
+        """One read transaction: every read through the view sees the same vault. Writers of this
+        process wait until the block ends; other processes keep writing (WAL)."""
+        with self._lock:
+            began = not self.conn.in_transaction
+            if began:
+                self.conn.execute("BEGIN")
+            try:
+                yield ReadView(self.conn)
+            except sqlcipher3.DatabaseError as exc:
+                raise _db.classify(self.config.vault_path, exc) from None
+            finally:
+                if began:
+                    self._rollback()
 
     def _rollback(self) -> None:
         """Roll back what is left of a failed transaction (SQLite may have rolled back already)."""

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["Transcript", "add_transcript", "insert_transcript", "latest_transcripts", "transcript_sha256"]
+__all__ = ["Transcript", "add_transcript", "insert_transcript", "latest_transcripts", "latest_words", "transcript_sha256"]
 
 _COLUMNS = "call_id, version, channel, created_ts, engine, model_name, model_sha256, words, text, sha256"
 
@@ -89,3 +90,18 @@ def latest_transcripts(vault: Vault, call_id: int) -> list[Transcript]:
         (call_id,),
     )
     return [_row(r) for r in rows]
+
+
+def latest_words(vault: Vault, call_ids: Sequence[int]) -> dict[int, list[list[dict]]]:
+    """The words of the newest version of each channel of each call that has a transcript, for the
+    service's own numbers (quality counts); never for a person, whose reads go through a case."""
+    if not call_ids:
+        return {}
+    marks = ",".join("?" * len(call_ids))
+    out: dict[int, list[list[dict]]] = {}
+    for call_id, raw in vault.query(
+            "SELECT t.call_id, t.words FROM transcripts t WHERE t.version ="
+            " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)"
+            f" AND t.call_id IN ({marks})", tuple(call_ids)):
+        out.setdefault(call_id, []).append(json.loads(raw))
+    return out

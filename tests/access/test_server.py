@@ -10,7 +10,7 @@ import pytest
 from callrec.access import ACTIONS
 from callrec.cli._remote import RemoteError, request
 from callrec.server import AccessServer, SocketInUse
-from callrec.vault._users import add_user
+from callrec.vault import add_user
 from tests.conftest import record_call
 
 

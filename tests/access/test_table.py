@@ -11,8 +11,7 @@ from callrec import access
 from callrec.access import ACTION_ROLES, ACTIONS, SERVICE, Actor
 from callrec.config import load_config
 from callrec.errors import AccessDenied
-from callrec.vault import SERVICE_ACTOR, Vault, entries
-from callrec.vault._users import add_user
+from callrec.vault import SERVICE_ACTOR, Vault, add_user, log_entries
 from tests.conftest import call_status, record_call, write_config
 
 REASON = "caller asked on 2026-08-05 for their call to be erased"
@@ -27,7 +26,7 @@ def people(vault):
 
 
 def _refusals(vault):
-    return [(e.actor, e.action) for e in entries(vault.conn) if e.outcome == "refused"]
+    return [(e.actor, e.action) for e in log_entries(vault) if e.outcome == "refused"]
 
 
 def test_every_socket_action_has_a_row_and_no_state_command_is_an_action():
@@ -67,7 +66,7 @@ def test_an_account_named_service_is_a_person_without_power(tmp_path):
     assert call_status(people, call) == "sealed"
     done = access.retention_run(people, SERVICE)
     assert (done.purged, call_status(people, call)) == (1, "purged")
-    assert [e.actor for e in entries(people.conn, action="purge")] == [SERVICE_ACTOR]
+    assert [e.actor for e in log_entries(people, action="purge")] == [SERVICE_ACTOR]
     people.close()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callrec.vault import Vault, entries
+from callrec.vault import Vault, log_entries
 from tests.asr.conftest import make_config
 from tests.conftest import record_call, run_cli
 
@@ -21,7 +21,7 @@ def test_retranscribe_queues_a_done_call_and_logs_it(tmp_path):
     with Vault.open(config) as vault:
         assert vault.query("SELECT transcript_status, transcript_attempts, transcript_error FROM calls WHERE id = ?",
                            (call_id,)) == [("pending", 0, None)]
-        assert [e.call_id for e in entries(vault.conn) if e.action == "retranscribe"] == [call_id]
+        assert [e.call_id for e in log_entries(vault) if e.action == "retranscribe"] == [call_id]
 
 
 def test_retranscribe_of_an_unknown_call_is_one_line(tmp_path):

@@ -24,7 +24,7 @@ from callrec.asr import (
     model_hash,
     model_info,
 )
-from callrec.vault import Vault, entries
+from callrec.vault import Vault, log_entries
 from tests.asr.conftest import KO_MODEL, make_config
 from tests.conftest import run_cli
 
@@ -114,7 +114,7 @@ def test_cli_import_and_list(tmp_path):
     assert listed.returncode == 0
     assert listed.stdout.startswith(f"* tiny\t{model_hash(src)}\t")
     vault = Vault.open(config)
-    logged = [e for e in entries(vault.conn) if e.action == "model.import"]
+    logged = [e for e in log_entries(vault) if e.action == "model.import"]
     vault.close()
     assert logged and logged[0].detail == {"model": "tiny", "sha256": model_hash(src), "language": "ko"}
 
@@ -259,7 +259,7 @@ def test_remove_deletes_a_model_but_never_the_active_one(tmp_path):
     assert done.returncode == 0, done.stderr
     assert installed_names(config) == ["current"] and not (config.models_path / "old").exists()
     vault = Vault.open(config)
-    removed = [e.detail["model"] for e in entries(vault.conn) if e.action == "model.remove"]
+    removed = [e.detail["model"] for e in log_entries(vault) if e.action == "model.remove"]
     vault.close()
     assert removed == ["old"]
 

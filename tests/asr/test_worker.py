@@ -17,10 +17,7 @@ import numpy as np
 import pytest
 
 from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue, to_text
-from callrec.asr._queue import claim_next
-from callrec.vault import CallRecorder, Vault, entries
-from callrec.vault._transcripts import latest_transcripts, transcript_sha256
-from callrec.vault._users import add_user
+from callrec.vault import CallRecorder, Vault, add_user, claim_next, latest_transcripts, log_entries, transcript_sha256
 from tests.asr.conftest import hardlink_copy, make_config, record_call
 from tests.conftest import run_cli
 
@@ -55,7 +52,7 @@ def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vau
     assert (first.version, first.channel, first.model_name, first.model_sha256) == (1, 0, "ko", info.sha256)
     assert first.words and first.text == join_words(first.words, "ko") and " " in first.text  # Korean keeps spaces
     assert first.sha256 == transcript_sha256(call_id, 1, 0, first.engine, "ko", info.sha256, first.words, first.text)
-    logged = [e for e in entries(vault.conn) if e.action == "transcript" and e.call_id == call_id]
+    logged = [e for e in log_entries(vault) if e.action == "transcript" and e.call_id == call_id]
     assert [{k: e.detail[k] for k in ("version", "channel", "sha256", "model_sha256")} for e in logged] == [
         {"version": 1, "channel": 0, "sha256": first.sha256, "model_sha256": info.sha256}]
 
@@ -76,7 +73,7 @@ def test_worker_transcribes_adds_versions_and_keeps_text_out_of_logs(config, vau
     for message in messages:
         assert not _CJK.search(message) and not any(w in message for w in words)
     stored = vault.query("SELECT coalesce(transcript_error, '') FROM calls")
-    details = [str(e.detail) + e.reason for e in entries(vault.conn)]
+    details = [str(e.detail) + e.reason for e in log_entries(vault)]
     for text in [r[0] for r in stored] + details:
         assert not _CJK.search(text)
 
@@ -148,7 +145,7 @@ def test_corrupt_model_fails_with_reason_and_capture_goes_on(tmp_path, models_di
         assert all(t.is_alive() for t in worker._threads)
     finally:
         worker.stop()
-    failed = [e for e in entries(vault.conn) if e.action == "transcript.failed"]
+    failed = [e for e in log_entries(vault) if e.action == "transcript.failed"]
     assert failed[0].call_id == call_id and failed[0].detail["attempts"] == 2
     vault.close()
 

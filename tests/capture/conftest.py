@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import pytest
 from callrec.capture import FileSource, Pipeline
 from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import Config, load_config
-from callrec.vault import Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import Gap, Vault, calls_started, gaps_in
 from tests.conftest import FIXTURES, write_config
 
 #: 2026-08-03T08:30:00+09:00, the start of every replayed test feed.
@@ -53,15 +51,14 @@ def make_config(tmp_path: Path):
 def calls(config: Config) -> list[CallRow]:
     """Calls in the vault, times relative to T0."""
     with Vault.open(config) as vault:
-        rows = vault.query("SELECT id, started_ts, ended_ts, frames, sample_rate, kind, status, flags, levels"
-                           " FROM calls ORDER BY id")
-    return [CallRow(i, s - T0, (e or s) - T0, f / r, k, st, json.loads(fl), json.loads(lv))
-            for i, s, e, f, r, k, st, fl, lv in rows]
+        rows = sorted(calls_started(vault, float("-inf"), float("inf"), purged=True), key=lambda c: c.id)
+    return [CallRow(c.id, c.started_ts - T0, (c.ended_ts or c.started_ts) - T0, c.duration_s, c.kind, c.status,
+                    list(c.flags), c.levels) for c in rows]
 
 
-def gaps(config: Config, end_s: float) -> list[ledger.Gap]:
+def gaps(config: Config, end_s: float) -> list[Gap]:
     with Vault.open(config) as vault:
-        return ledger.gaps_in(vault, T0, T0 + end_s)
+        return gaps_in(vault, T0, T0 + end_s)
 
 
 def replay(config: Config, feed: FeedBuilder, tmp_path: Path, name: str = "feed.wav") -> list[CallRow]:

@@ -22,8 +22,7 @@ import pytest
 
 from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
-from callrec.vault import Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import Vault, gaps_in
 from tests.capture.conftest import calls
 from tests.capture.test_cli import _spawn
 from tests.conftest import write_config
@@ -97,7 +96,7 @@ def test_callrec_run_records_a_call_from_an_alsa_device(tmp_path, ja):
     config = load_config(config_file)
     with Vault.open(config) as vault:
         ((started, ended),) = vault.query("SELECT started_ts, ended_ts FROM capture_sessions")
-        assert ledger.gaps_in(vault, started, ended) == []  # no overflow, no device loss, no flatline
+        assert gaps_in(vault, started, ended) == []  # no overflow, no device loss, no flatline
     rows = calls(config)
     assert len(rows) == 1, rows
     (row,) = rows

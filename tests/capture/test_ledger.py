@@ -11,8 +11,7 @@ import pytest
 
 from callrec.capture import Block, DeviceSource, Dropped, End, FeedQueue, Pipeline
 from callrec.capture.synth import FeedBuilder
-from callrec.vault import Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import Vault, coverage, open_session
 from tests.capture.conftest import T0, calls, gaps, replay
 
 
@@ -75,7 +74,7 @@ def test_a_replayed_feed_is_one_covered_session(make_config, ja, tmp_path):
     feed = FeedBuilder().hiss(20).speech(ja[0]).hiss(50)
     replay(config, feed, tmp_path)
     with Vault.open(config) as vault:
-        ratio, found = ledger.coverage(vault, T0, T0 + feed.now_s)
+        ratio, found = coverage(vault, T0, T0 + feed.now_s)
         sessions = vault.query("SELECT source, started_ts, heartbeat_ts, ended_ts FROM capture_sessions")
     assert ratio == 1.0 and found == []
     assert sessions == [("replay:feed.wav", T0, T0 + feed.now_s, T0 + feed.now_s)]
@@ -178,7 +177,7 @@ def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make
     config = make_config()
     daemon_lock = _capture_lock(config)  # the live daemon holds the capture lock
     with Vault.open(config) as vault:
-        session = ledger.open_session(vault, "device:card", T0 + 7200)
+        session = open_session(vault, "device:card", T0 + 7200)
         recorder = CallRecorder(vault)
         live_call = recorder.start_call(T0 + 7300, 8000, 1)
         recorder.append(live_call, np.zeros((8000, 1), np.int16))
@@ -196,6 +195,6 @@ def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make
         # The replayed span is accounted: a guest session of its own, so its calls are not drawn over a gap.
         (guest,) = sessions[1:]
         assert guest[1] == "replay:outage.wav" and guest[2] is not None
-        ratio, found = ledger.coverage(vault, T0, guest[2])
+        ratio, found = coverage(vault, T0, guest[2])
         assert ratio == 1.0 and found == []
     daemon_lock.close()

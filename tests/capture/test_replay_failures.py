@@ -13,7 +13,7 @@ from callrec.capture import FileSource, Pipeline
 from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
 from callrec.errors import DiskFull
-from callrec.vault import Vault
+from callrec.vault import Vault, log_entries
 from tests.capture.conftest import T0
 from tests.conftest import run_cli, write_config
 
@@ -114,6 +114,6 @@ def test_the_same_feed_twice_is_refused_unless_forced_and_the_override_is_logged
     assert forced.returncode == 0, forced.stderr
     assert len(_calls(config_file)) == 2
     with Vault.open(load_config(config_file)) as vault:
-        assert vault.query("SELECT action FROM access_log WHERE action = 'replay.force'") == [("replay.force",)]
+        assert [e.action for e in log_entries(vault, action="replay.force")] == ["replay.force"]
     _verify_clean(config_file)
     shutil.rmtree(tmp_path / "state")

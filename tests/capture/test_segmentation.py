@@ -138,13 +138,13 @@ def test_16_khz_feed(make_config, tmp_path):
 
 
 def test_sealed_audio_is_exactly_the_feed_between_start_and_end(make_config, ja, tmp_path):
-    from callrec.vault import Vault, decode_flac
+    from callrec.vault import Vault, decode_flac, sealed_flac
 
     config = make_config()
     feed = FeedBuilder().hiss(3).speech(ja[0]).hiss(1).busy_tone(3).hiss(2)
     rows = replay(config, feed, tmp_path)
     with Vault.open(config) as vault:
-        flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (rows[0].id,)))
+        flac = sealed_flac(vault, rows[0].id)
     audio = np.concatenate(list(decode_flac(flac)))
     source = feed.build()
     offset = round(rows[0].start * 8000)

@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, entries
-from callrec.vault._transcripts import add_transcript
+from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
 from tests.conftest import record_call, run_cli, write_config
 
 PHRASE = "熱が三十八度あります"
@@ -96,7 +95,7 @@ def _as(site, role, *argv, **kw):
 
 def _refusals(site, actor):
     with Vault.open(site["config"]) as vault:
-        return [e for e in entries(vault.conn) if e.actor == actor and e.outcome == "refused"]
+        return [e for e in log_entries(vault) if e.actor == actor and e.outcome == "refused"]
 
 
 @pytest.mark.parametrize("role", ["ops", "maint", "appr", "rev", "stranger"])
@@ -155,7 +154,7 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
     names = {f["file"] for f in manifest["files"]}
     assert {f"call-{site['call']}.flac", f"call-{site['call']}.txt", f"call-{site['call']}.vtt"} <= names
     with Vault.open(site["config"]) as vault:
-        log = {e.seq: e for e in entries(vault.conn)}
+        log = {e.seq: e for e in log_entries(vault)}
     for f in (f for f in manifest["files"] if "call_id" in f):  # content files; proofs and player carry no read
         entry = log[f["access_log"]["seq"]]
         assert entry.hash == f["access_log"]["hash"] and entry.actor == site["accounts"]["rev2"]
@@ -166,7 +165,7 @@ def test_reviewer_with_approved_case_reads_and_exports(site):
         assert inside.returncode == 2 and "inside the state directory" in inside.stderr, inside.stderr
     assert not (site["config"].state_dir / "evil").exists()
     with Vault.open(site["config"]) as vault:
-        assert len(entries(vault.conn, action="export")) == exports_before
+        assert len(log_entries(vault, action="export")) == exports_before
 
     shown = _as(site, "appr", "log", "show", "--actor", site["accounts"]["rev2"], "--call", str(site["call"]), "--json")
     assert shown.returncode == 0, shown.stderr
@@ -260,11 +259,11 @@ def test_state_commands_are_not_reachable_through_the_socket_in_any_spelling(sit
         result = run_cli(site["config_file"], *argv, user=site["accounts"]["stranger"])
         assert result.returncode != 0, (argv, result.stdout)
     with Vault.open(site["config"]) as vault:
-        from callrec.vault._users import roles_of
+        from callrec.vault import roles_of
 
         assert roles_of(vault, site["accounts"]["stranger"]) == set()
         assert roles_of(vault, site["accounts"]["ops"]) == {"ops"}
-        refused = [e for e in entries(vault.conn, action="socket") if e.actor == site["accounts"]["stranger"]]
+        refused = [e for e in log_entries(vault, action="socket") if e.actor == site["accounts"]["stranger"]]
     assert len(refused) == len(requests)
     assert {e.detail["action"] for e in refused} >= set(STATE_COMMANDS)
     assert _as(site, "ops", "calls", "list", "--from", "2000-01-01", "--to", "2100-01-01").returncode == 0
@@ -332,7 +331,7 @@ def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(
         os.killpg(flood.pid, signal.SIGKILL)  # runuser and the flood under it
         flood.wait()
     with Vault.open(site["config"]) as vault:
-        from callrec.vault._users import roles_of
+        from callrec.vault import roles_of
 
         assert roles_of(vault, site["accounts"]["stranger"]) == set()
 
@@ -367,8 +366,7 @@ def test_a_reviewer_plays_on_their_own_device_and_a_missing_device_is_logged(sit
     assert PHRASE in played.stdout, "--follow printed the transcript line"
     assert sink.stat().st_uid == pwd.getpwnam(site["accounts"]["rev"]).pw_uid
     with Vault.open(site["config"]) as vault:
-        flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq",
-                                                  (site["call"],)))
+        flac = sealed_flac(vault, site["call"])
     sealed, _ = soundfile.read(io.BytesIO(flac), dtype="int16")
     heard = np.fromfile(sink, dtype="<i2")
     start = int(np.flatnonzero(heard == sealed[0])[0]) if sealed[0] in heard else -1
@@ -380,7 +378,7 @@ def test_a_reviewer_plays_on_their_own_device_and_a_missing_device_is_logged(sit
     assert failed.returncode == 5, (failed.stdout, failed.stderr)
     assert failed.stderr.count("\n") == 1 and "cannot play call" in failed.stderr
     with Vault.open(site["config"]) as vault:
-        plays = [e for e in entries(vault.conn) if e.actor == site["accounts"]["rev"]
+        plays = [e for e in log_entries(vault) if e.actor == site["accounts"]["rev"]
                  and e.action in ("play", "play.failed") and e.outcome == "ok"]
     assert [e.action for e in plays[-3:]] == ["play", "play", "play.failed"]
     assert plays[-1].detail["read"] == plays[-2].seq and plays[-1].detail["result"] == "failed"

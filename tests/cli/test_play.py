@@ -7,9 +7,7 @@ import time
 
 import numpy as np
 
-from callrec.vault import CallRecorder, entries
-from callrec.vault._cases import decide_case
-from callrec.vault._users import add_user
+from callrec.vault import CallRecorder, add_user, decide_case, log_entries
 from tests.conftest import run_cli
 
 
@@ -56,7 +54,7 @@ def test_reviewer_plays_an_attached_call_and_the_play_is_logged(vault, config_fi
     heard = np.fromfile(sink, dtype="<i2")
     assert _find(heard, audio[4000:8000]) and not _find(heard, audio[3990:4010]) and not _find(heard, audio[7990:8010])
     assert run_cli(config_file, "case", "play", str(call), "--from", "0:02", "--to", "0:01").returncode == 2
-    plays = [e for e in entries(vault.conn) if e.action == "play"]
+    plays = [e for e in log_entries(vault) if e.action == "play"]
     assert [(e.actor, e.call_id, e.case_id, e.outcome) for e in plays] == [("root", call, None, "refused"),
                                                                            ("root", call, case_id, "ok"),
                                                                            ("root", call, case_id, "ok")]

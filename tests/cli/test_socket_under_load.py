@@ -21,8 +21,7 @@ import pytest
 from callrec.asr import import_model
 from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
-from callrec.vault import Vault
-from callrec.vault import _ledger as ledger
+from callrec.vault import Vault, gaps_in
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.cli.test_access_accounts import _FLOOD, _rss_kib, _skip_reason
 from tests.conftest import FIXTURES, run_cli, write_config
@@ -96,7 +95,7 @@ def test_recording_and_asr_go_on_while_the_socket_is_flooded():
         assert daemon.wait(60) == 0, daemon.stderr.read().decode()
         with Vault.open(config) as vault:
             ((started_ts, ended_ts),) = vault.query("SELECT started_ts, ended_ts FROM capture_sessions")
-            assert ledger.gaps_in(vault, started_ts, ended_ts) == []  # no overflow, no device loss
+            assert gaps_in(vault, started_ts, ended_ts) == []  # no overflow, no device loss
     finally:
         stop.set()
         if flood is not None:

@@ -8,9 +8,7 @@ import pytest
 
 from callrec.config import load_config
 from callrec.identity import current_account
-from callrec.vault import Vault, _cases, _content
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user
+from callrec.vault import Vault, _cases, _content, add_transcript, add_user
 from tests.conftest import record_call, run_cli, write_config
 
 #: Text, actor and reason of the call and case outside the exported case: none may appear in it.

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from callrec.config import Config
-from callrec.vault import Vault
-from callrec.vault._ledger import add_gap, close_session, open_session
+from callrec.vault import Vault, add_gap, close_session, open_session
 from tests.conftest import record_call, write_config
 
 DAY = dt.date(2026, 8, 3)  # a Monday
@@ -47,6 +46,15 @@ def build_day(vault: Vault, config: Config, plan: DayPlan, day: dt.date = DAY) -
 
 
 @pytest.fixture
+def vault(config: Config):
+    """An installed vault as 'callrec init' leaves it: with its first checkpoint in the witness file."""
+    v, _ = Vault.initialise(config)
+    v.checkpoint()
+    yield v
+    v.close()
+
+
+@pytest.fixture
 def quiet_config_file(tmp_path):
     """A config whose live checks can all pass: ASR off (no model is needed)."""
     return write_config(tmp_path, "[asr]\nenabled = false\n")
@@ -56,7 +64,7 @@ def quiet_config_file(tmp_path):
 def ops(vault):
     """This account holds the ops role; returns its name."""
     from callrec.identity import current_account
-    from callrec.vault._users import add_user
+    from callrec.vault import add_user
 
     name = current_account()
     add_user(vault, "admin", name, ["ops"])

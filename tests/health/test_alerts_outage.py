@@ -11,8 +11,7 @@ from callrec.capture import FileSource, Pipeline
 from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.health import HealthService
-from callrec.vault import Vault
-from callrec.vault._ledger import add_gap, close_session, gaps_in, heartbeat, open_session
+from callrec.vault import Vault, add_gap, close_session, gaps_in, heartbeat, open_session
 from tests.conftest import FIXTURES, record_call, write_config
 
 
@@ -28,6 +27,7 @@ def _counting_config(tmp_path, extra: str = ""):
 def _stopped_for_ten_minutes(config, every_s: int = 60) -> list[str]:
     """Capture runs, is stopped at T for 10 minutes, then runs again; checks every minute throughout."""
     vault, _ = Vault.initialise(config)
+    vault.checkpoint()  # as 'callrec init' leaves it: the witness file exists
     t = time.time() - 3 * 3600
     session = open_session(vault, "device:test", t - 3600)
     record_call(vault, started_ts=t - 1800, kind="test")
@@ -74,7 +74,8 @@ def test_a_hanging_alert_command_never_delays_a_capture_commit(tmp_path):
     config_file = write_config(tmp_path, '[asr]\nenabled = false\n[health]\nalert_command = "sleep 300"\n'
                                          "alert_timeout_s = 20\n")
     config = load_config(config_file)
-    Vault.initialise(config)[0].close()
+    with Vault.initialise(config)[0] as made:
+        made.checkpoint()  # as 'callrec init' leaves it: the witness file exists
     speech = load_speech(FIXTURES / "audio" / "ja_1.flac", 8000)
     feed = FeedBuilder(seed=3).hiss(1).speech(speech).speech(speech).hiss(2).write(tmp_path / "live.wav")
     with Vault.open(config) as health_vault, Vault.open(config) as vault:

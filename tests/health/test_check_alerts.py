@@ -11,8 +11,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import Alerter, HealthService, record_job_run, run_checks
-from callrec.vault import Vault
-from callrec.vault._ledger import heartbeat, open_session
+from callrec.vault import Vault, heartbeat, log_entries, open_session
 from tests.conftest import record_call, run_cli, write_config
 
 
@@ -60,7 +59,7 @@ def test_check_is_refused_and_logged_for_an_account_without_a_role(vault, config
     out, err = io.StringIO(), io.StringIO()
     code = execute(Context(config_flag=str(config_file), actor="nobody-here", out=out, err=err), ["health", "check"])
     assert code == 3 and out.getvalue().startswith("CALLREC UNKNOWN - access refused for nobody-here")
-    assert vault.query("SELECT actor, action, outcome FROM access_log ORDER BY seq DESC LIMIT 1")[0] == (
+    assert [(e.actor, e.action, e.outcome) for e in log_entries(vault)][-1] == (
         "nobody-here", "health.check", "refused")
 
 

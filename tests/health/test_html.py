@@ -16,10 +16,7 @@ import pytest
 
 from callrec.health import HealthService, build_report, write_report
 from callrec.health._html import GAP_COLOURS
-from callrec.vault._cases import attach_call, decide_case, open_case
-from callrec.vault._content import read_transcripts
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user
+from callrec.vault import add_transcript, add_user, attach_call, decide_case, open_case, read_transcripts
 from tests.conftest import record_call
 from tests.health.conftest import DAY, build_day
 from tests.health.test_day import BAD

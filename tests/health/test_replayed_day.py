@@ -16,8 +16,7 @@ import pytest
 from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.health import run_checks
-from callrec.vault import Vault
-from callrec.vault._ledger import add_gap
+from callrec.vault import Vault, add_gap
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, at
 

@@ -14,7 +14,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.health import DaemonStatus, daemon_down_finding, write_daemon_status
 from callrec.identity import current_account
-from callrec.vault._users import add_user
+from callrec.vault import add_user, log_entries
 from tests.conftest import record_call
 
 FIELDS = {"daemon_running", "daemon_up_since", "daemon_last_heard", "version", "device", "device_state", "last_frame",
@@ -49,7 +49,7 @@ def test_status_is_refused_to_a_reviewer_and_logged(vault, config_file):
     add_user(vault, "admin", "rev", ["reviewer"])
     code, _, err = _run(config_file, "rev", "status")
     assert code == 4 and "needs the role admin or maintainer or ops" in err
-    assert vault.query("SELECT actor, action, outcome FROM access_log ORDER BY seq DESC LIMIT 1")[0] == (
+    assert [(e.actor, e.action, e.outcome) for e in log_entries(vault)][-1] == (
         "rev", "status", "refused")
 
 

@@ -15,10 +15,7 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report, report_paths
-from callrec.vault import Vault
-from callrec.vault._deletion import request_deletion
-from callrec.vault._ledger import close_session, heartbeat, open_session
-from callrec.vault._users import add_user
+from callrec.vault import Vault, add_user, close_session, heartbeat, log_entries, open_session, request_deletion
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, DayPlan, at, build_day
 from tests.health.test_reconcile import CDR_CONFIG, HOTLINE, _csv
@@ -154,7 +151,7 @@ def test_a_maintenance_window_turns_its_gap_into_a_warning(tmp_path):
     assert report["maintenance"][0]["reason"] == "exchange firmware update"
     assert [g["cause"] for g in report["gaps"]] == ["service_stopped"]  # still a gap: not recorded is not recorded
     with Vault.open(config) as vault:
-        assert vault.query("SELECT action, outcome FROM access_log WHERE action LIKE 'maintenance%'") == [
+        assert [(e.action, e.outcome) for e in log_entries(vault) if e.action.startswith("maintenance")] == [
             ("maintenance.add", "ok")]
 
 

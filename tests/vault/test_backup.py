@@ -13,7 +13,7 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied, UsageError, WrongKey
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, Vault, _backup, entries
+from callrec.vault import SERVICE_ACTOR, Vault, _backup, add_user, create_key_file, log_entries, read_key_file, verify
 from callrec.vault._backup import (
     DaemonRunning,
     backup,
@@ -24,9 +24,6 @@ from callrec.vault._backup import (
 )
 from callrec.vault._checkpoint import create_signing_key
 from callrec.vault._db import PLAIN_SQLITE_HEADER
-from callrec.vault._keyfile import create_key_file, read_key_file
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
 from tests.conftest import record_call, run_cli, write_config
 
 ADMIN = "adm"
@@ -96,7 +93,7 @@ def test_backup_needs_admin_and_the_refusal_is_logged(filled, tmp_path):
     with pytest.raises(AccessDenied):
         backup(vault, "opsy", tmp_path / "b.db")
     assert not (tmp_path / "b.db").exists()
-    last = entries(vault.conn)[-1]
+    last = log_entries(vault)[-1]
     assert (last.actor, last.action, last.outcome) == ("opsy", "backup", "refused")
 
 
@@ -116,7 +113,7 @@ def test_restore_round_trip_moves_the_current_vault_aside(filled, config, tmp_pa
         assert later in [r[0] for r in old.execute("SELECT id FROM calls")]
     with Vault.open(config) as restored:
         assert [r[0] for r in restored.query("SELECT id FROM calls ORDER BY id")] == ids
-        last = entries(restored.conn)[-1]
+        last = log_entries(restored)[-1]
         assert (last.actor, last.action) == (ADMIN, "restore")
         assert last.detail["moved_aside"] == str(result.moved_aside)
         assert verify(restored) == []
@@ -194,7 +191,7 @@ def test_rekey_old_key_refused_new_key_works(filled, config):
             pass
     with Vault.open(config) as reopened:
         assert [r[0] for r in reopened.query("SELECT id FROM calls ORDER BY id")] == ids
-        assert entries(reopened.conn)[-1].action == "rekey"
+        assert log_entries(reopened)[-1].action == "rekey"
         assert verify(reopened) == []
 
 

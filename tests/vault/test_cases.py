@@ -7,8 +7,17 @@ import time
 import pytest
 
 from callrec.errors import AccessDenied, InvalidState
-from callrec.vault import _cases, _content, entries
-from callrec.vault._users import add_user
+from callrec.vault import (
+    add_user,
+    attach_call,
+    close_case,
+    decide_case,
+    get_case,
+    log_entries,
+    open_case,
+    read_audio,
+    read_case_transcripts,
+)
 from tests.conftest import record_call
 
 
@@ -24,63 +33,63 @@ def people(vault):
 
 def _case(vault, actor="rev"):
     now = time.time()
-    return _cases.open_case(vault, actor, "death of a caller: verify advice given", now - 7200, now)
+    return open_case(vault, actor, "death of a caller: verify advice given", now - 7200, now)
 
 
 def test_four_eyes_opener_cannot_approve(people):
     case = _case(people, "both")
     with pytest.raises(AccessDenied, match="four-eyes"):
-        _cases.decide_case(people, "both", case, approve=True)
-    refused = [e for e in entries(people.conn) if e.outcome == "refused"]
+        decide_case(people, "both", case, approve=True)
+    refused = [e for e in log_entries(people) if e.outcome == "refused"]
     assert refused[-1].actor == "both" and refused[-1].action == "case.approve"
-    _cases.decide_case(people, "appr", case, approve=True)
-    assert _cases.get_case(people, case).status == "approved"
+    decide_case(people, "appr", case, approve=True)
+    assert get_case(people, case).status == "approved"
 
 
 def test_reader_needs_approved_case_with_call_attached(people):
     call = record_call(people, seconds=1)
     case = _case(people)
     with pytest.raises(AccessDenied):
-        _cases.attach_call(people, "rev", case, call)  # still pending
-    _cases.decide_case(people, "appr", case, approve=True)
+        attach_call(people, "rev", case, call)  # still pending
+    decide_case(people, "appr", case, approve=True)
     with pytest.raises(AccessDenied, match="not attached"):
-        _content.read_audio(people, "rev", call, case)
-    _cases.attach_call(people, "rev", case, call)
-    audio = _content.read_audio(people, "rev", call, case)
+        read_audio(people, "rev", call, case)
+    attach_call(people, "rev", case, call)
+    audio = read_audio(people, "rev", call, case)
     assert audio.flac.startswith(b"fLaC")
-    last = entries(people.conn)[-1]
+    last = log_entries(people)[-1]
     assert (last.actor, last.action, last.call_id, last.case_id, last.outcome) == ("rev", "play", call, case, "ok")
     assert last.reason.startswith("death of a caller")
     with pytest.raises(AccessDenied, match="not this reviewer"):
-        _content.read_audio(people, "rev2", call, case)
+        read_audio(people, "rev2", call, case)
 
 
 def test_call_outside_window_cannot_be_attached(people):
     old = record_call(people, seconds=1, started_ts=time.time() - 86400 * 3)
     case = _case(people)
-    _cases.decide_case(people, "appr", case, approve=True)
+    decide_case(people, "appr", case, approve=True)
     with pytest.raises(AccessDenied, match="outside the window"):
-        _cases.attach_call(people, "rev", case, old)
+        attach_call(people, "rev", case, old)
 
 
 def test_closed_case_ends_access(people):
     call = record_call(people, seconds=1)
     case = _case(people)
-    _cases.decide_case(people, "appr", case, approve=True)
-    _cases.attach_call(people, "rev", case, call)
-    _cases.close_case(people, "rev", case)
+    decide_case(people, "appr", case, approve=True)
+    attach_call(people, "rev", case, call)
+    close_case(people, "rev", case)
     with pytest.raises(AccessDenied, match="closed"):
-        _content.read_audio(people, "rev", call, case)
+        read_audio(people, "rev", call, case)
     with pytest.raises(InvalidState):
-        _cases.close_case(people, "rev", case)
+        close_case(people, "rev", case)
 
 
 def test_refused_case_gives_no_access(people):
     call = record_call(people, seconds=1)
     case = _case(people)
-    _cases.decide_case(people, "appr", case, approve=False)
+    decide_case(people, "appr", case, approve=False)
     with pytest.raises(AccessDenied):
-        _content.read_audio(people, "rev", call, None)
+        read_audio(people, "rev", call, None)
 
 
 def test_four_eyes_off_opens_approved(people, config):
@@ -88,20 +97,20 @@ def test_four_eyes_off_opens_approved(people, config):
 
     people.config = dataclasses.replace(config, cases=dataclasses.replace(config.cases, four_eyes=False))
     case = _case(people)
-    assert _cases.get_case(people, case).status == "approved"
+    assert get_case(people, case).status == "approved"
 
 
 def test_case_search_is_logged_without_the_phrase(people):
-    from callrec.vault._transcripts import add_transcript
+    from callrec.vault import add_transcript
 
     call = record_call(people, seconds=1)
     add_transcript(people, call, 0, "vosk", "m", "0" * 64, [{"word": "咳", "start": 0.1, "end": 0.3, "conf": 1.0}], "咳")
     case = _case(people)
     with pytest.raises(AccessDenied):
-        _content.read_case_transcripts(people, "rev", case)
-    _cases.decide_case(people, "appr", case, approve=True)
-    _cases.attach_call(people, "rev", case, call)
-    found = _content.read_case_transcripts(people, "rev", case)
+        read_case_transcripts(people, "rev", case)
+    decide_case(people, "appr", case, approve=True)
+    attach_call(people, "rev", case, call)
+    found = read_case_transcripts(people, "rev", case)
     assert [t.text for t in found[call]] == ["咳"]
-    last = entries(people.conn)[-1]
+    last = log_entries(people)[-1]
     assert (last.action, last.case_id, last.detail) == ("transcript.search", case, {"calls": [call]})

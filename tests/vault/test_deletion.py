@@ -9,10 +9,17 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied, InvalidState, UsageError
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, Vault, entries
-from callrec.vault._deletion import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
+from callrec.vault import (
+    SERVICE_ACTOR,
+    Vault,
+    add_user,
+    approve_deletion,
+    list_deletion_requests,
+    log_entries,
+    refuse_deletion,
+    request_deletion,
+    verify,
+)
 from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 REASON = "caller asked on 2026-08-05 for their call to be erased"
@@ -33,15 +40,15 @@ def test_deletion_needs_a_second_person(people):
 
     with pytest.raises(AccessDenied, match="four-eyes"):
         approve_deletion(people, "adm", request)
-    refused = entries(people.conn)[-1]
+    refused = log_entries(people)[-1]
     assert (refused.actor, refused.action, refused.outcome, refused.call_id) == ("adm", "delete.approve", "refused", call)
     assert call_status(people, call) == "sealed" and audio_rows(people, call) > 0
 
     approve_deletion(people, "appr", request)
     assert call_status(people, call) == "purged" and audio_rows(people, call) == 0
-    steps = [(e.actor, e.action, e.outcome) for e in entries(people.conn) if e.call_id == call and e.action.startswith("delete")]
+    steps = [(e.actor, e.action, e.outcome) for e in log_entries(people) if e.call_id == call and e.action.startswith("delete")]
     assert steps == [("adm", "delete.request", "ok"), ("adm", "delete.approve", "refused"), ("appr", "delete", "ok")]
-    tombstone = [e for e in entries(people.conn, action="delete") if e.call_id == call][0]
+    tombstone = [e for e in log_entries(people, action="delete") if e.call_id == call][0]
     assert tombstone.reason == REASON and tombstone.detail["requested_by"] == "adm"
     [req] = list_deletion_requests(people, "adm2")
     assert (req.status, req.decided_by) == ("approved", "appr")
@@ -57,7 +64,7 @@ def test_same_person_cannot_refuse_either_but_another_can(people):
     assert call_status(people, call) == "sealed" and audio_rows(people, call) > 0
     with pytest.raises(InvalidState, match="already refused"):
         approve_deletion(people, "appr", request)
-    decided = [(e.actor, e.outcome) for e in entries(people.conn, action="delete.refuse")]
+    decided = [(e.actor, e.outcome) for e in log_entries(people, action="delete.refuse")]
     assert decided == [("adm", "refused"), ("adm2", "ok")]
 
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import time
 
 from callrec.config import load_config
-from callrec.vault import Vault, _cases, _content, _db, _ledger, entries
-from callrec.vault._keyfile import read_key_file
-from callrec.vault._retention import run_retention
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user, remove_role
-from callrec.vault._verify import verify
+from callrec.vault import (
+    Vault,
+    _cases,
+    _content,
+    _db,
+    _ledger,
+    add_transcript,
+    add_user,
+    log_entries,
+    read_key_file,
+    remove_role,
+    run_retention,
+    verify,
+)
 from tests.conftest import record_call, run_cli
 from tests.vault.legacy import legacy_vault
 
@@ -48,7 +56,7 @@ def test_months_of_synthetic_history_verify_clean(vault):
     purged, held = run_retention(vault, time.time(), keep_days=30)
     assert purged > 50 and held >= 1
     assert verify(vault) == []
-    assert len(entries(vault.conn)) > 500
+    assert len(log_entries(vault)) > 500
 
 
 def test_a_vault_written_by_the_previous_release_migrates_and_verifies_clean(tmp_path):
@@ -90,7 +98,7 @@ def test_a_moved_format_boundary_is_reported(tmp_path):
     config = load_config(config_file)
     with Vault.open(config) as vault:
         record_call(vault, seconds=0.2)
-        first = entries(vault.conn)[vault.query("SELECT legacy_upto FROM log_format")[0][0]]
+        first = log_entries(vault)[vault.query("SELECT legacy_upto FROM log_format")[0][0]]
         assert first.action == "log.format" and first.detail["legacy_calls_upto"] == 3
         vault.checkpoint()
     conn = _db._raw(config.vault_path, read_key_file(config.key_path))

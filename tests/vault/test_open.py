@@ -6,7 +6,7 @@ import hashlib
 
 import sqlcipher3
 
-from callrec.vault._keyfile import create_key_file
+from callrec.vault import create_key_file
 from tests.conftest import record_call, run_cli
 
 

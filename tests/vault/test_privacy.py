@@ -9,10 +9,16 @@ import time
 import pytest
 
 from callrec.errors import AccessDenied
-from callrec.vault import _cases, _content, entries
-from callrec.vault._calls import list_calls
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user
+from callrec.vault import (
+    add_transcript,
+    add_user,
+    attach_call,
+    decide_case,
+    list_calls,
+    log_entries,
+    open_case,
+    read_transcripts,
+)
 from tests.conftest import record_call
 
 PHRASE = "昨日から熱が三十八度あって"
@@ -24,14 +30,14 @@ def test_no_transcript_text_in_log_errors_or_listing(vault, config, caplog):
     add_user(vault, "root", "appr", ["approver"])
     call = record_call(vault, seconds=1)
     add_transcript(vault, call, 0, "vosk", "m", "0" * 64, [{"word": PHRASE, "start": 0.1, "end": 0.9, "conf": 1.0}], PHRASE)
-    case = _cases.open_case(vault, "rev", "verify advice", time.time() - 86400, time.time())
+    case = open_case(vault, "rev", "verify advice", time.time() - 86400, time.time())
     with pytest.raises(AccessDenied) as refused:
-        _content.read_transcripts(vault, "rev", call, case)
-    _cases.decide_case(vault, "appr", case, approve=True)
-    _cases.attach_call(vault, "rev", case, call)
-    transcripts, _, _ = _content.read_transcripts(vault, "rev", call, case)
+        read_transcripts(vault, "rev", call, case)
+    decide_case(vault, "appr", case, approve=True)
+    attach_call(vault, "rev", case, call)
+    transcripts, _, _ = read_transcripts(vault, "rev", call, case)
     assert transcripts[0].text == PHRASE
-    logged = json.dumps([e.__dict__ for e in entries(vault.conn)], ensure_ascii=False)
+    logged = json.dumps([e.__dict__ for e in log_entries(vault)], ensure_ascii=False)
     listing = json.dumps(list_calls(vault, 0, time.time() + 60, config.zone), ensure_ascii=False)
     for text in (logged, listing, str(refused.value), caplog.text):
         assert PHRASE not in text and "三十八" not in text

@@ -6,11 +6,16 @@ import json
 import time
 
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, CallRecorder, entries
-from callrec.vault._retention import plan_retention, run_retention
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
+from callrec.vault import (
+    SERVICE_ACTOR,
+    CallRecorder,
+    add_transcript,
+    add_user,
+    log_entries,
+    plan_retention,
+    run_retention,
+    verify,
+)
 from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 DAY = 86400.0
@@ -76,7 +81,7 @@ def test_purged_call_keeps_a_tombstone_without_content_and_a_log_entry(vault):
     for table in ("sealed_audio", "chunks", "transcripts"):
         assert vault.query(f"SELECT count(*) FROM {table} WHERE call_id = ?", (call,)) == [(0,)], table
     assert vault.query("SELECT started_ts, ended_ts, frames, kind, flags FROM calls WHERE id = ?", (call,)) == before
-    purge = [e for e in entries(vault.conn, action="purge") if e.call_id == call]
+    purge = [e for e in log_entries(vault, action="purge") if e.call_id == call]
     assert len(purge) == 1
     assert purge[0].actor == SERVICE_ACTOR and purge[0].outcome == "ok" and "7 days" in purge[0].reason
     assert purge[0].detail["rows_removed"]["transcripts"] == 1
@@ -87,7 +92,7 @@ def test_purge_log_holds_no_content(vault):
     call = record_call(vault, seconds=1, started_ts=_days_ago(10))
     add_transcript(vault, call, 0, "vosk", "test-model", "0" * 64, [{"word": SECRET, "start": 0.1, "end": 1.0}], SECRET)
     run_retention(vault, time.time(), 7)
-    log_text = json.dumps([e.__dict__ for e in entries(vault.conn)], ensure_ascii=False)
+    log_text = json.dumps([e.__dict__ for e in log_entries(vault)], ensure_ascii=False)
     assert SECRET not in log_text
 
 
@@ -149,7 +154,7 @@ def test_cli_retention_run_and_dry_run(tmp_path):
 
 
 def test_a_purged_call_lists_its_transcript_as_purged(vault, config):
-    from callrec.vault._calls import list_calls
+    from callrec.vault import list_calls
 
     old = record_call(vault, seconds=1, started_ts=_days_ago(40), seed=7)
     add_transcript(vault, old, 0, "vosk", "m", "0" * 64, [{"word": SECRET, "start": 0.1, "end": 0.9, "conf": 0.9}],
