@@ -13,6 +13,7 @@ import argparse
 from callrec.access import Model, model_import
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
+from callrec.progress import activity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,8 +63,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"removed model {args.name}")
         active = listing.active
     else:
-        info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
-                            language=args.language, activate=args.activate, force=args.force)
+        with activity(f"model import: hashing, unpacking and checking {args.source}"):
+            info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
+                                language=args.language, activate=args.activate, force=args.force)
         ctx.print(f"imported model {info.name} ({info.language}, {info.sample_rate} Hz, model hash {info.sha256})"
                   f" into {ctx.config.models_path / info.name}")
         if not args.sha256:

@@ -10,6 +10,7 @@ from pathlib import Path
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
 from callrec.errors import IntegrityError, UsageError
+from callrec.progress import activity
 from callrec.vault._verify import verify
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
@@ -56,7 +57,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     heads = [parse_head(h) for h in args.trusted_head]
     if args.trusted_heads:
         heads += read_heads(args.trusted_heads)
-    findings = verify(ctx.vault, heads)
+    with activity("verify: checking the vault, the log and every sealed hash"):
+        findings = verify(ctx.vault, heads)
     if args.json:
         print_json(ctx, {"ok": not findings, "findings": findings, "trusted_heads": len(heads)})
         return IntegrityError.exit_code if findings else 0
