@@ -34,6 +34,13 @@ def test_export_counts_every_file_it_wrote(tmp_path):
     assert done.stdout.startswith(f"exported {len(written)} files for case {case} to {out}")
     verified = run_cli(config_file, "evidence", "verify", str(out))
     assert verified.returncode == 0 and f": {len(written)} files," in verified.stdout
+    as_json = json.loads(run_cli(config_file, "evidence", "verify", str(out), "--json").stdout)
+    assert as_json == {"ok": True, "findings": [], "files": len(written), "case": case, "calls": 2,
+                       "checkpoint_seq": as_json["checkpoint_seq"], "key_fingerprint": as_json["key_fingerprint"],
+                       "fingerprint_compared": False}
+    (out / "call-1.flac").write_bytes(b"not audio")
+    broken = run_cli(config_file, "evidence", "verify", str(out), "--json")
+    assert broken.returncode == 8 and json.loads(broken.stdout)["ok"] is False
 
 
 def test_replay_says_how_many_of_the_sealed_calls_are_test_calls(tmp_path):

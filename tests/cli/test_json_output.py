@@ -106,6 +106,12 @@ def test_delete_request_list(site):
                             "decided_at", "requested_ts", "decided_ts"}
 
 
+def test_retention_dry_run(site):
+    planned = _json(site[0], "retention", "run", "--dry-run", "--json")
+    assert set(planned) == {"keep_days", "dry_run", "due", "held", "purged"}
+    assert planned["dry_run"] is True and planned["purged"] == 0 and site[1] not in planned["due"]
+
+
 def test_status(site):
     status = _json(site[0], "status", "--json")
     assert status["daemon_running"] is False and "asr_backlog" in status and "last_checkpoint" in status
