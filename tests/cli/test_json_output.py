@@ -4,13 +4,19 @@ command: each output parses and carries the keys docs/cli.md documents ("JSON sc
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault
-from tests.conftest import record_call, run_cli
+from tests.conftest import record_call, run_cli, write_config
 
 CASE_KEYS = {"id", "status", "reason", "opened_by", "opened_at", "window_from", "window_to", "decided_by",
              "decided_at", "closed_at", "attached"}
@@ -20,8 +26,6 @@ CASE_KEYS = {"id", "status", "reason", "opened_by", "opened_at", "window_from", 
 def site(tmp_path_factory):
     """A vault with a call, a case, a maintenance window and a deletion request; root is admin,
     reviewer (the case's opener) — tests run as root."""
-    from tests.conftest import write_config
-
     config_file = write_config(tmp_path_factory.mktemp("json"))
     assert run_cli(config_file, "init").returncode == 0
     assert run_cli(config_file, "users", "add", "root", "--role", "reviewer").returncode == 0
@@ -37,8 +41,8 @@ def site(tmp_path_factory):
     return config_file, call, case
 
 
-def _json(config_file, *argv, rc: int = 0):
-    done = run_cli(config_file, *argv)
+def _json(config_file, *argv, rc: int = 0, user: str | None = None):
+    done = run_cli(config_file, *argv, user=user)
     assert done.returncode == rc, done.stderr
     return json.loads(done.stdout)
 
@@ -137,3 +141,32 @@ def test_text_tables_have_a_header(site):
     assert run_cli(site[0], "delete-request", "list").stdout.startswith("ID\tCALL\tSTATUS")
     shown = run_cli(site[0], "case", "show", site[2]).stdout.splitlines()
     assert shown[3].split()[:3] == ["CALL", "STARTED", "DURATION"] and f"call {site[1]:>6}" in shown[4]
+
+
+def test_health_check_json_is_unknown_when_the_checks_cannot_run(tmp_path):
+    config_file = write_config(tmp_path)  # never initialised: no vault
+    plain = run_cli(config_file, "health", "check")
+    checked = _json(config_file, "health", "check", "--json", rc=3)
+    assert checked["code"] == plain.returncode == 3 and checked["status"] == "UNKNOWN"
+    assert "vault.key not found" in checked["summary"] and checked["lines"] == []
+    assert plain.stdout == f"CALLREC UNKNOWN - {checked['summary']}\n"
+
+
+def test_health_check_json_of_a_monitoring_account_without_a_daemon_is_critical():
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root and runuser to act as another account")
+    if subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import callrec.cli"],
+                      capture_output=True, cwd="/").returncode != 0:
+        pytest.skip(f"{sys.executable} with callrec is not usable by other accounts")
+    base = Path(tempfile.mkdtemp(prefix="callrec-json-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        config_file = write_config(base)
+        config_file.chmod(0o644)
+        assert run_cli(config_file, "init").returncode == 0
+        plain = run_cli(config_file, "health", "check", user="nobody")
+        checked = _json(config_file, "health", "--json", "check", rc=2, user="nobody")
+        assert checked["status"] == "CRITICAL" and plain.returncode == 2
+        assert plain.stdout.splitlines()[0] == f"CALLREC CRITICAL - {checked['summary']}"
+    finally:
+        shutil.rmtree(base)
