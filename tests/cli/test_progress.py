@@ -4,7 +4,9 @@ stderr on a pseudo-terminal, and again with stderr in a pipe."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -87,10 +89,34 @@ def test_backup_shows_progress_only_on_a_terminal(site, tmp_path):
     assert piped.returncode == 0 and piped.stderr == ""
 
 
-@pytest.mark.slow
-def test_retranscribe_all_now_counts_calls_with_the_real_model(tmp_path):
-    config = make_config(tmp_path)
+@pytest.fixture(scope="module")
+def ko_models(tmp_path_factory) -> Path:
+    """A models folder holding the real Korean model, active."""
+    config = make_config(tmp_path_factory.mktemp("ko-models"))
     import_model(config, KO_MODEL, name="ko", activate=True)
+    return config.models_path
+
+
+@pytest.mark.slow
+def test_asr_eval_counts_files_on_a_terminal_and_not_in_a_pipe(tmp_path, ko_models):
+    config = make_config(tmp_path, ko_models)
+    texts = json.loads((FIXTURES / "audio" / "fixtures.json").read_text(encoding="utf-8"))["files"]
+    evalset = tmp_path / "set"
+    evalset.mkdir()
+    for name in ("ko_1.flac", "ko_1_16k.flac"):
+        shutil.copy(FIXTURES / "audio" / name, evalset / name)
+        (evalset / name).with_suffix(".txt").write_text(texts[name]["text"], encoding="utf-8")
+    rc, out, terminal = on_terminal(config.source, "asr", "eval", str(evalset), "--json")
+    assert rc == 0, terminal
+    assert "asr eval:" in terminal and "0/2 [" in terminal and "file" in terminal
+    assert [f["name"] for f in json.loads(out)["files"]] == ["ko_1.flac", "ko_1_16k.flac"]
+    piped = run_cli(config.source, "asr", "eval", str(evalset), "--json")
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
+@pytest.mark.slow
+def test_retranscribe_all_now_counts_calls_with_the_real_model(tmp_path, ko_models):
+    config = make_config(tmp_path, ko_models)
     speech, rate = soundfile.read(FIXTURES / "audio" / "ko_1_16k.flac", dtype="int16")
     vault, _ = Vault.initialise(config)
     with vault:
