@@ -89,6 +89,20 @@ def test_backup_shows_progress_only_on_a_terminal(site, tmp_path):
     assert piped.returncode == 0 and piped.stderr == ""
 
 
+def test_model_import_shows_what_it_does_only_on_a_terminal(site, tmp_path):
+    model = tmp_path / "tiny"
+    for rel, data in {"am/final.mdl": b"mdl", "conf/mfcc.conf": b"--sample-frequency=8000\n",
+                      "conf/model.conf": b"--beam=10\n", "graph/HCLG.fst": b"fst", "graph/words.txt": b"a 1\n"}.items():
+        (model / rel).parent.mkdir(parents=True, exist_ok=True)
+        (model / rel).write_bytes(data)
+    rc, out, terminal = on_terminal(site, "model", "import", str(model), "--name", "one", "--language", "ja")
+    assert rc == 0, terminal
+    assert f"model import: hashing, unpacking and checking {model}" in terminal
+    assert out.startswith("imported model one")
+    piped = run_cli(site, "model", "import", str(model), "--name", "two", "--language", "ja")
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
 @pytest.fixture(scope="module")
 def ko_models(tmp_path_factory) -> Path:
     """A models folder holding the real Korean model, active."""
