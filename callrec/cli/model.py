@@ -9,6 +9,7 @@ account or root), never through the socket.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from callrec.access import Model, model_import
 from callrec.cli._context import Context
@@ -63,7 +64,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"removed model {args.name}")
         active = listing.active
     else:
-        with activity(f"model import: hashing, unpacking and checking {args.source}"):
+        with activity(f"model import: hashing, unpacking and checking {Path(args.source).name}"):
             info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
                                 language=args.language, activate=args.activate, force=args.force)
         ctx.print(f"imported model {info.name} ({info.language}, {info.sample_rate} Hz, model hash {info.sha256})"
