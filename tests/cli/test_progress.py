@@ -81,12 +81,16 @@ def test_verify_shows_what_it_does_and_for_how_long_on_a_terminal(site, columns)
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout == out
 
 
-def test_backup_shows_progress_only_on_a_terminal(site, tmp_path):
-    rc, out, terminal = on_terminal(site, "backup", str(tmp_path / "a.db"), "--new-key", str(tmp_path / "a.key"))
-    assert rc == 0, terminal
-    assert "backup: copying and checking the vault" in terminal
-    piped = run_cli(site, "backup", str(tmp_path / "b.db"), "--new-key", str(tmp_path / "b.key"))
-    assert piped.returncode == 0 and piped.stderr == ""
+def test_backup_restore_and_rekey_show_progress_only_on_a_terminal(site, tmp_path):
+    for argv, shown in ((("backup", str(tmp_path / "a.db")), "backup: copying and checking the vault"),
+                        (("restore", str(tmp_path / "a.db")), "restore: checking and installing the backup"),
+                        (("rekey",), "rekey: re-encrypting the vault")):
+        rc, out, terminal = on_terminal(site, *argv)
+        assert rc == 0, out + terminal
+        assert f"{shown}: 00:0" in terminal and shown not in out
+    for argv in (("backup", str(tmp_path / "b.db")), ("restore", str(tmp_path / "b.db")), ("rekey",)):
+        piped = run_cli(site, *argv)
+        assert piped.returncode == 0 and piped.stderr == "", piped.stderr
 
 
 def test_model_import_shows_what_it_does_only_on_a_terminal(site, tmp_path):
