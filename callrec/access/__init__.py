@@ -23,6 +23,7 @@ from callrec.access._admin import (
     retranscribe,
     users_add,
     users_list,
+    users_remove,
     users_revoke,
 )
 from callrec.access._calls import CallList, calls_list
@@ -131,6 +132,7 @@ __all__ = [
     "transcript",
     "users_add",
     "users_list",
+    "users_remove",
     "users_revoke",
     "validate",
 ]

@@ -3,6 +3,7 @@ re-transcription."""
 
 from __future__ import annotations
 
+import pwd
 import time
 from dataclasses import dataclass
 
@@ -21,13 +22,14 @@ from callrec.vault import (
     plan_retention,
     refuse_deletion,
     remove_role,
+    remove_user,
     request_deletion,
     run_retention,
 )
 
 __all__ = ["Deletion", "DeletionList", "Done", "Requeued", "RetentionResult", "User", "UserList", "delete_approve",
            "delete_list", "delete_refuse", "delete_request", "retention_run", "retranscribe", "users_add",
-           "users_list", "users_revoke"]
+           "users_list", "users_remove", "users_revoke"]
 
 
 @dataclass(frozen=True)
@@ -82,16 +84,37 @@ class Requeued:
     call_ids: list[int]
 
 
+def _os_account_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 @use_case("users.add")
-def users_add(vault: Vault, actor: Actor, *, name: str, roles: list[str]) -> Done:
+def users_add(vault: Vault, actor: Actor, *, name: str, roles: list[str], allow_unknown: bool = False) -> Done:
+    """A person is an OS account of this host (identity comes from the kernel): a name with no
+    account could never act, so it is refused unless the account is planned (``allow_unknown``)."""
+    known = _os_account_exists(name)
+    if not known and not allow_unknown:
+        raise UsageError(f"there is no OS account {name!r} on this host: create it first (useradd), or pass"
+                         " --allow-unknown for an account that is planned")
     add_user(vault, actor.log_name, name, roles)
-    return Done(f"{name} now holds {', '.join(sorted(roles))}")
+    planned = "" if known else " (no such OS account yet: the roles apply once it exists)"
+    return Done(f"{name} now holds {', '.join(sorted(roles))}{planned}")
 
 
 @use_case("users.revoke")
 def users_revoke(vault: Vault, actor: Actor, *, name: str, role: str) -> Done:
     remove_role(vault, actor.log_name, name, role)
     return Done(f"{name} no longer holds {role}")
+
+
+@use_case("users.remove")
+def users_remove(vault: Vault, actor: Actor, *, name: str) -> Done:
+    roles = remove_user(vault, actor.log_name, name)
+    return Done(f"{name} removed (held {', '.join(roles) or 'no role'})")
 
 
 @use_case("users.list")

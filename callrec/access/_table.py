@@ -51,6 +51,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     # administration
     "users.add": ("admin",),
     "users.revoke": ("admin",),
+    "users.remove": ("admin",),
     "users.list": ("admin",),
     "delete.request": ("admin",),
     "delete.approve": ("admin", "approver"),

@@ -30,6 +30,7 @@ from callrec.asr._errors import EvalFileUnreadable, EvalSetEmpty
 from callrec.asr._japanese import edit_distance, normalise_for_cer
 from callrec.asr._lines import UNSPACED_LANGUAGES, join_words
 from callrec.asr._models import ModelInfo
+from callrec.progress import progress
 
 __all__ = ["EvalFile", "EvalResult", "evaluate", "reference_words"]
 
@@ -142,7 +143,7 @@ def evaluate(directory: Path, info: ModelInfo, language: str) -> EvalResult:
     engine = Engine(info)
     spaced = language not in UNSPACED_LANGUAGES
     files = []
-    for audio_path, reference in pairs:
+    for audio_path, reference in progress(pairs, desc="asr eval", unit="file"):
         audio, rate = _read_mono(audio_path)
         started = time.perf_counter()
         (words,) = engine.transcribe([audio], rate, 1)

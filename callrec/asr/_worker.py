@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -116,25 +116,27 @@ class TranscriptionWorker:
                 self._vault.close()
                 self._vault = None
 
-    def drain(self) -> None:
+    def drain(self, on_call: Callable[[], None] | None = None) -> None:
         """Process the queue until nothing is pending, with ``[asr] workers`` calls at a time
-        (this thread and helpers), then wait for the worker threads to finish what they hold."""
+        (this thread and helpers), then wait for the worker threads to finish what they hold.
+        ``on_call`` runs after each call is done (transcribed or failed), e.g. to advance a bar."""
         if not self.config.asr.enabled:
             return
-        helpers = [threading.Thread(target=self._drain_one_lane, name=f"callrec-asr-drain-{n}", daemon=True)
-                   for n in range(self.config.asr.parallel - 1)]
+        helpers = [threading.Thread(target=self._drain_one_lane, args=(on_call,), name=f"callrec-asr-drain-{n}",
+                                    daemon=True) for n in range(self.config.asr.parallel - 1)]
         for thread in helpers:
             thread.start()
-        self._drain_one_lane()
+        self._drain_one_lane(on_call)
         for thread in helpers:
             thread.join()
         with self._cond:
             while self._busy:
                 self._cond.wait()
 
-    def _drain_one_lane(self) -> None:
+    def _drain_one_lane(self, on_call: Callable[[], None] | None = None) -> None:
         while not self._stop.is_set() and self._process_one():
-            pass
+            if on_call is not None:
+                on_call()
 
     def _run(self) -> None:
         _lower_priority()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
+from callrec.progress import activity
 from callrec.vault import backup
 
 
@@ -22,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.remote and not all(p is None or p.is_absolute() for p in (args.dest, args.key_file, args.new_key)):
         raise UsageError("backup through the daemon needs absolute paths for DEST and key files")
-    result = backup(ctx.vault, ctx.actor, args.dest, key_path=args.key_file, new_key_path=args.new_key)
+    with activity("backup: copying and checking the vault"):
+        result = backup(ctx.vault, ctx.actor, args.dest, key_path=args.key_file, new_key_path=args.new_key)
     counts = dict(result.snapshot.counts)
     ctx.print(f"backup {result.path}: {result.size} bytes, {counts.get('calls', 0)} calls,"
               f" access log up to entry {result.snapshot.head_seq}; verified")

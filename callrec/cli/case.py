@@ -15,6 +15,7 @@ from typing import NoReturn
 from callrec.access import CaseView, PlayAudio
 from callrec.cli._context import Context
 from callrec.cli._files import export_target, make_private_dir, write_into
+from callrec.cli._output import print_json
 from callrec.errors import CallrecError, UsageError
 from callrec.timefmt import TIME_HELP
 
@@ -33,14 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--from", dest="from_", required=True, metavar="TIME", help=f"start of the case window; {TIME_HELP}")
     o.add_argument("--to", required=True, metavar="TIME", help="end of the case window; the same forms")
     for name, text in (("approve", "approve a case (approver, not the opener): read its reason first with 'case show'"),
-                       ("close", "close a case: ends the legal hold (opener or admin)"),
-                       ("show", "a case: reason, window, opener, decision and the calls in its window (no content)")):
+                       ("close", "close a case: ends the legal hold (opener or admin)")):
         s.add_parser(name, help=text).add_argument("case_id", type=int, metavar="ID")
+    sh = s.add_parser("show", help="a case: reason, window, opener, decision and the calls in its window (no content)")
+    sh.add_argument("case_id", type=int, metavar="ID")
+    sh.add_argument("--json", action="store_true", help="one object: case, calls")
     r = s.add_parser("refuse", help="refuse a case (approver), with the reason")
     r.add_argument("case_id", type=int, metavar="ID")
     r.add_argument("--reason", required=True, help="why the case is refused (goes to the access log)")
     ls = s.add_parser("list", help="cases this account may see, with their reasons")
     ls.add_argument("--pending", action="store_true", help="only cases waiting for a decision")
+    ls.add_argument("--json", action="store_true", help="a JSON array of cases")
     a = s.add_parser("attach", help="attach a call from the case window (the case's reviewer)")
     a.add_argument("case_id", type=int, metavar="ID")
     a.add_argument("call_id", type=int, metavar="CALL")
@@ -87,11 +91,24 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.call("case.close", case_id=args.case_id)
         ctx.print(f"case {args.case_id} closed: its calls are no longer on legal hold")
     elif args.action == "list":
-        for case in ctx.call("case.list", pending=args.pending).cases:
+        cases = ctx.call("case.list", pending=args.pending).cases
+        if args.json:
+            print_json(ctx, cases)
+            return 0
+        if not cases:
+            ctx.print(f"no {'pending ' if args.pending else ''}cases visible to {ctx.actor}")
+        for case in cases:
             _print_case(ctx, case)
     elif args.action == "show":
         detail = ctx.call("case.show", case_id=args.case_id)
+        if args.json:
+            print_json(ctx, detail)
+            return 0
         _print_case(ctx, detail.case)
+        if not detail.calls:
+            ctx.print(f"  no calls in the window of case {detail.case.id}")
+            return 0
+        ctx.print(f"  {'CALL':>11}  {'STARTED':<25}  {'DURATION':>8}  KIND  ATTACHED")
         for c in detail.calls:
             ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-'}")
     elif args.action == "attach":

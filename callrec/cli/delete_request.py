@@ -41,6 +41,10 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         ctx.print(json.dumps([dataclasses.asdict(r) for r in requests], ensure_ascii=False, indent=2))
         return 0
+    if not requests:
+        ctx.print(f"no {args.status + ' ' if args.status else ''}deletion requests in this vault")
+        return 0
+    ctx.print("ID\tCALL\tSTATUS\tREQUESTED\tDECIDED\tREASON")
     for r in requests:
         decided = f"{r.decided_by} {r.decided_at}" if r.decided_by else "-"
         ctx.print(f"{r.id}\tcall {r.call_id}\t{r.status}\t{r.requested_by} {r.requested_at}\t{decided}\t{r.reason}")

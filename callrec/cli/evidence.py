@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import IntegrityError, UsageError
 
 LOCAL_ONLY = True
@@ -24,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = s.add_parser("verify", help="check a case package: files, audio, chain, signatures (no config, vault or key)")
     v.add_argument("directory", metavar="DIR")
     v.add_argument("--key-fingerprint", metavar="HEX", help="the published fingerprint of the office's signing key")
+    v.add_argument("--json", action="store_true",
+                   help="one object: ok, findings, files, case, calls, checkpoint_seq, key_fingerprint, fingerprint_compared")
     p.set_defaults(func=run)
 
 
@@ -40,11 +43,18 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"{directory}: cannot be read ({exc.strerror})") from None
     findings = verify_package(files, args.key_fingerprint)
+    manifest = None if findings else json.loads(files["manifest.json"])
+    if args.json:
+        print_json(ctx, {"ok": not findings, "findings": findings, "files": len(files),
+                         "case": manifest and manifest["case"]["id"], "calls": manifest and len(manifest["calls"]),
+                         "checkpoint_seq": manifest and manifest["checkpoint"]["seq"],
+                         "key_fingerprint": manifest and manifest["key_fingerprint"],
+                         "fingerprint_compared": args.key_fingerprint is not None})
+        return IntegrityError.exit_code if findings else 0
     for line in findings:
         ctx.print(line)
     if findings:
         return IntegrityError.exit_code
-    manifest = json.loads(files["manifest.json"])
     key = (" (the published fingerprint)" if args.key_fingerprint
            else "; not compared with the published fingerprint: pass --key-fingerprint")
     ctx.print(f"ok: case {manifest['case']['id']}: {len(files)} files, the audio of {len(manifest['calls'])} call(s)"

@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 
+from callrec.access import CheckResult
 from callrec.cli._context import Context
 from callrec.cli._files import write_private_file
+from callrec.cli._output import print_json
 from callrec.cli._remote import DaemonUnreachable
 from callrec.errors import CallrecError, KeyFileUnreadable, UsageError
-from callrec.health import daemon_down_check
+from callrec.health import daemon_down_finding, plugin_status
 from callrec.timefmt import DAY_HELP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="recording health: checks and daily reports (ops, maintainer, admin)")
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    s.add_parser("check", help="run every check now; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
+    c = s.add_parser("check", help="run every check now; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
+    c.add_argument("--json", action="store_true", help="one object: code, status, summary, lines (same exit code)")
     r = s.add_parser("report", help="the report for one local day, computed from the vault now")
     r.add_argument("--date", default="yesterday", help=f"{DAY_HELP} (default: yesterday, the last complete day)")
     out = r.add_mutually_exclusive_group()
@@ -30,25 +33,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "check":
-        return _check(ctx)
+        result = _check(ctx)
+        if args.json:
+            print_json(ctx, {"code": result.code, "status": result.word, "summary": result.summary,
+                             "lines": result.lines})
+        else:
+            ctx.print(f"CALLREC {result.word} - {result.summary}")
+            for line in result.lines:
+                ctx.print(line)
+        return result.code
     return _report(ctx, args)
 
 
-def _check(ctx: Context) -> int:
+def _check(ctx: Context) -> CheckResult:
     """Plugin convention: a daemon that does not answer is CRITICAL (2); any error that stops the
     checks otherwise is UNKNOWN (3), with one line."""
     try:
         try:
-            result = ctx.call("health.check")
+            return ctx.call("health.check")
         except (KeyFileUnreadable, DaemonUnreachable):  # a monitoring account, and no daemon answered for it
-            return daemon_down_check(ctx.config, ctx.out)
+            finding = daemon_down_finding(ctx.config)
+            code, word = plugin_status([finding])
+            return CheckResult(code, word, f"{finding.check}: {finding.message}", [])
     except CallrecError as exc:
-        ctx.print(f"CALLREC UNKNOWN - {exc}")
-        return 3
-    ctx.print(f"CALLREC {result.word} - {result.summary}")
-    for line in result.lines:
-        ctx.print(line)
-    return result.code
+        return CheckResult(3, "UNKNOWN", str(exc), [])
 
 
 def _report(ctx: Context, args: argparse.Namespace) -> int:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.vault import key_fingerprint
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("key", help="the checkpoint signing key")
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    s.add_parser("show", help="print the signing key's fingerprint (publish it: evidence packages are checked against it)")
+    show = s.add_parser("show", help="print the signing key's fingerprint (publish it: evidence packages are checked against it)")
+    show.add_argument("--json", action="store_true", help="one object: algorithm, fingerprint")
     p.set_defaults(func=run)
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    ctx.print(f"checkpoint signing key (Ed25519) fingerprint: {key_fingerprint(ctx.config)}")
+    fingerprint = key_fingerprint(ctx.config)
+    if args.json:
+        print_json(ctx, {"algorithm": "Ed25519", "fingerprint": fingerprint})
+        return 0
+    ctx.print(f"checkpoint signing key (Ed25519) fingerprint: {fingerprint}")
     return 0

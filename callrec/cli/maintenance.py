@@ -42,9 +42,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(json.dumps([{**dataclasses.asdict(w), "from": format_ts(w.from_ts, zone, "seconds"),
                                "to": format_ts(w.to_ts, zone, "seconds")} for w in windows], ensure_ascii=False))
         return 0
+    if not windows:
+        ctx.print("no maintenance windows announced")
+        return 0
+    ctx.print("ID: FROM .. TO  BY: REASON")
     for w in windows:
         ctx.print(f"{w.id}: {format_ts(w.from_ts, zone, 'seconds')} .. {format_ts(w.to_ts, zone, 'seconds')}"
                   f"  by {w.actor}: {w.reason}")
-    if not windows:
-        ctx.print("no maintenance announced")
     return 0

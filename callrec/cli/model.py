@@ -9,9 +9,12 @@ account or root), never through the socket.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from callrec.access import Model, model_import
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
+from callrec.progress import activity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--force", action="store_true", help="even if its language is not [asr] language or memory looks short")
     r = s.add_parser("remove", help="delete an installed model that is not the active one (admin)")
     r.add_argument("name")
-    s.add_parser("list", help="installed models; * marks the active one")
+    li = s.add_parser("list", help="installed models; * marks the active one")
+    li.add_argument("--json", action="store_true", help="one object: models_path, active, models")
     p.set_defaults(func=run)
 
 
@@ -43,8 +47,13 @@ def _line(m: Model) -> str:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "list":
         listing = ctx.call("model.list")
+        if args.json:
+            print_json(ctx, listing)
+            return 0
         if not listing.models:
             ctx.print(f"no model installed in {listing.models_path}: see 'callrec model import --help'")
+            return 0
+        ctx.print("  NAME\tMODEL HASH\tSIZE\tRATE\tLANGUAGE\tIMPORTED")
         for m in listing.models:
             ctx.print(_line(m))
         return 0
@@ -55,8 +64,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(f"removed model {args.name}")
         active = listing.active
     else:
-        info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
-                            language=args.language, activate=args.activate, force=args.force)
+        with activity(f"model import: hashing, unpacking and checking {Path(args.source).name}"):
+            info = model_import(ctx.vault, ctx.person, source=args.source, sha256=args.sha256, name=args.name,
+                                language=args.language, activate=args.activate, force=args.force)
         ctx.print(f"imported model {info.name} ({info.language}, {info.sample_rate} Hz, model hash {info.sha256})"
                   f" into {ctx.config.models_path / info.name}")
         if not args.sha256:

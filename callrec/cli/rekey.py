@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
+from callrec.progress import activity
 from callrec.vault import finish_interrupted_rekey, rekey
 
 
@@ -19,7 +20,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         ctx.vault.log_now(ctx.actor, "rekey.finish", detail={"what": finished})
         ctx.print(finished)
         return 0
-    result = rekey(ctx.vault, ctx.actor)
+    with activity("rekey: re-encrypting the vault"):
+        result = rekey(ctx.vault, ctx.actor)
     ctx.print(f"the vault is encrypted under a new key in {ctx.config.key_path}")
     ctx.print(f"the old key is kept as {result.old_key_kept}: back up the vault now ('callrec backup'),"
               " then destroy the old key (shred -u)")

@@ -14,11 +14,12 @@ import logging
 import signal
 from pathlib import Path
 
-from callrec.asr import TranscriptionWorker
+from callrec.asr import TranscriptionWorker, queue_summary
 from callrec.capture import FileSource, Pipeline
 from callrec.cli._context import Context
 from callrec.errors import CaptureError
 from callrec.health import refresh_stored_days
+from callrec.progress import progress
 from callrec.timefmt import format_ts, parse_iso
 from callrec.vault import Vault, calls_overlapping, get_calls, sessions_overlapping
 
@@ -81,8 +82,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         if pipeline.started.is_set():
             ctx.print(f"replaying {args.feed.name}: {source.duration_s:.1f} s of audio")
             ctx.out.flush()
-        while not pipeline.join(0.5):
-            pass
+        with progress(desc=f"replay {args.feed.name}", total=round(source.duration_s, 1), unit="s") as bar:
+            while not pipeline.join(0.5):
+                bar.n = round(pipeline.frames_in / source.sample_rate, 1)
+                bar.refresh()
         vault.checkpoint()
         done_s = pipeline.frames_in / source.sample_rate
         refresh_stored_days(vault, config, start_ts, start_ts + done_s)
@@ -90,12 +93,14 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             raise ReplayStopped(args.feed.name, stopped_by[0], done_s, source.duration_s,
                                 format_ts(start_ts + done_s, config.zone, "seconds"))
         tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
+        waiting = queue_summary(vault).counts["pending"]
     ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
-              f"{len(pipeline.sealed)} call(s) sealed, {tests} test call(s)")
+              f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s)")
     if config.asr.enabled and not args.no_asr:
         worker = TranscriptionWorker(config)
         try:
-            worker.drain()
+            with progress(desc="transcribing", total=waiting, unit="call") as bar:
+                worker.drain(on_call=bar.update)
         finally:
             worker.stop()
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from callrec.cli._context import Context
+from callrec.progress import activity
 from callrec.vault import restore
 
 
@@ -18,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    result = restore(ctx.config, ctx.actor, args.backup, args.key_file)
+    with activity("restore: checking and installing the backup"):
+        result = restore(ctx.config, ctx.actor, args.backup, args.key_file)
     if result.moved_aside:
         ctx.print(f"the previous vault was moved aside to {result.moved_aside}")
     if result.reencrypted:

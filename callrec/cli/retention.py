@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     r = s.add_parser("run", help="purge now (every purge is written to the access log)")
     r.add_argument("--dry-run", action="store_true", help="only list the call ids that would be purged or are held")
+    r.add_argument("--json", action="store_true", help="one object: keep_days, dry_run, due, held, purged")
     p.set_defaults(func=run)
 
 
@@ -21,6 +23,9 @@ def _ids(ids: list[int]) -> str:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     done = ctx.call("retention.run", dry_run=args.dry_run)
+    if args.json:
+        print_json(ctx, done)
+        return 0
     if done.keep_days == 0:
         ctx.print("retention: keep_days = 0 (keep forever): nothing is purged")
     if done.dry_run:

@@ -5,11 +5,10 @@ overwritten. The daemon's worker picks the calls up; ``--now`` transcribes them 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.vault import get_calls
+from callrec.progress import progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,17 +26,23 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.now:
         if ctx.remote:
             raise UsageError("--now needs the data key: the daemon transcribes the queued calls itself")
-        _transcribe_now(ctx, ids)
+        _transcribe_now(ctx)
     return 0
 
 
-def _transcribe_now(ctx: Context, ids: list[int]) -> None:
-    from callrec.asr import TranscriptionWorker
+def _transcribe_now(ctx: Context) -> None:
+    """Transcribe every pending call here — those just queued and any already waiting — and say
+    what became of them."""
+    from callrec.asr import TranscriptionWorker, queue_summary
 
+    before = queue_summary(ctx.vault).counts
     worker = TranscriptionWorker(ctx.config)
     try:
-        worker.drain()
+        with progress(desc="transcribing", total=before["pending"], unit="call") as bar:
+            worker.drain(on_call=bar.update)
     finally:
         worker.stop()
-    done = Counter(c.transcript_status for c in get_calls(ctx.vault, ids))
-    ctx.print(", ".join(f"{n} {status}" for status, n in sorted(done.items())) or "nothing to do")
+    after = queue_summary(ctx.vault).counts
+    outcomes = [f"{after[s] - before[s]} {s}" for s in ("done", "failed", "no_model") if after[s] > before[s]]
+    taken = before["pending"] - after["pending"]
+    ctx.print(f"transcribed {taken} call(s): {', '.join(outcomes)}" if outcomes else "nothing to do")

@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import IntegrityError, UsageError
+from callrec.progress import activity
 from callrec.vault import verify
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
@@ -47,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a chain head kept off the host (from 'callrec log head' or a daily report); repeatable")
     p.add_argument("--trusted-heads", metavar="FILE", help="a file of such heads, one per line")
     p.add_argument("--full", action="store_true", help="accepted for compatibility: every check always runs")
+    p.add_argument("--json", action="store_true", help="one object: ok, findings, trusted_heads (the exit code is the same)")
     p.set_defaults(func=run)
 
 
@@ -54,7 +57,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     heads = [parse_head(h) for h in args.trusted_head]
     if args.trusted_heads:
         heads += read_heads(args.trusted_heads)
-    findings = verify(ctx.vault, heads)
+    with activity("verify: checking the vault, the log and every sealed hash"):
+        findings = verify(ctx.vault, heads)
+    if args.json:
+        print_json(ctx, {"ok": not findings, "findings": findings, "trusted_heads": len(heads)})
+        return IntegrityError.exit_code if findings else 0
     for line in findings:
         ctx.print(line)
     if findings:

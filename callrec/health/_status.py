@@ -23,7 +23,7 @@ from typing import TextIO
 
 from callrec import __version__
 from callrec.config import Config
-from callrec.health._findings import Finding, plugin_status
+from callrec.health._findings import Finding
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
 from callrec.vault import (
@@ -36,7 +36,7 @@ from callrec.vault import (
 )
 
 __all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status",
-           "daemon_down_check", "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",
+           "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",
            "status_path", "write_daemon_status"]
 
 log = logging.getLogger("callrec.health")
@@ -101,14 +101,6 @@ def daemon_down_finding(config: Config, now: float | None = None) -> Finding:
         return Finding("daemon", "warning", f"daemon not running during planned maintenance ({planned[2]};"
                                             f" last heard {heard})", start_ts=status.heard)
     return Finding("daemon", "critical", f"daemon not running (last heard {heard})", start_ts=status.heard)
-
-
-def daemon_down_check(config: Config, out: TextIO) -> int:
-    """``callrec health check`` without a daemon to ask: the plugin line, and its exit code."""
-    finding = daemon_down_finding(config)
-    code, word = plugin_status([finding])
-    print(f"CALLREC {word} - {finding.check}: {finding.message}", file=out)
-    return code
 
 
 class StatusKeeper:

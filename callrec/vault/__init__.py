@@ -118,7 +118,7 @@ from callrec.vault._sessions import (
 )
 from callrec.vault._store import SERVICE_ACTOR, Vault
 from callrec.vault._transcripts import Transcript, add_transcript, latest_transcripts, latest_words, transcript_sha256
-from callrec.vault._users import add_user, has_role, list_users, remove_role, roles_of
+from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
 from callrec.vault._verify import verify
 from callrec.vault._view import ReadView
 
@@ -148,7 +148,7 @@ __all__ = [
     "add_user", "approve_deletion", "attach_call", "case_call_ids", "close_case", "decide_case",
     "deletion_call_span", "get_case", "has_role", "held_call_ids", "list_cases", "list_deletion_requests",
     "list_users", "open_case", "plan_retention", "read_audio", "read_case_transcripts", "read_transcripts",
-    "refuse", "refuse_deletion", "remove_role", "request_deletion", "require_own_approved", "resolve_case",
+    "refuse", "refuse_deletion", "remove_role", "remove_user", "request_deletion", "require_own_approved", "resolve_case",
     "roles_of", "run_retention",
     # ops state: job runs, alerts, exchange records, maintenance windows, integrity
     "AlertBook", "AlertState", "JobTrouble", "MaintenanceWindow", "alert_book", "alert_undelivered",

@@ -8,7 +8,7 @@ from callrec.errors import InvalidState, NotFound, UsageError
 from callrec.vault._schema import ROLES
 from callrec.vault._store import Vault
 
-__all__ = ["roles_of", "add_user", "remove_role", "list_users", "has_role"]
+__all__ = ["roles_of", "add_user", "remove_role", "remove_user", "list_users", "has_role"]
 
 
 def roles_of(vault: Vault, name: str) -> set[str]:
@@ -43,6 +43,31 @@ def remove_role(vault: Vault, actor: str, name: str, role: str) -> None:
         if conn.execute("DELETE FROM user_roles WHERE name = ? AND role = ?", (name, role)).rowcount == 0:
             raise NotFound(f"user {name} with role {role}")
         vault.log(actor, "user.revoke", detail={"user": name, "roles": [role]})
+
+
+def remove_user(vault: Vault, actor: str, name: str) -> list[str]:
+    """Take every role from ``name`` and remove the person; the roles it held, sorted.
+
+    Logged as one ``user.revoke`` of all those roles (marked ``removed``), so ``callrec verify``
+    explains the missing rows like any revoke. Never the last admin, and never oneself: the vault
+    would be left with nobody to administer it.
+    """
+    with vault.transaction() as conn:
+        if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
+            raise NotFound(f"user {name}")
+        roles = sorted(r[0] for r in conn.execute("SELECT role FROM user_roles WHERE name = ?", (name,)))
+        if "admin" in roles:
+            (others,) = conn.execute("SELECT count(*) FROM user_roles WHERE role = 'admin' AND name != ?",
+                                     (name,)).fetchone()
+            if not others:
+                raise InvalidState(f"{name} is the last admin: grant admin to another person first"
+                                   " ('callrec users add NAME --role admin')")
+        if name == actor:
+            raise InvalidState("an admin cannot remove themselves: ask another admin")
+        conn.execute("DELETE FROM user_roles WHERE name = ?", (name,))
+        conn.execute("DELETE FROM users WHERE name = ?", (name,))
+        vault.log(actor, "user.revoke", detail={"user": name, "roles": roles, "removed": True})
+    return roles
 
 
 def list_users(vault: Vault) -> list[tuple[str, list[str]]]:

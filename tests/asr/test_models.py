@@ -112,7 +112,7 @@ def test_cli_import_and_list(tmp_path):
     assert done.returncode == 0, done.stderr
     listed = run_cli(config_file, "model", "list")
     assert listed.returncode == 0
-    assert listed.stdout.startswith(f"* tiny\t{model_hash(src)}\t")
+    assert listed.stdout.splitlines()[1].startswith(f"* tiny\t{model_hash(src)}\t")
     vault = Vault.open(config)
     logged = [e for e in log_entries(vault) if e.action == "model.import"]
     vault.close()

@@ -17,7 +17,7 @@ def test_demo_records_the_bundled_calls_and_can_run_again(tmp_path):
     first = demo()
     assert first.returncode == 0, first.stderr
     assert (tmp_path / "var" / "demo" / "vault.db").exists()
-    assert "3 call(s) sealed, 1 test call(s)" in first.stdout
+    assert "3 call(s) sealed, 1 of them test call(s)" in first.stdout
     listed = [line for line in first.stdout.splitlines() if line.strip().startswith(("1 ", "2 ", "3 "))]
     assert [line.split()[3] for line in listed] == ["call", "test", "call"]
     assert "ok: integrity, access-log chain" in first.stdout

@@ -191,7 +191,7 @@ def test_rechained_log_with_resigned_witness_is_caught_by_a_trusted_head(sealed,
 def test_deleted_witness_stays_a_finding_after_the_next_logged_action(sealed, config_file, config):
     config.witness_path.unlink()
     _verify_fails(config_file, f"checkpoint: witness file {config.witness_path} is missing")
-    assert run_cli(config_file, "users", "add", "newcomer", "--role", "ops").returncode == 0  # logs and checkpoints
+    assert run_cli(config_file, "users", "add", "newcomer", "--role", "ops", "--allow-unknown").returncode == 0  # logs, checkpoints
     _verify_fails(config_file, "holds 1 checkpoint(s) but", "were written (witness truncated or replaced)")
 
 
