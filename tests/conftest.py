@@ -111,3 +111,15 @@ def small_disk(tmp_path: Path):
     """A 2 MiB tmpfs to hold a state directory."""
     with tmpfs(tmp_path / "small", "2m") as mount:
         yield mount
+
+
+def open_dir(prefix: str) -> Path:
+    """A new directory under /tmp that the test's other OS accounts may enter (0755)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    base.chmod(0o755)
+    return base
+
+
+def add_os_account(name: str) -> None:
+    """A real OS account without a home or a login shell (remove it with ``userdel``)."""
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)

@@ -98,22 +98,31 @@ _CASE_FIELDS = ("opened_by", "opened_ts", "reason", "window_from_ts", "window_to
                 "decided_ts", "closed_ts")
 
 
-def _cases(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
+def _table(vault: Vault, table: str, fields: tuple[str, ...]) -> dict[int, dict]:
+    return {row[0]: dict(zip(fields, row[1:], strict=True))
+            for row in vault.query(f"SELECT id, {', '.join(fields)} FROM {table} ORDER BY id")}
+
+
+def _unexplained(kind: str, entry: str, verb: str, rows: dict[int, dict], logged: dict[int, dict],
+                 fields: tuple[str, ...], legacy_upto: int = 0) -> list[str]:
+    """Rows without their log entry (past the legacy boundary), fields that differ from the log,
+    and rows the log has but the table lost — one finding each, naming the row, never a value."""
     findings = []
-    seen = set()
-    for row in vault.query(f"SELECT id, {', '.join(_CASE_FIELDS)} FROM cases ORDER BY id"):
-        case_id, values = row[0], dict(zip(_CASE_FIELDS, row[1:], strict=True))
-        seen.add(case_id)
-        logged = r.cases.get(case_id)
-        if logged is None:
-            findings.append(f"case {case_id}: row has no case.open entry in the access log (added directly)")
+    for row_id, values in rows.items():
+        log = logged.get(row_id)
+        if log is None:
+            if row_id > legacy_upto:
+                findings.append(f"{kind} {row_id}: row has no {entry} entry in the access log (added directly)")
             continue
-        for name in _CASE_FIELDS:
-            if _differs(values[name], logged[name]):
-                findings.append(f"case {case_id}: {name} differs from the access log (row edited)")
-    for case_id, logged in sorted(r.cases.items()):
-        if case_id not in seen:
-            findings.append(f"case {case_id}: opened in access log entry {logged['seq']} but its row is gone")
+        findings += [f"{kind} {row_id}: {name} differs from the access log (row edited)"
+                     for name in fields if _differs(values[name], log[name])]
+    findings += [f"{kind} {row_id}: {verb} in access log entry {log['seq']} but its row is gone"
+                 for row_id, log in sorted(logged.items()) if row_id not in rows]
+    return findings
+
+
+def _cases(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
+    findings = _unexplained("case", "case.open", "opened", _table(vault, "cases", _CASE_FIELDS), r.cases, _CASE_FIELDS)
     rows = {(c, k) for c, k in vault.query("SELECT case_id, call_id FROM case_calls")}
     for case_id, call_id in sorted(rows - set(r.attached)):
         findings.append(f"case {case_id}: call {call_id} is attached without a case.attach entry (row added directly)")
@@ -127,23 +136,8 @@ _GAP_FIELDS = ("start_ts", "end_ts", "cause", "detail")
 
 
 def _gaps(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
-    findings = []
-    seen = set()
-    for row in vault.query(f"SELECT id, {', '.join(_GAP_FIELDS)} FROM gaps ORDER BY id"):
-        gap_id, values = row[0], dict(zip(_GAP_FIELDS, row[1:], strict=True))
-        seen.add(gap_id)
-        logged = r.gaps.get(gap_id)
-        if logged is None:
-            if gap_id > boundary["gaps"]:
-                findings.append(f"gap {gap_id}: row has no gap.open entry in the access log (added directly)")
-            continue
-        for name in _GAP_FIELDS:
-            if _differs(values[name], logged[name]):
-                findings.append(f"gap {gap_id}: {name} differs from the access log (row edited)")
-    for gap_id, logged in sorted(r.gaps.items()):
-        if gap_id not in seen:
-            findings.append(f"gap {gap_id}: recorded in access log entry {logged['seq']} but its row is gone")
-    return findings
+    return _unexplained("gap", "gap.open", "recorded", _table(vault, "gaps", _GAP_FIELDS), r.gaps, _GAP_FIELDS,
+                        boundary["gaps"])
 
 
 def _calls(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:

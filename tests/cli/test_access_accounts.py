@@ -18,7 +18,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
 
 PHRASE = "熱が三十八度あります"
 HOTLINE = "0312345678"
@@ -52,14 +51,13 @@ def site():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    base = Path(tempfile.mkdtemp(prefix="callrec-acct-", dir="/tmp"))
-    base.chmod(0o755)
+    base = open_dir("callrec-acct-")
     config_file = write_config(base, f'[health.cdr]\nhotline_number = "{HOTLINE}"\n')
     config_file.chmod(0o644)
     suffix = secrets.token_hex(3)
     accounts = {role: f"cr{role}{suffix}" for role in list(ROLES) + ["stranger"]}
     for name in accounts.values():
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+        add_os_account(name)
     server = None
     try:
         assert run_cli(config_file, "init").returncode == 0

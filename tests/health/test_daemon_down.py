@@ -8,7 +8,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from callrec.health import status_path
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.cli.test_access_accounts import _skip_reason
-from tests.conftest import run_cli
+from tests.conftest import add_os_account, open_dir, run_cli
 
 pytestmark = pytest.mark.root
 
@@ -36,10 +35,9 @@ def test_a_killed_daemon_is_critical_for_the_documented_monitoring_command():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    base = Path(tempfile.mkdtemp(prefix="callrec-down-", dir="/tmp"))
-    base.chmod(0o755)
+    base = open_dir("callrec-down-")
     monitor = f"crmon{secrets.token_hex(3)}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", monitor], check=True)
+    add_os_account(monitor)
     fifo, home = fifo_device(base)
     config_file = base / "callrec.toml"
     config_file.write_text(f'state_dir = "{base / "state"}"\n[capture]\ndevice = "{PCM}"\n[asr]\nenabled = false\n')

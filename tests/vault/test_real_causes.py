@@ -7,14 +7,12 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from callrec.config import load_config
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
 
 LIST = ("calls", "list", "--from", "2026-08-03T00:00", "--to", "2026-08-04T00:00", "--json")
 
@@ -70,9 +68,8 @@ def _need_accounts() -> None:
 def service_account():
     _need_accounts()
     name = f"crsvc{secrets.token_hex(3)}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
-    base = Path(tempfile.mkdtemp(prefix="callrec-svc-", dir="/tmp"))
-    base.chmod(0o755)
+    add_os_account(name)
+    base = open_dir("callrec-svc-")
     try:
         yield name, base
     finally:
