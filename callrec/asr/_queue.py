@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callrec.asr._errors import AudioUnreadable
-from callrec.vault import SERVICE_ACTOR, Vault, decode_flac
+from callrec.vault import SERVICE_ACTOR, Vault, decode_flac, sealed_flac
 
 __all__ = [
     "Claim",
@@ -156,8 +156,7 @@ def requeue(vault: Vault, actor: str, call_ids: Sequence[int] | None) -> list[in
 
 def sealed_blocks(vault: Vault, call_id: int) -> Iterator[np.ndarray]:
     """The call's sealed audio as int16 blocks (n, channels)."""
-    rows = vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,))
-    data = b"".join(r[0] for r in rows)
+    data = sealed_flac(vault, call_id)
     if not data:
         raise AudioUnreadable(call_id, "no sealed audio")
     try:

@@ -26,7 +26,7 @@ from callrec.config import Config
 from callrec.health._findings import Finding, plugin_status
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, latest_checkpoint
+from callrec.vault import Vault, latest_checkpoint, sealed_bytes_since
 
 __all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status",
            "daemon_down_check", "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",
@@ -169,9 +169,7 @@ class SystemStatus:
 
 def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
     """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
-    (written,) = vault.query(
-        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
-        " WHERE c.started_ts >= ?", (now - 7 * 86400,))[0]
+    written = sealed_bytes_since(vault, now - 7 * 86400)
     if not written:
         return None
     return shutil.disk_usage(config.vault_path.parent).free / (written / 7)

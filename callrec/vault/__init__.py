@@ -5,6 +5,7 @@ from callrec.vault._accesslog import LogEntry, entries, head, verify_chain
 from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
 from callrec.vault._checkpoint import latest_checkpoint, verify_checkpoint
 from callrec.vault._heads import head_line, key_fingerprint, signed_head
+from callrec.vault._periods import sealed_bytes_since, sealed_flac
 from callrec.vault._recorder import CallRecorder
 from callrec.vault._schema import ROLES, SCHEMA_VERSION
 from callrec.vault._store import SERVICE_ACTOR, Vault
@@ -25,6 +26,8 @@ __all__ = [
     "key_fingerprint",
     "latest_checkpoint",
     "pcm_sha256",
+    "sealed_bytes_since",
+    "sealed_flac",
     "signed_head",
     "verify_chain",
     "verify_checkpoint",

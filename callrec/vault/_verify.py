@@ -9,16 +9,18 @@ still caught, because the chain (checkpointed outside the vault) holds the origi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from callrec.vault._accesslog import verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
 from callrec.vault._db import DatabaseError
+from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open_period
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
 
-__all__ = ["verify"]
+__all__ = ["last_full_check", "scrub", "verify"]
 
 
 def _integrity(vault: Vault) -> list[str]:
@@ -36,11 +38,25 @@ def _logged(vault: Vault, action: str) -> dict[int, list[dict]]:
     return out
 
 
+def _call_audio(vault: Vault, call_id: int, flac: bytes, seal: dict) -> str | None:
+    try:
+        actual = pcm_sha256(decode_flac(flac))
+    except Exception:  # noqa: BLE001 - any decoder failure means the stored audio is damaged
+        return f"call {call_id}: sealed audio cannot be decoded (altered or damaged)"
+    if actual != seal["pcm_sha256"]:
+        return f"call {call_id}: sealed audio differs from its sealed hash (altered)"
+    return None
+
+
 def _sealed_audio(vault: Vault) -> list[str]:
+    """Calls whose audio is in the hot file are decoded and re-hashed; those in closed periods are
+    checked with their period files (:func:`_periods`)."""
     findings: list[str] = []
     seals = _logged(vault, "seal")
     removed = set(_logged(vault, "purge")) | set(_logged(vault, "delete"))
-    for call_id, status in vault.query("SELECT id, status FROM calls WHERE status != 'recording' ORDER BY id"):
+    periods = {r[0] for r in vault.query("SELECT name FROM periods")}
+    rows = vault.query("SELECT id, status, period FROM calls WHERE status != 'recording' ORDER BY id")
+    for call_id, status, period in rows:
         if status == "purged":
             if call_id not in removed:
                 findings.append(f"call {call_id}: audio removed without a purge or deletion entry in the access log")
@@ -48,15 +64,127 @@ def _sealed_audio(vault: Vault) -> list[str]:
         if call_id not in seals:
             findings.append(f"call {call_id}: sealed but its seal is not in the access log")
             continue
-        flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
-        try:
-            actual = pcm_sha256(decode_flac(flac))
-        except Exception:  # noqa: BLE001 - any decoder failure means the stored audio is damaged
-            findings.append(f"call {call_id}: sealed audio cannot be decoded (altered or damaged)")
+        if period not in (None, HELD):
+            if period not in periods:
+                findings.append(f"call {call_id}: its period {period} is gone without a period.drop entry")
             continue
-        if actual != seals[call_id][-1]["pcm_sha256"]:
-            findings.append(f"call {call_id}: sealed audio differs from its sealed hash (altered)")
+        flac = b"".join(r[0] for r in vault.query(
+            "SELECT data FROM main.sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
+        problem = _call_audio(vault, call_id, flac, seals[call_id][-1])
+        if problem:
+            findings.append(problem)
     return findings
+
+
+def _logged_periods(vault: Vault) -> tuple[dict[str, dict], set[str]]:
+    """The newest hash entered for each period (close or amend) and the periods dropped."""
+    hashes: dict[str, dict] = {}
+    dropped: set[str] = set()
+    for action, detail in vault.query("SELECT action, detail FROM access_log WHERE action IN"
+                                      " ('period.close', 'period.amend', 'period.drop') ORDER BY seq"):
+        d = json.loads(detail)
+        if action == "period.drop":
+            dropped.add(d["period"])
+            hashes.pop(d["period"], None)
+        else:
+            dropped.discard(d["period"])
+            hashes[d["period"]] = d
+    return hashes, dropped
+
+
+def _deep(vault: Vault, period: Period, key: bytes, seals: dict[int, list[dict]]) -> list[str]:
+    """Decode every call of a period file and compare it with its seal."""
+    findings = []
+    conn = open_period(vault.periods_dir / period.file, key)
+    try:
+        for (call_id,) in vault.query("SELECT id FROM calls WHERE period = ? ORDER BY id", (period.name,)):
+            flac = b"".join(r[0] for r in conn.execute(
+                "SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
+            problem = _call_audio(vault, call_id, flac, seals[call_id][-1]) if call_id in seals else None
+            if problem:
+                findings.append(problem)
+    finally:
+        conn.close()
+    return findings
+
+
+def _recheck(vault: Vault, period: Period, logged: dict, deep: bool, seals: dict[int, list[dict]]) -> list[str]:
+    """Re-hash one period file against the hash in the chain; remember when it held."""
+    path = vault.periods_dir / period.file
+    if not path.is_file():
+        return [f"period {period.name}: file {period.file} is missing (restore it from the backup directory)"]
+    if file_sha256(path) != logged["sha256"]:
+        return [f"period {period.name}: file {period.file} differs from the SHA-256 in its access-log entry (altered)"]
+    findings = []
+    if deep:
+        key = bytes(vault.query("SELECT key FROM periods WHERE name = ?", (period.name,))[0][0])
+        findings = _deep(vault, period, key, seals)
+    if not findings:
+        with vault.transaction() as conn:
+            conn.execute("UPDATE periods SET verified_ts = ?, mtime_ns = ? WHERE name = ?",
+                         (time.time(), path.stat().st_mtime_ns, period.name))
+    return findings
+
+
+def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable[[str], None] | None) -> list[str]:
+    """Closed period files. ``changed``: those whose size or mtime moved since they were last
+    hashed (cheap: a stat each); ``full``: every file re-hashed and every call decoded, oldest
+    check first, until ``deadline``; ``scrub``: same but hash only."""
+    logged, dropped = _logged_periods(vault)
+    findings = []
+    rows = list_periods(vault, order="verified_ts, name")
+    names = {p.name for p in rows}
+    for name in sorted(set(logged) - names):
+        findings.append(f"period {name}: registered in the access log but gone without a period.drop entry")
+    for name in sorted(dropped & names):
+        findings.append(f"period {name}: dropped in the access log but still registered")
+    seals = _logged(vault, "seal") if mode == "full" else {}
+    done = 0
+    for period in rows:
+        entry = logged.get(period.name)
+        if entry is None or entry["sha256"] != period.sha256 or entry["file"] != period.file:
+            findings.append(f"period {period.name}: its file or hash differs from its access-log entry")
+            continue
+        if mode == "changed":
+            path = vault.periods_dir / period.file
+            st = path.stat() if path.is_file() else None
+            if st is not None and (st.st_size, st.st_mtime_ns) == (period.bytes, period.mtime_ns):
+                continue
+        elif deadline is not None and time.monotonic() > deadline:
+            break
+        findings += _recheck(vault, period, entry, mode == "full", seals)
+        done += 1
+        if progress is not None and mode == "full":
+            progress(f"verify --full: period {period.name} checked ({done} of {len(rows)})")
+    if mode == "full" and done < len(rows) and progress is not None:
+        progress(f"verify --full: stopped at --max-duration with {len(rows) - done} of {len(rows)} period(s) left;"
+                 " run it again to continue with the least recently checked")
+    return findings
+
+
+def last_full_check(vault: Vault) -> float | None:
+    """Since when every closed period was re-hashed at least once (None: nothing closed yet)."""
+    return vault.query("SELECT min(verified_ts) FROM periods")[0][0]
+
+
+def scrub(vault: Vault, scrub_days: int) -> tuple[int, list[str]]:
+    """Re-hash the least recently checked period files, about ``1/scrub_days`` of the archive's
+    bytes, so the whole archive is re-checked every ``scrub_days``. Returns (files, findings)."""
+    total = vault.query("SELECT coalesce(sum(bytes), 0) FROM periods")[0][0]
+    budget = total / max(scrub_days, 1)
+    logged, _ = _logged_periods(vault)
+    findings, checked, spent = [], 0, 0
+    for period in list_periods(vault, order="verified_ts, name"):
+        if checked and spent + period.bytes > budget:
+            break
+        entry = logged.get(period.name)
+        if entry is None or entry["sha256"] != period.sha256:
+            findings.append(f"period {period.name}: its file or hash differs from its access-log entry")
+        else:
+            findings += _recheck(vault, period, entry, False, {})
+        checked += 1
+        spent += period.bytes
+    return checked, findings
 
 
 def _transcripts(vault: Vault) -> list[str]:
@@ -77,17 +205,23 @@ def _transcripts(vault: Vault) -> list[str]:
     return findings
 
 
-def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = ()) -> list[str]:
+def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full: bool = False,
+           max_duration: float | None = None, progress: Callable[[str], None] | None = None) -> list[str]:
     """Every finding, one line each; empty when integrity, chain, all hashes and all rows hold.
 
     ``trusted_heads`` are (seq, hash) pairs kept off the host: each must still be in the chain.
+    By default closed period files are re-hashed only when their size or mtime changed since they
+    were last hashed; ``full`` re-hashes and decodes every one, least recently checked first,
+    stopping after ``max_duration`` seconds (the next run continues where this one stopped).
     """
+    deadline = None if max_duration is None else time.monotonic() + max_duration
     steps = (
         ("integrity", _integrity),
         ("access log", lambda v: verify_chain(v.conn, v.signer.public_key())),
         ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
         ("trusted heads", lambda v: verify_trusted_heads(v.conn, list(trusted_heads))),
         ("sealed audio", _sealed_audio),
+        ("periods", lambda v: _periods(v, "full" if full else "changed", deadline, progress)),
         ("transcripts", _transcripts),
         ("rows", unexplained_rows),
     )
