@@ -27,7 +27,7 @@ from callrec.health._checks import run_checks
 from callrec.health._html import render_html
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
-from callrec.vault import SERVICE_ACTOR, Vault, entries, head, signed_head
+from callrec.vault import SERVICE_ACTOR, Vault, archive_summary, entries, head, signed_head
 from callrec.vault._content import CONTENT_ACTIONS
 from callrec.vault._ledger import coverage, in_service_since, measured_span
 
@@ -117,6 +117,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
         "signed_head": signed_head(vault),
+        "archive": archive_summary(vault, zone),
         "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)
@@ -126,7 +127,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
 
 
 #: Keys that change with every build (not with the day's data).
-_VOLATILE = ("generated_at", "chain_head", "summary")
+_VOLATILE = ("generated_at", "chain_head", "summary", "archive")
 
 
 def refresh_stored_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict | None:

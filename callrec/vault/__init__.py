@@ -5,10 +5,11 @@ from callrec.vault._accesslog import LogEntry, entries, head, verify_chain
 from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
 from callrec.vault._checkpoint import latest_checkpoint, verify_checkpoint
 from callrec.vault._heads import head_line, key_fingerprint, signed_head
-from callrec.vault._periods import sealed_bytes_since, sealed_flac
+from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
 from callrec.vault._recorder import CallRecorder
 from callrec.vault._schema import ROLES, SCHEMA_VERSION
 from callrec.vault._store import SERVICE_ACTOR, Vault
+from callrec.vault._verify import archive_summary, scrub
 
 __all__ = [
     "CallRecorder",
@@ -18,6 +19,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "SERVICE_ACTOR",
     "Vault",
+    "archive_summary",
+    "close_periods",
     "decode_flac",
     "encode_flac",
     "entries",
@@ -28,6 +31,7 @@ __all__ = [
     "pcm_sha256",
     "sealed_bytes_since",
     "sealed_flac",
+    "scrub",
     "signed_head",
     "verify_chain",
     "verify_checkpoint",

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 
+from callrec.timefmt import format_ts
 from callrec.vault._accesslog import verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
@@ -20,7 +22,7 @@ from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
 
-__all__ = ["last_full_check", "scrub", "verify"]
+__all__ = ["archive_summary", "scrub", "verify"]
 
 
 def _integrity(vault: Vault) -> list[str]:
@@ -162,9 +164,11 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
     return findings
 
 
-def last_full_check(vault: Vault) -> float | None:
-    """Since when every closed period was re-hashed at least once (None: nothing closed yet)."""
-    return vault.query("SELECT min(verified_ts) FROM periods")[0][0]
+def archive_summary(vault: Vault, zone: tzinfo) -> dict:
+    """For the daily report: how many closed day files, how many bytes, and since when every one
+    of them was re-hashed at least once (``last_full_check``; null while nothing is closed)."""
+    count, size, oldest = vault.query("SELECT count(*), coalesce(sum(bytes), 0), min(verified_ts) FROM periods")[0]
+    return {"closed_days": count, "bytes": size, "last_full_check": format_ts(oldest, zone, "seconds") if oldest else None}
 
 
 def scrub(vault: Vault, scrub_days: int) -> tuple[int, list[str]]:
