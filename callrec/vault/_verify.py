@@ -152,7 +152,7 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
             st = path.stat() if path.is_file() else None
             if st is not None and (st.st_size, st.st_mtime_ns) == (period.bytes, period.mtime_ns):
                 continue
-        elif deadline is not None and time.monotonic() > deadline:
+        elif deadline is not None and done and time.monotonic() > deadline:
             break
         findings += _recheck(vault, period, entry, mode == "full", seals)
         done += 1
