@@ -22,7 +22,7 @@ from callrec.health._findings import Finding
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
 from callrec.health._reconcile import reconcile
 from callrec.health._status import days_until_full
-from callrec.vault import Vault, verify_chain, verify_checkpoint
+from callrec.vault import Vault, verify_chain_since_last, verify_checkpoint
 from callrec.vault._ledger import Gap, gaps_in
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
@@ -267,8 +267,8 @@ def vault_integrity(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("access_log", "critical", "live")
 def access_log(ctx: CheckContext) -> Iterator[Issue]:
+    problems = verify_chain_since_last(ctx.vault)
     with ctx.vault._lock:
-        problems = verify_chain(ctx.vault.conn)
         if ctx.config.witness_path.exists():
             problems += verify_checkpoint(ctx.vault.conn, ctx.config.checkpoint_key_path, ctx.config.witness_path)
     for line in problems:

@@ -9,7 +9,7 @@ from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_fla
 from callrec.vault._recorder import CallRecorder
 from callrec.vault._schema import ROLES, SCHEMA_VERSION
 from callrec.vault._store import SERVICE_ACTOR, Vault
-from callrec.vault._verify import archive_summary, scrub
+from callrec.vault._verify import archive_summary, scrub, verify_chain_since_last
 
 __all__ = [
     "CallRecorder",
@@ -34,5 +34,6 @@ __all__ = [
     "scrub",
     "signed_head",
     "verify_chain",
+    "verify_chain_since_last",
     "verify_checkpoint",
 ]

@@ -289,6 +289,15 @@ CREATE TABLE archive_state (
     key TEXT PRIMARY KEY,
     value REAL NOT NULL
 );
+-- How far the chain was last verified by the health checks: the next check (and the daily report)
+-- verifies only the entries after it, and that this entry still has this hash. 'callrec verify'
+-- always re-verifies the whole chain.
+CREATE TABLE chain_verified (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    ts REAL NOT NULL
+);
 INSERT INTO archive_state (key, value) VALUES ('max_call_s',
     (SELECT coalesce(max(max(ended_ts - started_ts, frames * 1.0 / sample_rate)), 0) FROM calls));
 """

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import tzinfo
 
 from callrec.timefmt import format_ts
-from callrec.vault._accesslog import verify_chain
+from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
 from callrec.vault._db import DatabaseError
@@ -22,7 +22,7 @@ from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
 
-__all__ = ["archive_summary", "scrub", "verify"]
+__all__ = ["archive_summary", "scrub", "verify", "verify_chain_since_last"]
 
 
 def _integrity(vault: Vault) -> list[str]:
@@ -161,6 +161,20 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
     if mode == "full" and done < len(rows) and progress is not None:
         progress(f"verify --full: stopped at --max-duration with {len(rows) - done} of {len(rows)} period(s) left;"
                  " run it again to continue with the least recently checked")
+    return findings
+
+
+def verify_chain_since_last(vault: Vault) -> list[str]:
+    """The chain after the entry the last clean run of this check verified (the whole chain the
+    first time); on success the head becomes the new starting point."""
+    with vault._lock:
+        row = vault.conn.execute("SELECT seq, hash FROM chain_verified").fetchone()
+        findings = verify_chain(vault.conn, None, (row[0], row[1]) if row else None)
+        top = head(vault.conn)
+    if not findings and top[0]:
+        with vault.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO chain_verified (id, seq, hash, ts) VALUES (1, ?, ?, ?)",
+                         (*top, time.time()))
     return findings
 
 

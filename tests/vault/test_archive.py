@@ -262,3 +262,19 @@ def test_a_vault_written_by_the_current_release_migrates_closes_its_days_and_ver
     done = run_cli(config_file, "verify", "--full")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "every closed day re-hashed" in done.stdout
+
+
+def test_the_health_chain_check_goes_on_from_where_it_last_verified(people):
+    from callrec.vault import head, verify_chain_since_last
+
+    vault = people
+    record_call(vault, seconds=1)
+    assert verify_chain_since_last(vault) == []
+    assert vault.query("SELECT seq, hash FROM chain_verified")[0] == head(vault.conn)
+    record_call(vault, seconds=1, seed=2)
+    seq, digest = head(vault.conn)
+    with vault.transaction() as conn:  # an entry appended by hand: its hash does not hold
+        conn.execute("INSERT INTO access_log (seq, ts, actor, action, outcome, detail, prev_hash, hash)"
+                     " VALUES (?, 0, 'x', 'play', 'ok', '{}', ?, ?)", (seq + 1, digest, "0" * 64))
+    assert verify_chain_since_last(vault) == [f"access log: entry {seq + 1} was altered (hash mismatch)"]
+    assert vault.query("SELECT seq FROM chain_verified")[0][0] < seq + 1
