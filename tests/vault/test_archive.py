@@ -278,3 +278,18 @@ def test_the_health_chain_check_goes_on_from_where_it_last_verified(people):
                      " VALUES (?, 0, 'x', 'play', 'ok', '{}', ?, ?)", (seq + 1, digest, "0" * 64))
     assert verify_chain_since_last(vault) == [f"access log: entry {seq + 1} was altered (hash mismatch)"]
     assert vault.query("SELECT seq FROM chain_verified")[0][0] < seq + 1
+
+
+def test_cli_verify_full_in_slices(people, config_file):
+    vault = people
+    for d in (3, 2):
+        record_call(vault, seconds=1, started_ts=_days_ago(vault, d), seed=d)
+    close_periods(vault)
+
+    alone = run_cli(config_file, "verify", "--max-duration", "5")
+    assert alone.returncode == 2 and "add --full" in alone.stderr and alone.stderr.count("\n") == 1
+    sliced = run_cli(config_file, "verify", "--full", "--max-duration", "0.000001")
+    assert sliced.returncode == 0, sliced.stdout + sliced.stderr
+    assert "1 of 2 period(s) left" in sliced.stdout
+    bad = run_cli(config_file, "verify", "--full", "--max-duration", "soon")
+    assert bad.returncode == 2 and "positive number of seconds" in bad.stderr
