@@ -166,12 +166,13 @@ def _signed(public: Ed25519PublicKey, seq: int, digest: str, sig: str | None) ->
 
 
 def verify_chain(conn: sqlcipher3.Connection, public: Ed25519PublicKey | None = None,
-                 since: tuple[int, str] | None = None) -> list[str]:
+                 since: tuple[int, str] | None = None, signed_after: int = 0) -> list[str]:
     """Findings (one line each) where the chain does not hold; empty when it does.
 
-    With ``public`` (the checkpoint key), every format-2 entry's signature is checked too. With
-    ``since`` (seq, hash) of an entry verified earlier, only the entries after it are checked,
-    after checking that it still has that hash.
+    With ``public`` (the checkpoint key), the signature of every format-2 entry after
+    ``signed_after`` is checked too (an earlier run checked those before). With ``since`` (seq,
+    hash) of an entry verified earlier, only the entries after it are checked, after checking
+    that it still has that hash.
     """
     findings: list[str] = []
     boundary = legacy_upto(conn)
@@ -189,7 +190,7 @@ def verify_chain(conn: sqlcipher3.Connection, public: Ed25519PublicKey | None = 
             findings.append(f"access log: entry {seq} does not link to the entry before it")
         if _expected_hash(row, boundary) != row[10]:
             findings.append(f"access log: entry {seq} was altered (hash mismatch)")
-        elif seq > boundary and public is not None and not _signed(public, seq, row[10], row[13]):
+        elif seq > max(boundary, signed_after) and public is not None and not _signed(public, seq, row[10], row[13]):
             findings.append(f"access log: entry {seq} is not signed by the checkpoint key (forged: appended without the signing key)")
         expected_seq, prev = seq + 1, row[10]
     return findings

@@ -110,8 +110,17 @@ def _deep(vault: Vault, period: Period, key: bytes, seals: dict[int, list[dict]]
     return findings
 
 
-def _recheck(vault: Vault, period: Period, logged: dict, deep: bool, seals: dict[int, list[dict]]) -> list[str]:
-    """Re-hash one period file against the hash in the chain; remember when it held."""
+def _remember(vault: Vault, held: list[tuple[float, int, str]], *, at_least: int = 1) -> None:
+    """Note when period files were last found whole, a batch per transaction (not one commit each)."""
+    if len(held) >= at_least:
+        with vault.transaction() as conn:
+            conn.executemany("UPDATE periods SET verified_ts = ?, mtime_ns = ? WHERE name = ?", held)
+        held.clear()
+
+
+def _recheck(vault: Vault, period: Period, logged: dict, deep: bool, seals: dict[int, list[dict]],
+             held: list[tuple[float, int, str]]) -> list[str]:
+    """Re-hash one period file against the hash in the chain; note in ``held`` when it held."""
     path = vault.periods_dir / period.file
     if not path.is_file():
         return [f"period {period.name}: file {period.file} is missing (restore it from the backup directory)"]
@@ -122,9 +131,7 @@ def _recheck(vault: Vault, period: Period, logged: dict, deep: bool, seals: dict
         key = bytes(vault.query("SELECT key FROM periods WHERE name = ?", (period.name,))[0][0])
         findings = _deep(vault, period, key, seals)
     if not findings:
-        with vault.transaction() as conn:
-            conn.execute("UPDATE periods SET verified_ts = ?, mtime_ns = ? WHERE name = ?",
-                         (time.time(), path.stat().st_mtime_ns, period.name))
+        held.append((time.time(), path.stat().st_mtime_ns, period.name))
     return findings
 
 
@@ -141,7 +148,7 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
     for name in sorted(dropped & names):
         findings.append(f"period {name}: dropped in the access log but still registered")
     seals = _logged(vault, "seal") if mode == "full" else {}
-    done = 0
+    done, held = 0, []
     for period in rows:
         entry = logged.get(period.name)
         if entry is None or entry["sha256"] != period.sha256 or entry["file"] != period.file:
@@ -154,27 +161,53 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
                 continue
         elif deadline is not None and done and time.monotonic() > deadline:
             break
-        findings += _recheck(vault, period, entry, mode == "full", seals)
+        findings += _recheck(vault, period, entry, mode == "full", seals, held)
+        _remember(vault, held, at_least=64)
         done += 1
         if progress is not None and mode == "full":
             progress(f"verify --full: period {period.name} checked ({done} of {len(rows)})")
+    _remember(vault, held)
     if mode == "full" and done < len(rows) and progress is not None:
         progress(f"verify --full: stopped at --max-duration with {len(rows) - done} of {len(rows)} period(s) left;"
                  " run it again to continue with the least recently checked")
     return findings
 
 
-def verify_chain_since_last(vault: Vault) -> list[str]:
-    """The chain after the entry the last clean run of this check verified (the whole chain the
-    first time); on success the head becomes the new starting point."""
+def _verified_point(vault: Vault) -> tuple[int, str] | None:
+    rows = vault.query("SELECT seq, hash FROM chain_verified")
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
+def _advance_point(vault: Vault) -> None:
     with vault._lock:
-        row = vault.conn.execute("SELECT seq, hash FROM chain_verified").fetchone()
-        findings = verify_chain(vault.conn, None, (row[0], row[1]) if row else None)
         top = head(vault.conn)
-    if not findings and top[0]:
+    if top[0]:
         with vault.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO chain_verified (id, seq, hash, ts) VALUES (1, ?, ?, ?)",
                          (*top, time.time()))
+
+
+def _chain(vault: Vault, point: tuple[int, str] | None) -> list[str]:
+    """Every entry's hash and link; signatures after ``point`` (an entry whose signature and all
+    before it a clean run checked), which must still hold the same hash."""
+    findings = []
+    if point is not None:
+        row = vault.query("SELECT hash FROM access_log WHERE seq = ?", (point[0],))
+        if not row or row[0][0] != point[1]:
+            findings.append(f"access log: entry {point[0]} changed or vanished since it was last verified")
+            point = None
+    with vault._lock:
+        return findings + verify_chain(vault.conn, vault.signer.public_key(), signed_after=point[0] if point else 0)
+
+
+def verify_chain_since_last(vault: Vault) -> list[str]:
+    """The entries after the one the last clean check verified (the whole chain the first time),
+    signatures included; on success the head becomes the new starting point."""
+    point = _verified_point(vault)
+    with vault._lock:
+        findings = verify_chain(vault.conn, vault.signer.public_key(), point)
+    if not findings:
+        _advance_point(vault)
     return findings
 
 
@@ -191,7 +224,7 @@ def scrub(vault: Vault, scrub_days: int) -> tuple[int, list[str]]:
     total = vault.query("SELECT coalesce(sum(bytes), 0) FROM periods")[0][0]
     budget = total / max(scrub_days, 1)
     logged, _ = _logged_periods(vault)
-    findings, checked, spent = [], 0, 0
+    findings, checked, spent, held = [], 0, 0, []
     for period in list_periods(vault, order="verified_ts, name"):
         if checked and spent + period.bytes > budget:
             break
@@ -199,9 +232,10 @@ def scrub(vault: Vault, scrub_days: int) -> tuple[int, list[str]]:
         if entry is None or entry["sha256"] != period.sha256:
             findings.append(f"period {period.name}: its file or hash differs from its access-log entry")
         else:
-            findings += _recheck(vault, period, entry, False, {})
+            findings += _recheck(vault, period, entry, False, {}, held)
         checked += 1
         spent += period.bytes
+    _remember(vault, held)
     return checked, findings
 
 
@@ -228,14 +262,18 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
     """Every finding, one line each; empty when integrity, chain, all hashes and all rows hold.
 
     ``trusted_heads`` are (seq, hash) pairs kept off the host: each must still be in the chain.
-    By default closed period files are re-hashed only when their size or mtime changed since they
-    were last hashed; ``full`` re-hashes and decodes every one, least recently checked first,
-    stopping after ``max_duration`` seconds (the next run continues where this one stopped).
+    By default, what an earlier clean run checked is not re-checked where that is safe: every
+    entry's hash and link are re-computed, but signatures only of entries after that run (a
+    rewrite of older ones changes every later hash, and the witness checkpoints); closed period
+    files are re-hashed only when their size or mtime changed since they were last hashed. ``full``
+    re-checks everything, re-hashing and decoding every period file, least recently checked
+    first, stopping after ``max_duration`` seconds (the next run continues where this one stopped).
     """
     deadline = None if max_duration is None else time.monotonic() + max_duration
+    point = None if full else _verified_point(vault)
     steps = (
         ("integrity", _integrity),
-        ("access log", lambda v: verify_chain(v.conn, v.signer.public_key())),
+        ("access log", lambda v: _chain(v, point)),
         ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
         ("trusted heads", lambda v: verify_trusted_heads(v.conn, list(trusted_heads))),
         ("sealed audio", _sealed_audio),
@@ -249,4 +287,6 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
             findings += step(vault)
         except DatabaseError as exc:
             findings.append(f"{name}: cannot be read, the vault is damaged ({exc})")
+    if not findings:  # signatures that held need not be re-checked by the next default run
+        _advance_point(vault)
     return findings
