@@ -58,9 +58,11 @@ def plan_retention(vault: Vault, now_ts: float, keep_days: int) -> RetentionPlan
     if keep_days == 0:
         return RetentionPlan(None, (), ())
     cutoff = now_ts - keep_days * DAY_S
+    # A call in a closed day goes with its day, once the whole day is past the limit.
     old = [r[0] for r in vault.query(
-        f"SELECT id FROM calls WHERE status IN {PURGEABLE!r} AND coalesce(ended_ts, started_ts) < ? ORDER BY id",
-        (cutoff,),
+        f"SELECT c.id FROM calls c LEFT JOIN periods p ON p.name = c.period WHERE c.status IN {PURGEABLE!r}"
+        " AND coalesce(c.ended_ts, c.started_ts) < ? AND (p.name IS NULL OR p.to_ts <= ?) ORDER BY c.id",
+        (cutoff, cutoff),
     )]
     held = held_call_ids(vault)
     return RetentionPlan(cutoff, tuple(i for i in old if i not in held), tuple(i for i in old if i in held))

@@ -293,3 +293,20 @@ def test_cli_verify_full_in_slices(people, config_file):
     assert "1 of 2 period(s) left" in sliced.stdout
     bad = run_cli(config_file, "verify", "--full", "--max-duration", "soon")
     assert bad.returncode == 2 and "positive number of seconds" in bad.stderr
+
+
+def test_a_call_in_a_day_not_wholly_past_the_limit_waits_for_its_day(people):
+    from callrec.vault._retention import plan_retention
+
+    vault = people
+    early = record_call(vault, seconds=1, started_ts=_days_ago(vault, 31, hour=1))
+    late = record_call(vault, seconds=1, started_ts=_days_ago(vault, 31, hour=23))
+    close_periods(vault)
+    (day,) = list_periods(vault)
+    now = day.to_ts + 30 * DAY - 3600  # 23:00 thirty days on: the early call is past 30 days, the day is not
+
+    assert plan_retention(vault, now, 30).due == ()
+    assert run_retention(vault, now, keep_days=30) == (0, 0)
+    assert run_retention(vault, now + 7200, keep_days=30) == (2, 0)
+    assert dict(vault.query("SELECT id, status FROM calls")) == {early: "purged", late: "purged"}
+    assert list_periods(vault) == [] and verify(vault) == []
