@@ -113,6 +113,36 @@ _OLD_LIST = ("SELECT id, started_ts, ended_ts, frames, sample_rate, kind, status
              " ORDER BY started_ts, id")
 
 
+def full_density_list(directory: Path, years: int) -> None:
+    """``calls list`` for a month at production density (200 calls a day for ``years``): call rows
+    only, inserted directly (no audio, no log), in a vault of their own."""
+    config_file = directory / "callrec.toml"
+    config_file.write_text(f'state_dir = "{directory / "state"}"\n')
+    config = load_config(config_file)
+    vault, _ = Vault.initialise(config)
+    start = time.time() - years * 365 * 86400
+    rng = np.random.default_rng(7)
+    with vault.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO calls (started_ts, ended_ts, sample_rate, channels, status, frames, pcm_sha256)"
+            " VALUES (?, ?, 8000, 1, 'sealed', ?, '')",
+            ((t, t + d, int(d * 8000)) for t, d in zip(
+                start + np.sort(rng.random(years * 365 * FULL_CALLS)) * years * 365 * 86400,
+                rng.gamma(2.0, FULL_SECONDS / 2.0, years * 365 * FULL_CALLS), strict=True)))
+        conn.execute("UPDATE archive_state SET value = (SELECT max(ended_ts - started_ts) FROM calls)"
+                     " WHERE key = 'max_call_s'")
+    window = (start + years * 365 * 86400 / 2, start + years * 365 * 86400 / 2 + 30 * 86400)
+    new = statistics.median(_timed(list_calls, vault, *window, config.zone)[0] for _ in range(5))
+    rows = statistics.median(_timed(vault.query, _WINDOW, {"from": window[0], "to": window[1],
+                                                           "earliest": window[0] - 3600})[0] for _ in range(5))
+    old = statistics.median(_timed(vault.query, _OLD_LIST, (window[1], window[0]))[0] for _ in range(5))
+    n = len(list_calls(vault, *window, config.zone))
+    vault.close()
+    print(f"calls list at full density ({years * 365 * FULL_CALLS} calls; a month in the middle, {n} calls):"
+          f" {new * 1000:.1f} ms with formatting; rows {rows * 1000:.1f} ms against {old * 1000:.1f} ms with the"
+          f" old query (ratio {old / rows:.1f}×)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--years", type=int, default=5)
@@ -200,6 +230,9 @@ def main() -> None:
         print(f"calls list, 30 days in the middle ({n} calls): {t_new * 1000:.1f} ms with formatting;"
               f" the rows alone {t_rows * 1000:.2f} ms against {t_old * 1000:.2f} ms with the old query"
               f" (ratio {t_old / t_rows:.1f}×)")
+
+        with tempfile.TemporaryDirectory() as scratch_dir:
+            full_density_list(Path(scratch_dir), args.years)
 
         oldest = list_periods(vault)[0]
         keep_days = int((time.time() - oldest.from_ts) / 86400) - 30
