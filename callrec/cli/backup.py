@@ -1,4 +1,4 @@
-"""``callrec backup DEST``: a verified encrypted copy of the vault (admin)."""
+"""``callrec backup DEST``: keep a backup directory of the vault up to date (admin)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from callrec.vault import backup
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("backup", help="write a verified encrypted copy of the vault to a new file (admin)")
-    p.add_argument("dest", metavar="DEST", type=Path, help="new file for the copy (never overwritten)")
+    p = sub.add_parser("backup", help="bring a backup directory up to date: the hot file is copied each time, each closed"
+                                      " day's audio file once; every copy is verified (admin)")
+    p.add_argument("dest", metavar="DEST", type=Path,
+                   help="backup directory: new or empty, or one made by an earlier 'callrec backup' (rsync it off the host)")
     keys = p.add_mutually_exclusive_group()
     keys.add_argument("--key-file", metavar="KEY", type=Path, help="encrypt the copy under this existing key file")
     keys.add_argument("--new-key", metavar="KEY", type=Path, help="create a new key file here and encrypt the copy under it")
@@ -26,7 +28,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     with activity("backup: copying and checking the vault"):
         result = backup(ctx.vault, ctx.actor, args.dest, key_path=args.key_file, new_key_path=args.new_key)
     counts = dict(result.snapshot.counts)
-    ctx.print(f"backup {result.path}: {result.size} bytes, {counts.get('calls', 0)} calls,"
-              f" access log up to entry {result.snapshot.head_seq}; verified")
+    ctx.print(f"backup {result.path}: {result.size} bytes ({result.written} written now), {counts.get('calls', 0)} calls,"
+              f" {len(result.snapshot.periods)} closed day file(s), access log up to entry {result.snapshot.head_seq}; verified")
     ctx.print(f"encrypted under key file {result.key_path}: keep that key with the copy's custody, not beside it")
     return 0

@@ -12,7 +12,7 @@ from callrec.vault import restore
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restore", help="replace the vault by a backup; the current vault is moved aside, never deleted (admin)")
-    p.add_argument("backup", metavar="BACKUP", type=Path, help="a file written by 'callrec backup'")
+    p.add_argument("backup", metavar="BACKUP", type=Path, help="a directory kept by 'callrec backup' (or a single file written by a release before schema 5)")
     p.add_argument("--key-file", metavar="KEY", type=Path,
                    help="the key the backup was written under, when not the configured one (it is re-encrypted to the configured key)")
     p.set_defaults(func=run)

@@ -99,4 +99,7 @@ class HealthConfig:
     baseline_weeks: int = field(default=4, metadata=check(lambda v: 1 <= v <= 52, "must be between 1 and 52"))
     #: Retention must have run within this many hours (when retention.keep_days > 0).
     retention_max_age_h: float = field(default=48.0, metadata=check(lambda v: v > 0, "must be positive"))
+    #: The nightly scrub re-hashes the least recently checked closed-day files, about 1/scrub_days
+    #: of the archive a night, so that all of it is re-checked every scrub_days.
+    scrub_days: int = field(default=30, metadata=check(lambda v: 1 <= v <= 366, "must be between 1 and 366"))
     cdr: CdrConfig = CdrConfig()

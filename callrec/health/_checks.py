@@ -39,6 +39,7 @@ from callrec.vault import (
     oldest_waiting_ts,
     open_gap_starts,
     quick_check,
+    verify_chain_since_last,
 )
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
@@ -280,11 +281,11 @@ def vault_integrity(ctx: CheckContext) -> Iterator[Issue]:
 
 @check("access_log", "critical", "live")
 def access_log(ctx: CheckContext) -> Iterator[Issue]:
-    """The chain, every entry's signature and the witness file, as ``callrec verify`` checks them:
-    a missing witness is a finding, not a reason to skip the comparison."""
-    public = ctx.vault.signer.public_key()
+    """The chain from where it was last verified (every entry's hash and link, signatures of the
+    new ones) and the witness file, as ``callrec verify`` checks them: a missing witness is a
+    finding, not a reason to skip the comparison."""
+    problems = verify_chain_since_last(ctx.vault)
     with ctx.vault.snapshot() as view:
-        problems = view.verify_chain(public)
         problems += view.verify_checkpoint(ctx.config.checkpoint_key_path, ctx.config.witness_path)
     for line in problems:
         yield Issue(line)

@@ -31,6 +31,7 @@ from callrec.vault import (
     CONTENT_ACTIONS,
     SERVICE_ACTOR,
     Vault,
+    archive_summary,
     calls_started,
     coverage,
     in_service_since,
@@ -123,6 +124,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "access_log": _access_summary(vault, start, end),
         "chain_head": {"seq": seq, "hash": digest},
         "signed_head": signed_head(vault),
+        "archive": archive_summary(vault, zone),
         "generated_at": format_ts(now, zone, "seconds"),
     }
     report["summary"] = summary_line(report)
@@ -132,7 +134,7 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
 
 
 #: Keys that change with every build (not with the day's data).
-_VOLATILE = ("generated_at", "chain_head", "summary")
+_VOLATILE = ("generated_at", "chain_head", "summary", "archive")
 
 
 def refresh_stored_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict | None:

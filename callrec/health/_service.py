@@ -31,7 +31,7 @@ from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
 from callrec.health._findings import Finding
 from callrec.health._metrics import write_metrics
 from callrec.health._report import refresh_stored_report, report_paths
-from callrec.vault import Vault, record_job_run
+from callrec.vault import Vault, close_periods, record_job_run, scrub
 
 __all__ = ["HealthService", "record_job_run", "live_window"]
 
@@ -40,6 +40,7 @@ log = logging.getLogger("callrec.health")
 INTEGRITY_JOB = "integrity"
 REPORT_JOB = "daily_report"
 RETENTION_JOB = "retention"
+ARCHIVE_JOB = "archive"
 
 
 def live_window(now: float) -> tuple[float, float]:
@@ -81,6 +82,8 @@ class HealthService:
         hh, mm = _hhmm(health.integrity_time)
         self.scheduler.add_job(self.run_integrity, CronTrigger(hour=hh, minute=mm, timezone=zone), id=INTEGRITY_JOB,
                                misfire_grace_time=3 * 3600)
+        self.scheduler.add_job(self.run_archive, CronTrigger(hour=hh, minute=mm, timezone=zone), id=ARCHIVE_JOB,
+                               misfire_grace_time=12 * 3600)
         if self.config.retention.keep_days:
             self.scheduler.add_job(self.run_retention, CronTrigger(hour=hh, minute=mm, timezone=zone),
                                    id=RETENTION_JOB, misfire_grace_time=12 * 3600)
@@ -131,6 +134,15 @@ class HealthService:
         self.vault.checkpoint()
         log.info("callrec retention: %d call(s) purged, %d held", purged, held)
         return purged, held
+
+    def run_archive(self) -> list[str]:
+        """Close the finished days into their own files, then scrub a share of the old ones."""
+        closed = close_periods(self.vault)
+        checked, problems = scrub(self.vault, self.config.health.scrub_days)
+        log.info("callrec archive: %d day(s) closed, %d day file(s) re-hashed", len(closed), checked)
+        if problems:
+            raise RuntimeError(f"scrub found {len(problems)} problem(s): run 'callrec verify --full'")
+        return closed
 
     def write_daily_report(self) -> dict | None:
         yesterday = dt.datetime.now(self.config.zone).date() - dt.timedelta(days=1)

@@ -28,10 +28,10 @@ from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import format_ts
 from callrec.vault import (
     Vault,
-    audio_bytes_since,
     count_calls,
     last_test_call_ts,
     latest_checkpoint,
+    sealed_bytes_since,
     transcript_backlog,
 )
 
@@ -168,7 +168,7 @@ class SystemStatus:
 
 def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
     """Free bytes over the sealed audio written per day in the last week; None when nothing was written."""
-    written = audio_bytes_since(vault, now - 7 * 86400)
+    written = sealed_bytes_since(vault, now - 7 * 86400)
     if not written:
         return None
     return shutil.disk_usage(config.vault_path.parent).free / (written / 7)

@@ -23,7 +23,6 @@ from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, resto
 from callrec.vault._call import (
     Call,
     RemovedCall,
-    audio_bytes_since,
     calls_overlapping,
     calls_started,
     count_calls,
@@ -32,7 +31,6 @@ from callrec.vault._call import (
     has_calls,
     last_test_call_ts,
     removed_calls_overlapping,
-    sealed_flac,
 )
 from callrec.vault._calls import list_calls
 from callrec.vault._cases import (
@@ -87,6 +85,7 @@ from callrec.vault._ledger import (
 )
 from callrec.vault._log import log_entries, seal_seqs
 from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
 from callrec.vault._queue import (
     TRANSCRIPT_STATUSES,
     Claim,
@@ -119,7 +118,7 @@ from callrec.vault._sessions import (
 from callrec.vault._store import SERVICE_ACTOR, Vault
 from callrec.vault._transcripts import Transcript, add_transcript, latest_transcripts, latest_words, transcript_sha256
 from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
-from callrec.vault._verify import verify
+from callrec.vault._verify import archive_summary, scrub, verify, verify_chain_since_last
 from callrec.vault._view import ReadView
 
 __all__ = [
@@ -133,16 +132,18 @@ __all__ = [
     "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping",
     # calls and the transcription queue
     "Call", "Claim", "QueueSummary", "RemovedCall", "TRANSCRIPT_STATUSES", "TranscribedChannel",
-    "audio_bytes_since", "calls_overlapping", "calls_started", "claim_next", "count_calls", "finish_done",
+    "calls_overlapping", "calls_started", "claim_next", "count_calls", "finish_done",
     "finish_failed", "get_call", "get_calls", "has_calls", "last_test_call_ts", "list_calls", "mark_no_model",
     "oldest_waiting_ts", "queue_summary", "release", "removed_calls_overlapping", "requeue", "requeue_no_model",
-    "resume_interrupted", "sealed_flac", "transcript_backlog",
+    "resume_interrupted", "transcript_backlog",
+    # sealed audio, wherever it is (the hot file or a closed day's file)
+    "close_periods", "sealed_bytes_since", "sealed_flac",
     # transcripts
     "Transcript", "add_transcript", "latest_transcripts", "latest_words", "transcript_sha256",
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
     "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
-    "verify_checkpoint",
+    "verify_chain_since_last", "verify_checkpoint",
     # cases, content, deletion, users, retention
     "CONTENT_ACTIONS", "Case", "DeletionRequest", "HOLDING_STATUSES", "ROLES", "RetentionPlan", "SealedAudio",
     "add_user", "approve_deletion", "attach_call", "case_call_ids", "close_case", "decide_case",
@@ -157,4 +158,6 @@ __all__ = [
     "store_cdr_import",
     # files: backup, restore, rekey, verify
     "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
+    # the archive of closed days
+    "archive_summary", "scrub",
 ]

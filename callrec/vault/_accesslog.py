@@ -165,15 +165,24 @@ def _signed(public: Ed25519PublicKey, seq: int, digest: str, sig: str | None) ->
     return True
 
 
-def verify_chain(conn: sqlcipher3.Connection, public: Ed25519PublicKey | None = None) -> list[str]:
+def verify_chain(conn: sqlcipher3.Connection, public: Ed25519PublicKey | None = None,
+                 since: tuple[int, str] | None = None, signed_after: int = 0) -> list[str]:
     """Findings (one line each) where the chain does not hold; empty when it does.
 
-    With ``public`` (the checkpoint key), every format-2 entry's signature is checked too.
+    With ``public`` (the checkpoint key), the signature of every format-2 entry after
+    ``signed_after`` is checked too (an earlier run checked those before). With ``since`` (seq,
+    hash) of an entry verified earlier, only the entries after it are checked, after checking
+    that it still has that hash.
     """
     findings: list[str] = []
     boundary = legacy_upto(conn)
     expected_seq, prev = 1, GENESIS
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM access_log ORDER BY seq"):
+    if since is not None:
+        row = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (since[0],)).fetchone()
+        if row is None or row[0] != since[1]:
+            return [f"access log: entry {since[0]} changed or vanished since it was last verified"]
+        expected_seq, prev = since[0] + 1, since[1]
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM access_log WHERE seq >= ? ORDER BY seq", (expected_seq,)):
         seq = row[0]
         if seq != expected_seq:
             findings.append(f"access log: entries {expected_seq}..{seq - 1} are missing")
@@ -181,7 +190,7 @@ def verify_chain(conn: sqlcipher3.Connection, public: Ed25519PublicKey | None = 
             findings.append(f"access log: entry {seq} does not link to the entry before it")
         if _expected_hash(row, boundary) != row[10]:
             findings.append(f"access log: entry {seq} was altered (hash mismatch)")
-        elif seq > boundary and public is not None and not _signed(public, seq, row[10], row[13]):
+        elif seq > max(boundary, signed_after) and public is not None and not _signed(public, seq, row[10], row[13]):
             findings.append(f"access log: entry {seq} is not signed by the checkpoint key (forged: appended without the signing key)")
         expected_seq, prev = seq + 1, row[10]
     return findings

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from callrec.vault._checkpoint import rebase_count
 from callrec.vault._db import PLAIN_SQLITE_HEADER
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._owner import match_state_owner
+from callrec.vault._periods import file_sha256
 from callrec.vault._schema import SCHEMA_VERSION
 from callrec.vault._store import Vault
 
@@ -55,6 +57,11 @@ __all__ = [
     "rekey",
     "restore",
 ]
+
+
+#: A backup directory: the hot file's copy and the closed period files.
+HOT = "vault.db"
+PERIODS = "periods"
 
 
 class BackupFailed(VaultError):
@@ -76,6 +83,8 @@ class Snapshot:
     head_seq: int
     head_hash: str
     counts: tuple[tuple[str, int], ...]
+    #: The closed period files the copy names: (file, sha256, bytes).
+    periods: tuple[tuple[str, str, int], ...] = ()
 
 
 def _stamp() -> str:
@@ -97,7 +106,9 @@ def _snapshot(conn: sqlcipher3.Connection, schema: str = "main") -> Snapshot:
     counts = tuple((t, conn.execute(f'SELECT count(*) FROM {schema}."{t}"').fetchone()[0]) for t in tables)
     row = conn.execute(f"SELECT seq, hash FROM {schema}.access_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, digest = row if row else (0, "")
-    return Snapshot(seq, digest, counts)
+    periods = tuple(conn.execute(f"SELECT file, sha256, bytes FROM {schema}.periods ORDER BY file")) \
+        if "periods" in tables else ()
+    return Snapshot(seq, digest, counts, periods)
 
 
 def _new_file(path: Path, what: str) -> None:
@@ -182,6 +193,8 @@ def inspect_copy(path: Path, key: bytes, key_path: Path) -> Snapshot:
 
 
 def _check_matches(path: Path, got: Snapshot, expected: Snapshot) -> None:
+    if got.periods != expected.periods:
+        raise BackupFailed(path, "the closed periods it names differ")
     if (got.head_seq, got.head_hash) != (expected.head_seq, expected.head_hash):
         raise BackupFailed(path, f"access-log head is entry {got.head_seq}, expected {expected.head_seq}")
     if got.counts != expected.counts:
@@ -198,20 +211,52 @@ class BackupResult:
     path: Path
     key_path: Path
     snapshot: Snapshot
+    #: Bytes in the backup directory, and bytes this run wrote (the hot file and new period files).
     size: int
+    written: int
+
+
+def _copy_verified(src: Path, target: Path, sha256: str) -> None:
+    """Copy ``src`` to ``target`` via ``target.tmp``: fsynced, re-hashed, then renamed."""
+    part = target.with_name(f"{target.name}.tmp")
+    shutil.copyfile(src, part)
+    os.chmod(part, 0o600)
+    _fsync(part)
+    if file_sha256(part) != sha256:
+        part.unlink()
+        raise BackupFailed(target, "the copied period file differs from its SHA-256")
+    os.rename(part, target)
+
+
+def _remove_leftovers(directory: Path) -> None:
+    for part in [*directory.glob("*.tmp"), *directory.glob(f"{PERIODS}/*.tmp")]:
+        part.unlink()
+
+
+def _check_backup_dir(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is a file: backup keeps a directory up to date; name a new directory or one"
+                         " that 'callrec backup' made")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / HOT).exists():
+        raise UsageError(f"{dest} is a directory that 'callrec backup' did not make: name a new or empty directory")
 
 
 def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None,
            new_key_path: Path | None = None) -> BackupResult:
-    """Write a verified encrypted copy of the vault to the new file ``dest`` (admin only).
+    """Bring the backup directory ``dest`` up to date with the vault (admin only).
 
-    The copy is under the vault's own key unless ``key_path`` (an existing key file) or
-    ``new_key_path`` (created here) names another. The ``backup`` entry is logged and
-    checkpointed before the export, so the copy contains the record of its own making.
+    ``dest/vault.db`` is a fresh ``sqlcipher_export`` of the hot file (metadata, log, transcripts,
+    audio of days not yet closed), verified before it replaces the previous one; each closed period
+    file is copied to ``dest/periods/`` once, re-hashed against the hash entered in the chain, and
+    left alone by later runs; files of periods the vault dropped (retention) are deleted from the
+    backup after the new ``vault.db`` is in place. A run cut short leaves the previous backup whole.
+    The hot copy is under the vault's own key unless ``key_path`` (an existing key file) or
+    ``new_key_path`` (created here) names another; period files keep their own keys, which travel
+    inside the hot copy. The ``backup`` entry is logged and checkpointed before the export, so the
+    copy contains the record of its own making.
     """
     _authorize(vault, actor, "backup")
-    if dest.exists():
-        raise UsageError(f"{dest} already exists: backup never writes over a file, choose a new path")
+    _check_backup_dir(dest)
     if new_key_path is not None:
         try:
             create_key_file(new_key_path)
@@ -222,10 +267,31 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     key = read_key_file(key_path)
     vault.log_now(actor, "backup", detail={"dest": str(dest), "key_file": str(key_path)})
     vault.checkpoint()
+    try:
+        (dest / PERIODS).mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise UsageError(f"cannot create {dest} ({exc.strerror}): check the directory") from None
+    _remove_leftovers(dest)
+    hot = dest / f"{HOT}.tmp"
     with vault._lock:
-        expected = _export(vault.conn, dest, key, "backup")
-    _check_matches(dest, inspect_copy(dest, key, key_path), expected)
-    return BackupResult(dest, key_path, expected, dest.stat().st_size)
+        expected = _export(vault.conn, hot, key, "backup")
+    _check_matches(hot, inspect_copy(hot, key, key_path), expected)
+    written = hot.stat().st_size
+    for file, sha256, size in expected.periods:
+        target = dest / PERIODS / file
+        if target.is_file() and target.stat().st_size == size:
+            continue  # closed periods never change: copied once
+        _copy_verified(vault.periods_dir / file, target, sha256)
+        written += size
+    _fsync(dest / PERIODS)
+    os.replace(hot, dest / HOT)
+    _fsync(dest)
+    named = {file for file, _, _ in expected.periods}
+    for old in (dest / PERIODS).iterdir():
+        if old.name not in named:
+            old.unlink()
+    size = sum(p.stat().st_size for p in (dest / HOT, *(dest / PERIODS).iterdir()))
+    return BackupResult(dest, key_path, expected, size, written)
 
 
 def _authorize(vault: Vault, actor: str, action: str) -> None:
@@ -261,15 +327,24 @@ class RestoreResult:
     reencrypted: bool
 
 
+def _periods_dir(path: Path) -> Path:
+    return path.parent / PERIODS
+
+
 def _move_aside(path: Path) -> Path:
-    """Rename the vault and its WAL/SHM files to ``<vault>.before-restore-<timestamp>``."""
-    aside = path.with_name(f"{path.name}.before-restore-{_stamp()}")
-    if aside.exists():
+    """Rename the vault, its WAL/SHM files and its periods directory to ``<vault>.before-restore-<timestamp>``
+    (the directory to ``periods.before-restore-<timestamp>``)."""
+    stamp = _stamp()
+    aside = path.with_name(f"{path.name}.before-restore-{stamp}")
+    periods_aside = _periods_dir(path).with_name(f"{PERIODS}.before-restore-{stamp}")
+    if aside.exists() or periods_aside.exists():
         raise InvalidState(f"{aside} already exists: wait a second and run restore again")
     for suffix in ("", "-wal", "-shm"):
         src = Path(f"{path}{suffix}")
         if src.exists():
             os.rename(src, Path(f"{aside}{suffix}"))
+    if _periods_dir(path).exists():
+        os.rename(_periods_dir(path), periods_aside)
     return aside
 
 
@@ -278,6 +353,10 @@ def _move_back(aside: Path, path: Path) -> None:
         src = Path(f"{aside}{suffix}")
         if src.exists():
             os.rename(src, Path(f"{path}{suffix}"))
+    stamp = aside.name.rsplit("before-restore-", 1)[1]
+    periods_aside = _periods_dir(path).with_name(f"{PERIODS}.before-restore-{stamp}")
+    if periods_aside.exists():
+        os.rename(periods_aside, _periods_dir(path))
 
 
 def _replace_current(config: Config, actor: str, backup_path: Path) -> tuple[Path, tuple[int, str]]:
@@ -321,40 +400,71 @@ def _rebase_witness(config: Config, conn: sqlcipher3.Connection) -> Path | None:
     return aside
 
 
-def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path | None = None) -> RestoreResult:
-    """Make ``backup_path`` the configured vault, re-encrypted under the configured key.
+def _backup_files(backup_path: Path, key: bytes, key_path: Path) -> tuple[Path, Snapshot]:
+    """The hot copy in a backup (a directory made by 'callrec backup', or a single file written by
+    releases before schema 5) and its snapshot; every period file it names must hold its hash."""
+    source = backup_path / HOT if backup_path.is_dir() else backup_path
+    expected = inspect_copy(source, key, key_path)
+    for file, sha256, _ in expected.periods:
+        copy = source.parent / PERIODS / file
+        if not copy.is_file():
+            raise BackupFailed(copy, "a closed period file of the backup is missing")
+        if file_sha256(copy) != sha256:
+            raise BackupFailed(copy, "a closed period file differs from its SHA-256")
+    return source, expected
 
-    Refuses while the daemon runs. An existing vault is moved aside, never deleted; if anything
-    fails after that, it is moved back. Without a current vault the actor must be admin in the
-    backup itself (that refusal cannot be logged: there is no vault to log it in).
+
+def _restore_periods(source: Path, target: Path, expected: Snapshot) -> None:
+    target.mkdir(mode=0o700, exist_ok=True)
+    for file, sha256, _ in expected.periods:
+        _copy_verified(source.parent / PERIODS / file, target / file, sha256)
+    _fsync(target)
+
+
+def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path | None = None) -> RestoreResult:
+    """Make the backup ``backup_path`` the configured vault, re-encrypted under the configured key.
+
+    Refuses while the daemon runs. An existing vault (and its periods directory) is moved aside,
+    never deleted; if anything fails after that, it is moved back. Without a current vault the
+    actor must be admin in the backup itself (that refusal cannot be logged: there is no vault to
+    log it in).
     """
     ensure_daemon_stopped(config, "callrec restore")
-    if config.vault_path.exists() and backup_path.resolve() == config.vault_path.resolve():
-        raise UsageError(f"{backup_path} is the configured vault itself: name a backup file")
+    if config.vault_path.exists() and backup_path.resolve() in (config.vault_path.resolve(),
+                                                                  config.vault_path.parent.resolve()):
+        raise UsageError(f"{backup_path} is the configured vault itself: name a backup directory")
     key = read_key_file(config.key_path)
     backup_key_path = backup_key_path or config.key_path
     backup_key = read_key_file(backup_key_path)
-    expected = inspect_copy(backup_path, backup_key, backup_key_path)
+    source, expected = _backup_files(backup_path, backup_key, backup_key_path)
     aside, replaced_head = None, None
     if config.vault_path.exists():
         aside, replaced_head = _replace_current(config, actor, backup_path)
     else:
-        with _open_copy(backup_path, backup_key, backup_key_path) as conn:
+        with _open_copy(source, backup_key, backup_key_path) as conn:
             roles = {r[0] for r in conn.execute("SELECT role FROM user_roles WHERE name = ?", (actor,))}
         if "admin" not in roles:
             raise AccessDenied(actor, "needs the role admin in the backup to restore it")
+    periods = _periods_dir(config.vault_path)
     try:
-        with _open_copy(backup_path, backup_key, backup_key_path) as conn:
+        if periods.exists():  # left without a vault: not ours to keep in place
+            os.rename(periods, periods.with_name(f"{PERIODS}.failed-restore-{_stamp()}"))
+        with _open_copy(source, backup_key, backup_key_path) as conn:
             _export(conn, config.vault_path, key, "restore")
         os.chmod(config.vault_path, 0o600)
         _check_matches(config.vault_path, inspect_copy(config.vault_path, key, config.key_path), expected)
+        _restore_periods(source, periods, expected)
     except BaseException:
+        stamp = _stamp()
         if config.vault_path.exists() and aside is not None:
-            config.vault_path.rename(config.vault_path.with_name(f"{config.vault_path.name}.failed-restore-{_stamp()}"))
+            config.vault_path.rename(config.vault_path.with_name(f"{config.vault_path.name}.failed-restore-{stamp}"))
+        if periods.exists() and aside is not None:
+            periods.rename(periods.with_name(f"{PERIODS}.failed-restore-{stamp}"))
         if aside is not None:
             _move_back(aside, config.vault_path)
         raise
     with Vault.open(config) as restored:
+        _mark_restored_periods(restored)
         witness_aside = _rebase_witness(config, restored.conn)
         rebase_count(restored.conn, config.witness_path)
         restored.log_now(actor, "restore", detail={
@@ -368,6 +478,14 @@ def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path
         restored.checkpoint()
     match_state_owner(config)
     return RestoreResult(expected, aside, backup_key != key)
+
+
+def _mark_restored_periods(vault: Vault) -> None:
+    """The restored period files were just re-hashed: note their new mtimes as checked."""
+    with vault.transaction() as conn:
+        for file, in conn.execute("SELECT file FROM periods").fetchall():
+            conn.execute("UPDATE periods SET mtime_ns = ?, verified_ts = ? WHERE file = ?",
+                         ((vault.periods_dir / file).stat().st_mtime_ns, time.time(), file))
 
 
 # --- rekey --------------------------------------------------------------------------------

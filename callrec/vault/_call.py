@@ -12,7 +12,6 @@ from callrec.vault._store import Vault
 __all__ = [
     "Call",
     "RemovedCall",
-    "audio_bytes_since",
     "calls_overlapping",
     "calls_started",
     "count_calls",
@@ -21,7 +20,6 @@ __all__ = [
     "has_calls",
     "last_test_call_ts",
     "removed_calls_overlapping",
-    "sealed_flac",
 ]
 
 _COLUMNS = ("id, started_ts, ended_ts, sample_rate, channels, kind, status, flags, frames, levels, pcm_sha256,"
@@ -137,17 +135,3 @@ def count_calls(vault: Vault, since_ts: float, until_ts: float | None = None, ki
 def last_test_call_ts(vault: Vault) -> float | None:
     """Start of the newest test call, or None when there never was one."""
     return vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0][0]
-
-
-def audio_bytes_since(vault: Vault, since_ts: float) -> int:
-    """Bytes of sealed audio of the calls started since ``since_ts`` (for the disk forecast)."""
-    return vault.query(
-        "SELECT coalesce(sum(length(a.data)), 0) FROM sealed_audio a JOIN calls c ON c.id = a.call_id"
-        " WHERE c.started_ts >= ?", (since_ts,))[0][0]
-
-
-def sealed_flac(vault: Vault, call_id: int) -> bytes:
-    """The call's sealed FLAC stream for the service's own use (transcription); empty when there is
-    none. A person's read goes through ``read_audio``, which logs it first."""
-    return b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq",
-                                              (call_id,)))

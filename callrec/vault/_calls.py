@@ -14,13 +14,22 @@ __all__ = ["list_calls"]
 #: transcript is shown as 'purged' whatever it was before, since its text is gone.
 _TRANSCRIPT_STATUS = {"running": "pending"}
 
+_COLUMNS = "id, started_ts, ended_ts, frames, sample_rate, kind, status, channels, transcript_status, flags, levels"
+_OVERLAPS = "coalesce(ended_ts, started_ts + frames * 1.0 / sample_rate) >= :from"
+#: Both bounds go through ``calls_started``: no finished call starts earlier than the longest call
+#: before the window (``archive_state.max_call_s``, raised at every seal); a call still recording
+#: can be longer, so those come from the small partial index ``calls_recording``.
+_WINDOW = (
+    f"SELECT {_COLUMNS} FROM calls WHERE started_ts >= :earliest AND started_ts < :to AND {_OVERLAPS}"
+    f" UNION ALL SELECT {_COLUMNS} FROM calls WHERE status = 'recording' AND started_ts < :earliest AND {_OVERLAPS}"
+    " ORDER BY started_ts, id"
+)
+
 
 def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list[dict]:
     """Calls overlapping ``[from_ts, to_ts)``, oldest first, as the ``calls list --json`` objects."""
-    rows = vault.query(
-        "SELECT id, started_ts, ended_ts, frames, sample_rate, kind, status, channels, transcript_status, flags, levels"
-        " FROM calls WHERE started_ts < ? AND coalesce(ended_ts, started_ts + frames * 1.0 / sample_rate) >= ?"
-        " ORDER BY started_ts, id", (to_ts, from_ts))
+    (max_call_s,) = vault.query("SELECT value FROM archive_state WHERE key = 'max_call_s'")[0]
+    rows = vault.query(_WINDOW, {"from": from_ts, "to": to_ts, "earliest": from_ts - max_call_s - 1.0})
     out = []
     for cid, start, end, frames, rate, kind, status, channels, tstatus, flags, levels in rows:
         out.append({

@@ -13,6 +13,7 @@ from callrec.errors import InvalidState
 from callrec.vault._call import get_call
 from callrec.vault._cases import Case, case_call_ids, require_own_approved
 from callrec.vault._guard import refuse
+from callrec.vault._periods import read_flac
 from callrec.vault._store import Vault
 from callrec.vault._transcripts import latest_transcripts
 
@@ -60,8 +61,7 @@ def read_audio(vault: Vault, actor: str, call_id: int, case_id: int | None, acti
         seq = vault.log(actor, action, call_id=call_id, case_id=case.id, reason=case.reason,
                         detail={"pcm_sha256": call.pcm_sha256})
         digest = conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
-        flac = b"".join(r[0] for r in conn.execute(
-            "SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
+        flac = read_flac(vault, conn, call_id)
     return SealedAudio(call_id, flac, call.sample_rate, call.channels, call.pcm_sha256, seq, digest)
 
 

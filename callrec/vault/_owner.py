@@ -19,6 +19,8 @@ def _candidates(config: Config) -> list[Path]:
     vault, key, witness = config.vault_path, config.key_path, config.witness_path
     paths = [vault, *(vault.with_name(vault.name + s) for s in ("-wal", "-shm", ".capture-lock"))]
     paths += [witness, key, config.checkpoint_key_path]
+    periods = vault.parent / "periods"  # closed period files (``_periods.py``)
+    paths += [periods, *(periods.glob("*") if periods.is_dir() else ())]
     paths += list(key.parent.glob(f"{key.name}.old-*")) + list(witness.parent.glob(f"{witness.name}.before-restore-*"))
     return paths
 

@@ -117,7 +117,7 @@ def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, ki
             raise InvalidState(f"call {call_id} is already {current}")
         flac, digest, frames = encode_flac(_chunk_blocks(vault, call_id, channels), rate, channels)
         for seq, part in enumerate(split_rows(flac)):
-            conn.execute("INSERT INTO sealed_audio (call_id, seq, data) VALUES (?,?,?)", (call_id, seq, part))
+            conn.execute("INSERT INTO main.sealed_audio (call_id, seq, data) VALUES (?,?,?)", (call_id, seq, part))
         conn.execute("DELETE FROM chunks WHERE call_id = ?", (call_id,))
         if ended_ts is None:
             ended_ts = started_ts + frames / rate
@@ -129,6 +129,8 @@ def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, ki
             (ended_ts, status, kind, json.dumps(all_flags), frames, json.dumps(levels or {}), digest,
              time.time(), call_id),
         )
+        conn.execute("UPDATE archive_state SET value = max(value, ?) WHERE key = 'max_call_s'",
+                     (max(ended_ts - started_ts, frames / rate),))
         vault.log(SERVICE_ACTOR, "seal", call_id=call_id,
                   detail={"pcm_sha256": digest, "frames": frames, "sample_rate": rate, "channels": channels, "status": status,
                           "ended_ts": ended_ts, "kind": kind})

@@ -256,5 +256,51 @@ ALTER TABLE alert_state ADD COLUMN notified_ts REAL;
 ALTER TABLE alert_state ADD COLUMN resolved_ts REAL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Archive (issue 11): sealed audio of each closed day in a file of its own (``_periods.py``).
+_V5 = """
+-- One row per closed period file under ``<vault dir>/periods/``: its own random key (the file is
+-- never re-encrypted; the key is protected by the hot file's encryption), the SHA-256 of the file
+-- as entered into the access log (``period.close``/``period.amend``), and when it was last re-hashed.
+CREATE TABLE periods (
+    name TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    from_ts REAL NOT NULL,
+    to_ts REAL NOT NULL,
+    file TEXT NOT NULL UNIQUE,
+    key BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    calls INTEGER NOT NULL,
+    closed_ts REAL NOT NULL,
+    verified_ts REAL NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
+CREATE INDEX periods_to ON periods(to_ts);
+
+-- Where a call's sealed audio is: NULL in the hot file (not yet closed), a period's name, or
+-- 'held' when it was moved back to the hot file because a legal hold kept it past its period.
+ALTER TABLE calls ADD COLUMN period TEXT;
+CREATE INDEX calls_period ON calls(period) WHERE period IS NOT NULL;
+CREATE INDEX calls_recording ON calls(started_ts) WHERE status = 'recording';
+
+-- Numbers the archive keeps: 'max_call_s' bounds how far before a window a call can start, so
+-- 'calls list' reads only the window through calls_started.
+CREATE TABLE archive_state (
+    key TEXT PRIMARY KEY,
+    value REAL NOT NULL
+);
+-- How far the chain was last verified by the health checks: the next check (and the daily report)
+-- verifies only the entries after it, and that this entry still has this hash. 'callrec verify'
+-- always re-verifies the whole chain.
+CREATE TABLE chain_verified (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    ts REAL NOT NULL
+);
+INSERT INTO archive_state (key, value) VALUES ('max_call_s',
+    (SELECT coalesce(max(max(ended_ts - started_ts, frames * 1.0 / sample_rate)), 0) FROM calls));
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

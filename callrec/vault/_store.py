@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ class Vault:
         #: True once this connection appended to the access log (then a checkpoint is due).
         self.appended = False
         self._signer: Ed25519PrivateKey | None = None
+        #: Work that must follow the commit of the current transaction (e.g. deleting a replaced file).
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def signer(self) -> Ed25519PrivateKey:
@@ -108,6 +110,13 @@ class Vault:
             except sqlcipher3.DatabaseError as exc:
                 self._rollback()
                 raise _db.classify(self.config.vault_path, exc) from None
+            done, self._after_commit = self._after_commit, []
+            for step in done:
+                step()
+
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run ``step`` once the current transaction has committed (never if it rolls back)."""
+        self._after_commit.append(step)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[ReadView]:
@@ -127,6 +136,7 @@ class Vault:
 
     def _rollback(self) -> None:
         """Roll back what is left of a failed transaction (SQLite may have rolled back already)."""
+        self._after_commit = []
         if self.conn.in_transaction:
             try:
                 self.conn.execute("ROLLBACK")
@@ -173,3 +183,8 @@ class Vault:
     @property
     def path(self) -> Path:
         return self.config.vault_path
+
+    @property
+    def periods_dir(self) -> Path:
+        """Where the closed period files live (beside the hot file)."""
+        return self.config.vault_path.parent / "periods"

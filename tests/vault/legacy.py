@@ -14,11 +14,13 @@ from tests.conftest import FIXTURES, write_config
 __all__ = ["legacy_vault"]
 
 
-def legacy_vault(tmp_path: Path) -> Path:
-    """Unpack the fixture under ``tmp_path``; returns the config file naming it."""
+def legacy_vault(tmp_path: Path, fixture: str = "vault-main-b59ec2b.tar.gz") -> Path:
+    """Unpack the fixture under ``tmp_path``; returns the config file naming it. Fixtures:
+    ``vault-main-b59ec2b.tar.gz`` (above) and ``vault-main-ff77548.tar.gz`` (schema 4, format 2:
+    24 calls over 70 days with transcripts, three purged, an approved case with reads, a gap)."""
     config_file = write_config(tmp_path)
     state = tmp_path / "state"
     state.mkdir()
-    with tarfile.open(FIXTURES / "vault-main-b59ec2b.tar.gz") as tar:
+    with tarfile.open(FIXTURES / fixture) as tar:
         tar.extractall(state)  # noqa: S202 - our own fixture
     return config_file

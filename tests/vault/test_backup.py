@@ -43,10 +43,8 @@ def _audio(conn, call_id: int) -> bytes:
 
 def test_backup_is_encrypted_opens_with_its_key_and_holds_every_call(filled, config, tmp_path):
     vault, ids = filled
-    dest = tmp_path / "copies" / "vault-backup.db"
-    dest.parent.mkdir()
-
-    result = backup(vault, ADMIN, dest)
+    result = backup(vault, ADMIN, tmp_path / "copies")
+    dest = tmp_path / "copies" / "vault.db"
 
     assert dest.read_bytes()[:16] != PLAIN_SQLITE_HEADER
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
@@ -64,27 +62,32 @@ def test_backup_is_encrypted_opens_with_its_key_and_holds_every_call(filled, con
         inspect_copy(dest, read_key_file(other), other)
 
 
-def test_backup_never_writes_over_an_existing_file(filled, tmp_path):
+def test_backup_never_writes_over_a_file_or_a_directory_it_did_not_make(filled, tmp_path):
     vault, _ = filled
     dest = tmp_path / "taken.db"
     dest.write_bytes(b"precious")
-    with pytest.raises(UsageError, match="already exists"):
+    with pytest.raises(UsageError, match="is a file"):
         backup(vault, ADMIN, dest)
     assert dest.read_bytes() == b"precious"
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"precious")
+    with pytest.raises(UsageError, match="did not make"):
+        backup(vault, ADMIN, tmp_path / "photos")
+    assert sorted(p.name for p in (tmp_path / "photos").iterdir()) == ["cat.jpg"]
 
 
 def test_backup_under_a_new_key(filled, config, tmp_path):
     vault, _ = filled
-    dest, new_key = tmp_path / "offsite.db", tmp_path / "offsite.key"
-
-    result = backup(vault, ADMIN, dest, new_key_path=new_key)
+    new_key = tmp_path / "offsite.key"
+    result = backup(vault, ADMIN, tmp_path / "offsite", new_key_path=new_key)
+    dest = tmp_path / "offsite" / "vault.db"
 
     assert result.key_path == new_key and stat.S_IMODE(new_key.stat().st_mode) == 0o600
     assert dict(inspect_copy(dest, read_key_file(new_key), new_key).counts)["calls"] == 3
     with pytest.raises(WrongKey):
         inspect_copy(dest, read_key_file(config.key_path), config.key_path)
     with pytest.raises(UsageError, match="never overwrites a key"):
-        backup(vault, ADMIN, tmp_path / "second.db", new_key_path=new_key)
+        backup(vault, ADMIN, tmp_path / "second", new_key_path=new_key)
 
 
 def test_backup_needs_admin_and_the_refusal_is_logged(filled, tmp_path):
@@ -99,7 +102,7 @@ def test_backup_needs_admin_and_the_refusal_is_logged(filled, tmp_path):
 
 def test_restore_round_trip_moves_the_current_vault_aside(filled, config, tmp_path):
     vault, ids = filled
-    dest = tmp_path / "b.db"
+    dest = tmp_path / "b"
     backup(vault, ADMIN, dest)
     later = record_call(vault, seconds=1, seed=9)
     vault.checkpoint()
@@ -121,7 +124,7 @@ def test_restore_round_trip_moves_the_current_vault_aside(filled, config, tmp_pa
 
 def test_restore_re_encrypts_a_backup_under_another_key(filled, tmp_path):
     vault, ids = filled
-    dest, offsite_key = tmp_path / "offsite.db", tmp_path / "offsite.key"
+    dest, offsite_key = tmp_path / "offsite", tmp_path / "offsite.key"
     backup(vault, ADMIN, dest, new_key_path=offsite_key)
 
     other = load_config(write_config(tmp_path / "elsewhere"))
@@ -144,7 +147,7 @@ def test_restore_re_encrypts_a_backup_under_another_key(filled, tmp_path):
 
 def test_restore_without_a_vault_needs_admin_in_the_backup(filled, config, tmp_path):
     vault, ids = filled
-    dest = tmp_path / "b.db"
+    dest = tmp_path / "b"
     backup(vault, ADMIN, dest)
     other = load_config(write_config(tmp_path / "new-machine"))
     other.state_dir.mkdir(parents=True)
@@ -163,7 +166,7 @@ def test_restore_without_a_vault_needs_admin_in_the_backup(filled, config, tmp_p
 
 def test_restore_and_rekey_refuse_while_the_daemon_answers(filled, config, tmp_path):
     vault, _ = filled
-    dest = tmp_path / "b.db"
+    dest = tmp_path / "b"
     backup(vault, ADMIN, dest)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as daemon:
         daemon.bind(str(config.socket_path))
@@ -235,13 +238,15 @@ def test_cli_backup_rekey_restore(tmp_path):
     add_user(vault, SERVICE_ACTOR, current_account(), ["admin"])
     record_call(vault, seconds=1)
     vault.close()
-    dest = tmp_path / "b.db"
+    dest = tmp_path / "b"
 
     made = run_cli(config_file, "backup", str(dest))
     assert made.returncode == 0, made.stderr
     assert "1 calls" in made.stdout and "verified" in made.stdout
     again = run_cli(config_file, "backup", str(dest))
-    assert again.returncode == 2 and "already exists" in again.stderr and again.stderr.count("\n") == 1
+    assert again.returncode == 0, again.stderr
+    onto_file = run_cli(config_file, "backup", str(config.key_path))
+    assert onto_file.returncode == 2 and "is a file" in onto_file.stderr and onto_file.stderr.count("\n") == 1
 
     rotated = run_cli(config_file, "rekey")
     assert rotated.returncode == 0, rotated.stderr
@@ -281,7 +286,7 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
     try:
         while len(flushed) < 5:
             stop.wait(0.01)
-        results = [backup(vault, ADMIN, tmp_path / f"b{i}.db") for i in range(3)]
+        results = [backup(vault, ADMIN, tmp_path / "b") for _ in range(3)]
     finally:
         stop.set()
         thread.join()
