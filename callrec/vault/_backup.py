@@ -41,7 +41,7 @@ from callrec.vault._checkpoint import rebase_count
 from callrec.vault._db import PLAIN_SQLITE_HEADER
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._owner import match_state_owner
-from callrec.vault._periods import file_sha256
+from callrec.vault._periods import file_sha256, fsync_path
 from callrec.vault._schema import SCHEMA_VERSION
 from callrec.vault._store import Vault
 
@@ -91,14 +91,6 @@ def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _snapshot(conn: sqlcipher3.Connection, schema: str = "main") -> Snapshot:
     tables = [r[0] for r in conn.execute(
         f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
@@ -145,7 +137,7 @@ def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> S
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    _fsync(dest)
+    fsync_path(dest)
     return snapshot
 
 
@@ -221,7 +213,7 @@ def _copy_verified(src: Path, target: Path, sha256: str) -> None:
     part = target.with_name(f"{target.name}.tmp")
     shutil.copyfile(src, part)
     os.chmod(part, 0o600)
-    _fsync(part)
+    fsync_path(part)
     if file_sha256(part) != sha256:
         part.unlink()
         raise BackupFailed(target, "the copied period file differs from its SHA-256")
@@ -283,9 +275,9 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
             continue  # closed periods never change: copied once
         _copy_verified(vault.periods_dir / file, target, sha256)
         written += size
-    _fsync(dest / PERIODS)
+    fsync_path(dest / PERIODS)
     os.replace(hot, dest / HOT)
-    _fsync(dest)
+    fsync_path(dest)
     named = {file for file, _, _ in expected.periods}
     for old in (dest / PERIODS).iterdir():
         if old.name not in named:
@@ -418,7 +410,7 @@ def _restore_periods(source: Path, target: Path, expected: Snapshot) -> None:
     target.mkdir(mode=0o700, exist_ok=True)
     for file, sha256, _ in expected.periods:
         _copy_verified(source.parent / PERIODS / file, target / file, sha256)
-    _fsync(target)
+    fsync_path(target)
 
 
 def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path | None = None) -> RestoreResult:
@@ -527,7 +519,7 @@ def _keep_old_key(key_path: Path) -> Path:
 def _swap_in_new_key(key_path: Path) -> Path:
     kept = _keep_old_key(key_path)
     os.replace(_new_key_path(key_path), key_path)
-    _fsync(key_path.parent)
+    fsync_path(key_path.parent)
     return kept
 
 

@@ -29,7 +29,7 @@ import sqlcipher3
 from callrec.errors import NotFound, VaultCorrupt
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "day_bounds", "drop_file_later", "file_sha256",
+__all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "day_bounds", "drop_file_later", "file_sha256", "fsync_path",
            "list_periods", "open_period", "read_flac", "remove_leftovers", "rewrite_without", "sealed_bytes_since",
            "sealed_flac"]
 
@@ -82,7 +82,8 @@ def file_sha256(path: Path) -> str:
     return sha.hexdigest()
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory by name (a directory: so a rename in it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -178,16 +179,16 @@ def _write_file(directory: Path, file: str, name: str, bounds: tuple[float, floa
         conn.execute("COMMIT")
     finally:
         conn.close()
-    _fsync(tmp)
+    fsync_path(tmp)
     os.rename(tmp, final)
-    _fsync(directory)
+    fsync_path(directory)
     return key, written
 
 
 def _unlink_later(vault: Vault, path: Path) -> None:
     def unlink() -> None:
         path.unlink(missing_ok=True)
-        _fsync(path.parent)
+        fsync_path(path.parent)
     vault.after_commit(unlink)
 
 
@@ -301,5 +302,5 @@ def remove_leftovers(vault: Vault) -> list[str]:
         path.unlink()
         removed.append(path.name)
     if removed:
-        _fsync(directory)
+        fsync_path(directory)
     return removed
