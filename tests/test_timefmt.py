@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callrec.errors import UsageError
-from callrec.timefmt import day_bounds, parse_day, parse_time, parse_window
+from callrec.timefmt import day_bounds, format_ts, format_ts_many, parse_day, parse_time, parse_window
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = dt.datetime(2026, 8, 3, 10, 30, tzinfo=TOKYO).timestamp()
@@ -47,3 +47,19 @@ def test_bad_times_name_the_option_and_the_forms(text):
     with pytest.raises(UsageError, match="--from") as err:
         parse_time(text, TOKYO, "--from", now=NOW)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Europe/London", "America/St_Johns", "Australia/Lord_Howe"])
+def test_times_formatted_in_bulk_are_the_times_formatted_one_by_one(zone):
+    """Every half second over the hours around the zone's changes in 2026 (Lord Howe's half-hour
+    change falls inside a UTC hour, St John's at a half hour), fractions that round up into the
+    next second, minute or day, and missing ends."""
+    zone = ZoneInfo(zone)
+    year = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp() + h * 3600 for h in range(366 * 24)]
+    changes = [t for t in year
+               if dt.datetime.fromtimestamp(t, zone).utcoffset() != dt.datetime.fromtimestamp(t + 3600, zone).utcoffset()]
+    stamps = [t + k / 2 + f for t in changes for k in range(-2, 2 * 7200 + 4) for f in (0.0, 0.4999996)]
+    stamps += [NOW + 0.9999996, NOW - 0.0005, 0.0, 1.5e-7, None, day_bounds(dt.date(2026, 8, 3), zone)[1] - 2e-7]
+    assert len(changes) == (0 if str(zone) == "Asia/Tokyo" else 2)
+    assert format_ts_many(stamps, zone) == [format_ts(t, zone) for t in stamps]
+    assert format_ts_many([], zone) == []

@@ -38,6 +38,14 @@ HELD = "held"
 #: Unregistered files younger than this may still be being written; older ones are leftovers.
 LEFTOVER_AGE_S = 600.0
 _HASH_BLOCK = 1 << 20
+#: Cipher settings of day files, newest first; a file is read with the first that opens it.
+#: Files are written once with 16 KiB pages and HMAC-SHA256 (bench/bench_cipher.py: against the
+#: same file without a key, writes 2.3× → 1.4× and reads 3.1× → 1.9× the time of SQLCipher 4's
+#: defaults; 64 KiB pages are no faster and 4% larger); files closed before used those defaults.
+_CIPHER_SETTINGS = (
+    ("PRAGMA cipher_page_size = 16384", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256"),
+    (),
+)
 _PERIOD_SCHEMA = (
     "CREATE TABLE sealed_audio (call_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
     " PRIMARY KEY (call_id, seq))",
@@ -95,10 +103,23 @@ def open_period(path: Path, key: bytes) -> sqlcipher3.Connection:
     """A read-only connection to a period file (never written after it was registered)."""
     if not path.is_file():
         raise NotFound(f"period file {path}")
-    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                              check_same_thread=False)
+    for settings in _CIPHER_SETTINGS:
+        conn = _keyed(f"{path.resolve().as_uri()}?mode=ro", key, settings)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlcipher3.DatabaseError:
+            conn.close()
+    # Page 1 opens with none of them: damage, which the caller's first read reports as before.
+    return _keyed(f"{path.resolve().as_uri()}?mode=ro", key, _CIPHER_SETTINGS[0])
+
+
+def _keyed(uri: str, key: bytes, settings: tuple[str, ...]) -> sqlcipher3.Connection:
+    conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    for statement in settings:
+        conn.execute(statement)
     return conn
 
 
@@ -164,11 +185,9 @@ def _write_file(directory: Path, file: str, name: str, bounds: tuple[float, floa
         raise FileExistsError(final)
     tmp.unlink(missing_ok=True)
     key = os.urandom(32)
-    conn = sqlcipher3.connect(str(tmp), isolation_level=None)
+    conn = _keyed(tmp.resolve().as_uri(), key, _CIPHER_SETTINGS[0])
     try:
         os.chmod(tmp, 0o600)
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("BEGIN")

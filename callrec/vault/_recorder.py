@@ -8,6 +8,7 @@ all in one transaction (invariant 5). :meth:`recover_interrupted` seals what a c
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -77,11 +78,15 @@ class CallRecorder:
 
     def seal(self, call_id: int, ended_ts: float | None = None, *, status: str = "sealed", kind: str | None = None,
              flags: Sequence[str] = (), levels: dict | None = None) -> str:
-        """Flush, encode to FLAC, hash, log, drop chunks. Returns the PCM SHA-256."""
-        self.flush()
+        """Encode the committed chunks and the audio not yet flushed to FLAC, hash, log, drop the
+        chunks, in one transaction (the unflushed tail never goes through ``chunks``: a commit
+        fewer per call). Returns the PCM SHA-256."""
+        tail = b"".join(self._pending.get(call_id, ()))
+        channels = self._channels.get(call_id)
         for table in (self._pending, self._pending_frames, self._next_seq, self._channels):
             table.pop(call_id, None)
-        return _seal(self.vault, call_id, ended_ts, status=status, kind=kind, flags=flags, levels=levels)
+        return _seal(self.vault, call_id, ended_ts, status=status, kind=kind, flags=flags, levels=levels,
+                     tail=from_pcm_bytes(tail, channels) if tail else None)
 
     def recover_interrupted(self) -> list[int]:
         """Seal, as ``interrupted``, every call a crash or power cut left in ``recording``."""
@@ -105,7 +110,7 @@ def _chunk_blocks(vault: Vault, call_id: int, channels: int) -> Iterator[np.ndar
 
 
 def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, kind: str | None,
-          flags: Sequence[str], levels: dict | None) -> str:
+          flags: Sequence[str], levels: dict | None, tail: np.ndarray | None = None) -> str:
     with vault.transaction() as conn:
         row = conn.execute(
             "SELECT started_ts, sample_rate, channels, status, flags, kind FROM calls WHERE id = ?", (call_id,)
@@ -115,7 +120,8 @@ def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, ki
         started_ts, rate, channels, current, old_flags, old_kind = row
         if current != "recording":
             raise InvalidState(f"call {call_id} is already {current}")
-        flac, digest, frames = encode_flac(_chunk_blocks(vault, call_id, channels), rate, channels)
+        blocks = _chunk_blocks(vault, call_id, channels)
+        flac, digest, frames = encode_flac(blocks if tail is None else itertools.chain(blocks, [tail]), rate, channels)
         for seq, part in enumerate(split_rows(flac)):
             conn.execute("INSERT INTO main.sealed_audio (call_id, seq, data) VALUES (?,?,?)", (call_id, seq, part))
         conn.execute("DELETE FROM chunks WHERE call_id = ?", (call_id,))

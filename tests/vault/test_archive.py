@@ -7,13 +7,14 @@ import os
 import time
 
 import pytest
+import sqlcipher3
 
 from callrec.config import load_config
 from callrec.vault import Vault, _cases, _content, close_periods, entries, scrub
 from callrec.vault._backup import backup, restore
 from callrec.vault._calls import list_calls
 from callrec.vault._deletion import approve_deletion, request_deletion
-from callrec.vault._periods import day_bounds, file_sha256, list_periods
+from callrec.vault._periods import _PERIOD_SCHEMA, day_bounds, file_sha256, list_periods, open_period
 from callrec.vault._retention import run_retention
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
@@ -73,6 +74,34 @@ def test_closing_days_moves_their_audio_into_files_whose_hash_is_in_the_chain(pe
         assert read.flac == flac and entries(vault.conn)[-1].action == "play"
     assert close_periods(vault) == []
     assert verify(vault) == [] and verify(vault, full=True) == []
+
+
+def test_day_files_use_16_kib_pages_and_those_closed_with_the_former_settings_still_play(people, tmp_path):
+    vault = people
+    call = record_call(vault, seconds=2, started_ts=_days_ago(vault, 2), seed=5)
+    flac = _content.read_audio(vault, "rev", call, _case(vault, call)).flac
+    (name,) = close_periods(vault)
+    (period,) = list_periods(vault)
+    path = vault.periods_dir / period.file
+    key = bytes(vault.query("SELECT key FROM periods WHERE name = ?", (name,))[0][0])
+    current = open_period(path, key)
+    assert current.execute("PRAGMA cipher_page_size").fetchone()[0] == "16384"
+    rows = current.execute("SELECT call_id, seq, data FROM sealed_audio").fetchall()
+    bounds = current.execute("SELECT name, from_ts, to_ts FROM period").fetchone()
+    current.close()
+    # The same day as the previous release wrote it: SQLCipher 4's defaults (4 KiB pages, HMAC-SHA512).
+    former = tmp_path / "former.db"
+    conn = sqlcipher3.connect(str(former), isolation_level=None)
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    for statement in _PERIOD_SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO period VALUES (?,?,?)", bounds)
+    conn.executemany("INSERT INTO sealed_audio VALUES (?,?,?)", rows)
+    assert conn.execute("PRAGMA cipher_page_size").fetchone()[0] == "4096"
+    conn.close()
+    os.replace(former, path)
+
+    assert _content.read_audio(vault, "rev", call, None).flac == flac
 
 
 def test_verify_catches_a_changed_byte_in_a_closed_day_file(people):

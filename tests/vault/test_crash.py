@@ -67,3 +67,24 @@ def test_chunks_are_bounded_rows(vault):
     assert sum(sizes) == 16000 * 10 * 2 * 2
     blocks = [from_pcm_bytes(r[0], 2) for r in vault.query("SELECT pcm FROM chunks WHERE call_id = ? ORDER BY seq", (call,))]
     assert sum(len(b) for b in blocks) == 160000
+
+
+def test_seal_takes_flushed_chunks_and_the_unflushed_tail_in_one_commit(vault):
+    rec = CallRecorder(vault)
+    call = rec.start_call(time.time(), 8000, 2)
+    audio = (np.arange(8000 * 2 * 7) % 20000 - 10000).astype(np.int16).reshape(-1, 2)
+    rec.append(call, audio[:8000 * 3])
+    rec.flush()
+    rec.append(call, audio[8000 * 3:])
+    statements: list[str] = []
+    vault.conn.set_trace_callback(statements.append)
+    try:
+        rec.seal(call)
+    finally:
+        vault.conn.set_trace_callback(None)
+
+    assert statements.count("COMMIT") == 1
+    assert vault.query("SELECT count(*) FROM chunks WHERE call_id = ?", (call,)) == [(0,)]
+    assert vault.query("SELECT frames FROM calls WHERE id = ?", (call,)) == [(8000 * 7,)]
+    flac = b"".join(r[0] for r in vault.query("SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call,)))
+    assert np.array_equal(np.concatenate(list(decode_flac(flac))), audio)
