@@ -27,7 +27,7 @@ from pathlib import Path
 import sqlcipher3
 
 from callrec.vault._audio import MAX_ROW_BYTES, split_rows
-from callrec.vault._periods import _CIPHER_SETTINGS
+from callrec.vault._periods import _CIPHER_SETTINGS, fsync_path
 
 RATE = 8000
 KEY = os.urandom(32)
@@ -53,14 +53,6 @@ def _connect(path: Path, variant: str) -> sqlcipher3.Connection:
     for statement in settings:
         conn.execute(statement)
     return conn
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def recording_writes(path: Path, variant: str, seconds: int) -> float:
@@ -96,7 +88,7 @@ def day_file_write(path: Path, variant: str, flacs: list[bytes]) -> float:
             conn.execute("INSERT INTO sealed_audio VALUES (?, ?, ?)", (call_id, seq, row))
     conn.execute("COMMIT")
     conn.close()
-    _fsync(path)
+    fsync_path(path)
     return time.perf_counter() - t0
 
 
