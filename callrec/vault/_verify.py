@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import tzinfo
 
+from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem
 from callrec.timefmt import format_ts
 from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
@@ -110,10 +112,20 @@ def _deep(vault: Vault, period: Period, key: bytes, seals: dict[int, list[dict]]
     return findings
 
 
+@contextmanager
+def _bookkeeping() -> Iterator[None]:
+    """What verify notes about what it found whole only spares later runs work: on a full disk or a
+    read-only or forbidden state directory the note is skipped, and the verdict still stands."""
+    try:
+        yield
+    except (DiskFull, ReadOnlyFileSystem, PathPermissionDenied):  # what the vault's transaction makes of them
+        pass
+
+
 def _remember(vault: Vault, held: list[tuple[float, int, str]], *, at_least: int = 1) -> None:
     """Note when period files were last found whole, a batch per transaction (not one commit each)."""
     if len(held) >= at_least:
-        with vault.transaction() as conn:
+        with _bookkeeping(), vault.transaction() as conn:
             conn.executemany("UPDATE periods SET verified_ts = ?, mtime_ns = ? WHERE name = ?", held)
         held.clear()
 
@@ -182,7 +194,7 @@ def _advance_point(vault: Vault) -> None:
     with vault._lock:
         top = head(vault.conn)
     if top[0]:
-        with vault.transaction() as conn:
+        with _bookkeeping(), vault.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO chain_verified (id, seq, hash, ts) VALUES (1, ?, ?, ?)",
                          (*top, time.time()))
 

@@ -37,8 +37,8 @@ def slow(fsync):
         time.sleep(0.4)
     return wrapper
 
-_periods._fsync = slow(_periods._fsync)
-_backup._fsync = slow(_backup._fsync)
+_periods.fsync_path = slow(_periods.fsync_path)
+_backup.fsync_path = slow(_backup.fsync_path)
 job, config_file, dest = sys.argv[1:4]
 with Vault.open(load_config(config_file)) as vault:
     if job == "close":
