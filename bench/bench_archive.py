@@ -40,10 +40,11 @@ import numpy as np
 
 from callrec.config import load_config
 from callrec.health import build_report
+from callrec.timefmt import day_bounds
 from callrec.vault import SERVICE_ACTOR, CallRecorder, Vault, close_periods, scrub
 from callrec.vault._backup import backup
 from callrec.vault._calls import _WINDOW, list_calls
-from callrec.vault._periods import day_bounds, file_sha256, list_periods
+from callrec.vault._periods import file_sha256, list_periods
 from callrec.vault._retention import run_retention
 from callrec.vault._transcripts import insert_transcript
 from callrec.vault._users import add_user

@@ -83,12 +83,9 @@ def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = 
         start, stop = day_bounds(parse_day(word, zone, what, now), zone)
         return stop if end else start
     try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return parse_iso(text.strip(), zone, what)
+    except UsageError:
         raise UsageError(f"{what} {text!r} is not a time: give {TIME_HELP}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.timestamp()
 
 
 def parse_window(start: str | None, stop: str | None, zone: tzinfo, now: float | None = None) -> tuple[float, float]:

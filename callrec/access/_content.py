@@ -88,17 +88,16 @@ def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchRe
 
 @use_case("play")
 def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None, follow: bool = False) -> PlayAudio:
-    from callrec.asr import line_text, transcript_language, transcript_lines
+    from callrec.asr import configured_lines, line_text, transcript_language
 
     case = resolve_case(vault, actor.log_name, call_id, case_id, "play")
     audio = read_audio(vault, actor.log_name, call_id, case.id, "play")
     lines: list[TimedLine] = []
     if follow:
         transcripts, _seq, _hash = read_transcripts(vault, actor.log_name, call_id, case.id)
-        asr, language = vault.config.asr, transcript_language(transcripts, vault.config)
-        lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, asr.uncertain_marks))
-                 for line in transcript_lines(transcripts, roles=vault.config.capture.channel_roles,
-                                              pause_s=asr.pause_s, uncertain_below=asr.uncertain_below)]
+        language, marks = transcript_language(transcripts, vault.config), vault.config.asr.uncertain_marks
+        lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, marks))
+                 for line in configured_lines(transcripts, vault.config)]
     return PlayAudio(call_id, case.id, audio.flac, audio.pcm_sha256, audio.log_seq, lines)
 
 

@@ -24,7 +24,7 @@ from callrec.asr._errors import (
     ModelUnsafe,
 )
 from callrec.asr._eval import EvalFile, EvalResult, evaluate, reference_words
-from callrec.asr._export import to_json, to_text, to_webvtt, transcript_language
+from callrec.asr._export import configured_lines, to_json, to_text, to_webvtt, transcript_language
 from callrec.asr._japanese import cer, display_text, edit_distance, normalise_for_cer
 from callrec.asr._lines import DEFAULT_ROLES, Line, Word, join_words, line_text, transcript_lines
 from callrec.asr._models import (
@@ -105,6 +105,7 @@ __all__ = [
     "reference_words",
     "remove_model",
     "requeue",
+    "configured_lines",
     "to_json",
     "to_text",
     "to_webvtt",

@@ -29,7 +29,7 @@ from callrec.errors import CallrecError
 from callrec.timefmt import format_ts
 from callrec.vault import Transcript
 
-__all__ = ["to_text", "to_json", "to_webvtt", "transcript_language"]
+__all__ = ["configured_lines", "to_text", "to_json", "to_webvtt", "transcript_language"]
 
 
 def _call_field(call: Any, name: str, default: Any = None) -> Any:
@@ -54,7 +54,9 @@ def transcript_language(transcripts: Sequence[Transcript], config: Config | None
     return asr.language
 
 
-def _lines(transcripts: Sequence[Transcript], config: Config | None) -> list[Line]:
+def configured_lines(transcripts: Sequence[Transcript], config: Config | None) -> list[Line]:
+    """:func:`transcript_lines` with the configured channel roles, pause and uncertainty threshold:
+    the lines every rendering shows (exports, ``case play --follow``, the evidence player)."""
     asr = AsrConfig() if config is None else config.asr
     roles = DEFAULT_ROLES if config is None else config.capture.channel_roles
     return transcript_lines(transcripts, roles=roles, pause_s=asr.pause_s, uncertain_below=asr.uncertain_below)
@@ -90,7 +92,7 @@ def to_text(transcripts: Sequence[Transcript], call: Any, config: Config | None 
     before, after = asr.uncertain_marks
     lines = [f"call {_call_field(call, 'id')} started {_started(call, config)}", _header(transcripts),
              f"{before}word{after}: the recogniser was unsure of it (confidence below {asr.uncertain_below:g})", ""]
-    for line in _lines(transcripts, config):
+    for line in configured_lines(transcripts, config):
         label = f"{line.speaker}: " if line.speaker else ""
         lines.append(f"[{_clock(line.start)}] {label}{line_text(line, language, asr.uncertain_marks)}")
     return "\n".join(lines) + "\n"
@@ -136,7 +138,7 @@ def to_json(transcripts: Sequence[Transcript], call: Any, config: Config | None 
             }
             for t in transcripts
         ],
-        "lines": [_line_json(line, language) for line in _lines(transcripts, config)],
+        "lines": [_line_json(line, language) for line in configured_lines(transcripts, config)],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
@@ -146,7 +148,7 @@ def to_webvtt(transcripts: Sequence[Transcript], call: Any = None, config: Confi
     words in a ``<c.uncertain>`` class span."""
     language = transcript_language(transcripts, config)
     out = ["WEBVTT", ""]
-    for n, line in enumerate(_lines(transcripts, config), 1):
+    for n, line in enumerate(configured_lines(transcripts, config), 1):
         voice = f"<v {html.escape(line.speaker, quote=False)}>" if line.speaker else ""
         escaped = replace(line, words=tuple(replace(w, text=html.escape(w.text, quote=False)) for w in line.words))
         text = line_text(escaped, language, ("<c.uncertain>", "</c>"))

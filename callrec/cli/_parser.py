@@ -74,30 +74,30 @@ def _has_option(parser: argparse.ArgumentParser, option: str) -> bool:
     return option in parser._option_string_actions
 
 
-def _walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    yield parser
+def _finish(parser: argparse.ArgumentParser) -> bool:
+    """Children first (descriptions from their one-line help), then this parser's ``--config`` and,
+    where it or a command below has one, ``--json``. Returns whether ``--json`` is here."""
+    below = False
     for action in _subparser_actions(parser):
         for choice in action._choices_actions:
             child = action.choices[choice.dest]
             if child.description is None and choice.help:
                 child.description = choice.help
-        for child in dict.fromkeys(action.choices.values()):
-            yield from _walk(child)
-
-
-def _subtree_has_json(parser: argparse.ArgumentParser) -> bool:
-    return any(_has_option(p, "--json") for p in _walk(parser))
+        for child in dict.fromkeys(action.choices.values()):  # an alias names the same parser again
+            below = _finish(child) or below
+    if not _has_option(parser, "--config"):
+        parser.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                            help="config file (default: $CALLREC_CONFIG, else /etc/callrec/callrec.toml)")
+    if _has_option(parser, "--json"):
+        parser._option_string_actions["--json"].default = argparse.SUPPRESS
+        return True
+    if below:
+        parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                            help="machine-readable output (see docs/cli.md for the schema)")
+    return below
 
 
 def finish_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Give every parser a description, ``--config`` and (where below it a command has one) ``--json``."""
-    for p in list(_walk(parser)):
-        if not _has_option(p, "--config"):
-            p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
-                           help="config file (default: $CALLREC_CONFIG, else /etc/callrec/callrec.toml)")
-        if _has_option(p, "--json"):
-            p._option_string_actions["--json"].default = argparse.SUPPRESS
-        elif _subtree_has_json(p):
-            p.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                           help="machine-readable output (see docs/cli.md for the schema)")
+    _finish(parser)
     return parser

@@ -14,7 +14,7 @@ import hashlib
 import html
 from collections.abc import Sequence
 
-from callrec.asr import Word, join_words, transcript_language, transcript_lines
+from callrec.asr import Word, configured_lines, join_words, transcript_language
 from callrec.config import Config
 from callrec.vault import Transcript
 
@@ -69,8 +69,7 @@ def player_lines(transcripts: Sequence[Transcript], config: Config) -> list[dict
     """Lines ``{"start", "end", "channel", "speaker", "words": [{"text", "conf", "uncertain"}]}`` of all
     channels by time: the same lines as the text and WebVTT exports (:func:`callrec.asr.transcript_lines`)."""
     language = transcript_language(transcripts, config)
-    lines = transcript_lines(transcripts, roles=config.capture.channel_roles, pause_s=config.asr.pause_s,
-                             uncertain_below=config.asr.uncertain_below)
+    lines = configured_lines(transcripts, config)
     return [{"start": line.start, "end": line.end, "channel": line.channel, "speaker": line.speaker or "",
              "words": _pieces(line.words, language)} for line in lines]
 

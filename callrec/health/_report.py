@@ -26,7 +26,7 @@ from callrec.errors import HealthError
 from callrec.health._checks import run_checks
 from callrec.health._html import render_html
 from callrec.health._maintenance import list_maintenance
-from callrec.timefmt import format_ts
+from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     CONTENT_ACTIONS,
     SERVICE_ACTOR,
@@ -54,10 +54,7 @@ class ReportDayBeforeService(HealthError):
 
 def day_window(day: dt.date, config: Config) -> tuple[float, float]:
     """Local midnight to local midnight (23 or 25 hours on a DST change)."""
-    zone = config.zone
-    start = dt.datetime.combine(day, dt.time(0), zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-    return start.timestamp(), end.timestamp()
+    return day_bounds(day, config.zone)
 
 
 def _calls(vault: Vault, start: float, end: float) -> tuple[dict, list[dict]]:

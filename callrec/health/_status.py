@@ -25,7 +25,7 @@ from callrec import __version__
 from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.health._maintenance import list_maintenance
-from callrec.timefmt import format_ts
+from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     Vault,
     count_calls,
@@ -177,7 +177,7 @@ def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
 def collect_status(vault: Vault, config: Config, now: float | None = None) -> SystemStatus:
     now = time.time() if now is None else now
     zone = config.zone
-    midnight = dt.datetime.combine(dt.datetime.fromtimestamp(now, zone).date(), dt.time(0), zone).timestamp()
+    midnight = day_bounds(dt.datetime.fromtimestamp(now, zone).date(), zone)[0]
     calls_today = count_calls(vault, midnight)
     backlog = transcript_backlog(vault)
     test = last_test_call_ts(vault)

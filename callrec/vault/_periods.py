@@ -27,9 +27,10 @@ from pathlib import Path
 import sqlcipher3
 
 from callrec.errors import NotFound, VaultCorrupt
+from callrec.timefmt import day_bounds
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "day_bounds", "drop_file_later", "file_sha256", "fsync_path",
+__all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "drop_file_later", "file_sha256", "fsync_path",
            "list_periods", "open_period", "read_flac", "remove_leftovers", "rewrite_without", "sealed_bytes_since",
            "sealed_flac"]
 
@@ -73,13 +74,6 @@ _COLUMNS = "name, day, from_ts, to_ts, file, sha256, bytes, calls, closed_ts, ve
 
 def list_periods(vault: Vault, order: str = "name") -> list[Period]:
     return [Period(*r) for r in vault.query(f"SELECT {_COLUMNS} FROM periods ORDER BY {order}")]
-
-
-def day_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[float, float]:
-    """UNIX seconds of local midnight starting ``day`` and the next one."""
-    start = dt.datetime.combine(day, dt.time(0), zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-    return start.timestamp(), end.timestamp()
 
 
 def file_sha256(path: Path) -> str:

@@ -10,11 +10,12 @@ import pytest
 import sqlcipher3
 
 from callrec.config import load_config
+from callrec.timefmt import day_bounds
 from callrec.vault import Vault, _cases, _content, close_periods, entries, scrub
 from callrec.vault._backup import backup, restore
 from callrec.vault._calls import list_calls
 from callrec.vault._deletion import approve_deletion, request_deletion
-from callrec.vault._periods import _PERIOD_SCHEMA, day_bounds, file_sha256, list_periods, open_period
+from callrec.vault._periods import _PERIOD_SCHEMA, file_sha256, list_periods, open_period
 from callrec.vault._retention import run_retention
 from callrec.vault._transcripts import add_transcript
 from callrec.vault._users import add_user
