@@ -54,7 +54,7 @@ from callrec.access._content import (
 )
 from callrec.access._export import ExportFile, ExportPackage, build_export, export
 from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
-from callrec.access._log import LogHead, LogListing, LogRow, log_head, log_show
+from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
 from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
 from callrec.access._registry import ACTIONS, Action, perform, validate
@@ -77,6 +77,7 @@ __all__ = [
     "Done",
     "ExportFile",
     "ExportPackage",
+    "KeyInfo",
     "LogHead",
     "MaintenanceList",
     "LogListing",
@@ -113,6 +114,7 @@ __all__ = [
     "export",
     "health_check",
     "health_report",
+    "key_show",
     "log_head",
     "maintenance_add",
     "maintenance_list",

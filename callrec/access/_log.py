@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import Vault, log_entries, signed_head
+from callrec.vault import Vault, key_fingerprint, log_entries, signed_head
 
-__all__ = ["LogHead", "LogListing", "LogRow", "log_head", "log_show"]
+__all__ = ["KeyInfo", "LogHead", "LogListing", "LogRow", "key_show", "log_head", "log_show"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,18 @@ class LogHead:
     time: str | None
     sig: str
     key_fingerprint: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """The public half of the checkpoint signing key, for accounts that cannot read the key file."""
+    algorithm: str
+    fingerprint: str
+
+
+@use_case("key.show")
+def key_show(vault: Vault, actor: Actor) -> KeyInfo:
+    return KeyInfo("Ed25519", key_fingerprint(vault.config))
 
 
 @use_case("log.head")

@@ -48,6 +48,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     # the access log
     "log.show": ("approver", "admin"),
     "log.head": ("ops", "maintainer", "reviewer", "approver", "admin"),  # any person with a role; no content
+    "key.show": ("ops", "maintainer", "reviewer", "approver", "admin"),  # the public key's fingerprint
     # administration
     "users.add": ("admin",),
     "users.revoke": ("admin",),

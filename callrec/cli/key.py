@@ -1,8 +1,12 @@
-"""``callrec key show``: the fingerprint of the checkpoint (signing) key, to publish."""
+"""``callrec key show``: the fingerprint of the checkpoint (signing) key, to publish.
+
+The service account and root read the key where it is kept; every other account with a role asks
+the daemon (``key.show``), since the key file is root-only in production."""
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
@@ -18,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    fingerprint = key_fingerprint(ctx.config)
+    path = ctx.config.checkpoint_key_path
+    if os.access(path, os.R_OK):
+        fingerprint = key_fingerprint(ctx.config)
+    else:
+        fingerprint = ctx.call("key.show").fingerprint
     if args.json:
         print_json(ctx, {"algorithm": "Ed25519", "fingerprint": fingerprint})
         return 0

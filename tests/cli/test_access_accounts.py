@@ -396,3 +396,17 @@ def test_cdr_import_reads_the_file_as_the_caller_and_caps_its_size(site):
     assert zero.returncode == 2 and "larger than 16 MiB" in zero.stderr, zero.stderr
     assert time.monotonic() - started < 10
     assert _as(site, "rev", "cdr", "import", str(csv)).returncode != 0
+
+
+def test_any_role_learns_the_signing_key_fingerprint_through_the_daemon(site):
+    key_path = site["config"].checkpoint_key_path
+    assert stat.S_IMODE(key_path.stat().st_mode) & 0o077 == 0  # the key itself stays unreadable to them
+    published = run_cli(site["config_file"], "key", "show", "--json")
+    assert published.returncode == 0, published.stderr
+    fingerprint = json.loads(published.stdout)["fingerprint"]
+    for role in ("ops", "maint", "rev"):
+        shown = _as(site, role, "key", "show")
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.strip().endswith(fingerprint)
+    stranger = _as(site, "stranger", "key", "show")
+    assert stranger.returncode == 4 and fingerprint not in stranger.stdout
