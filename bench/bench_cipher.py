@@ -25,7 +25,14 @@ show only in wall-clock time). The machine is shared: other work only ever adds 
 of 5 moved by 2× between runs. The blobs are random
 bytes (FLAC of line hiss barely compresses).
 
-Run: ``python bench/bench_cipher.py [--seconds 600] [--calls 12] [--call-mb 1.8] [--rounds 9]``.
+``cipher_memory_security`` (wipe and lock every allocation) is off by default in this build and
+callrec never turns it on; ``--memory-security`` runs the whole bench with it on, in a process of
+its own, because once on it cannot be turned off again (``PRAGMA cipher_memory_security = OFF``
+still reads 1 afterwards; an earlier version of this bench that tried it as one variant slowed
+every later variant 2×).
+
+Run: ``python bench/bench_cipher.py [--seconds 600] [--calls 12] [--call-mb 1.8] [--rounds 9]
+[--memory-security]``.
 """
 
 from __future__ import annotations
@@ -58,7 +65,6 @@ VARIANTS: dict[str, tuple[int, bool, tuple[str, ...]]] = {
     "plain 32 KiB": (32768, False, ()),
     "plain 64 KiB": (65536, False, ()),
     "default (4 KiB, SHA512)": (4096, True, ()),
-    "memory security on": (4096, True, ("PRAGMA cipher_memory_security = ON",)),
     "4 KiB, HMAC-SHA256": (4096, True, (_SHA256,)),
     "16 KiB, SHA256 (day files)": (16384, True, _CIPHER_SETTINGS[0]),
     "32 KiB, HMAC-SHA256": (32768, True, (_pages(32768), _SHA256)),
@@ -74,9 +80,6 @@ VARIANTS: dict[str, tuple[int, bool, tuple[str, ...]]] = {
 def _connect(path: Path, variant: str) -> sqlcipher3.Connection:
     page_size, keyed, settings = VARIANTS[variant]
     conn = sqlcipher3.connect(str(path), isolation_level=None)
-    # Memory security is one switch for the whole process (plain connections included): off unless
-    # this variant turns it on.
-    conn.execute("PRAGMA cipher_memory_security = OFF")
     if keyed:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{KEY.hex()}'\"")
@@ -171,7 +174,11 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=12, help="calls in the day file")
     ap.add_argument("--call-mb", type=float, default=1.8, help="FLAC bytes per call (3 min of line audio ≈ 1.8 MB)")
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--memory-security", action="store_true",
+                    help="run everything with PRAGMA cipher_memory_security = ON (off in this build and in callrec)")
     args = ap.parse_args()
+    if args.memory_security:  # one switch for the whole process, plain connections included
+        sqlcipher3.connect(":memory:").execute("PRAGMA cipher_memory_security = ON")
     flacs = [os.urandom(int(args.call_mb * 1e6)) for _ in range(args.calls)]
     times: dict[str, dict[str, list[tuple[float, float]]]] = {v: {k: [] for k in KINDS} for v in VARIANTS}
     sizes: dict[str, int] = {}
@@ -191,7 +198,8 @@ def main() -> None:
     best = {v: {k: (min(w for w, _ in t), min(c for _, c in t)) for k, t in kinds.items()} for v, kinds in times.items()}
     plain = {VARIANTS[v][0]: v for v in VARIANTS if not VARIANTS[v][1]}
     mb = args.calls * args.call_mb
-    print(f"SQLCipher {version}; recording: {args.seconds} one-second commits (WAL, synchronous = FULL); day file:"
+    security = "on" if args.memory_security else "off"
+    print(f"SQLCipher {version}, cipher_memory_security {security}; recording: {args.seconds} one-second commits (WAL, synchronous = FULL); day file:"
           f" {args.calls} calls, {mb:.0f} MB; fastest of {args.rounds} rounds; goal ≤ 1.3×")
     print("plain file, absolute (wall): " + "; ".join(
         f"{v}: recording {best[v]['rec'][0] * 1000 / args.seconds:.2f} ms/commit,"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import sqlcipher3
 
-from callrec.errors import VaultCorrupt
 from callrec.vault._backup import _authorize, ensure_daemon_stopped
+from callrec.vault._db import classify
 from callrec.vault._periods import _unlink_later, _write_file, file_sha256, open_period
 from callrec.vault._store import Vault
 
@@ -73,20 +73,27 @@ def _new_file_name(vault: Vault, name: str) -> str:
 
 
 def _rekey_one(vault: Vault, actor: str, name: str) -> int:
-    row = vault.query("SELECT from_ts, to_ts, file, key FROM periods WHERE name = ?", (name,))[0]
-    from_ts, to_ts, old_file, old_key = row
+    """Rewrite period ``name`` under a fresh key; the bytes of the new file (0 if the period
+    changed meanwhile: it is left as it is)."""
+    rows = vault.query("SELECT from_ts, to_ts, file, key FROM periods WHERE name = ?", (name,))
+    if not rows:
+        return 0
+    from_ts, to_ts, old_file, old_key = rows[0]
     file = _new_file_name(vault, name)
     old = open_period(vault.periods_dir / old_file, bytes(old_key))
     try:
-        rows = old.execute("SELECT call_id, seq, data FROM sealed_audio ORDER BY call_id, seq")
-        key, _ = _write_file(vault.periods_dir, file, name, (from_ts, to_ts), rows)
-    except sqlcipher3.DatabaseError as exc:
-        raise VaultCorrupt(vault.periods_dir / old_file, str(exc)) from None
+        audio = old.execute("SELECT call_id, seq, data FROM sealed_audio ORDER BY call_id, seq")
+        key, _ = _write_file(vault.periods_dir, file, name, (from_ts, to_ts), audio)
+    except sqlcipher3.DatabaseError as exc:  # a damaged old file, or a full disk for the new one
+        raise classify(vault.periods_dir / old_file, exc) from None
     finally:
         old.close()
     path: Path = vault.periods_dir / file
     digest, st, now = file_sha256(path), path.stat(), time.time()
     with vault.transaction() as conn:
+        if conn.execute("SELECT file FROM periods WHERE name = ?", (name,)).fetchone() != (old_file,):
+            path.unlink()  # amended or dropped meanwhile (by a command that does not need the daemon stopped)
+            return 0
         conn.execute("UPDATE periods SET file = ?, key = ?, sha256 = ?, bytes = ?, verified_ts = ?, mtime_ns = ?"
                      " WHERE name = ?", (file, key, digest, st.st_size, now, st.st_mtime_ns, name))
         vault.log(actor, "period.rekey", detail={"period": name, "file": file, "sha256": digest, "bytes": st.st_size,
@@ -106,8 +113,8 @@ def rekey_periods(vault: Vault, actor: str) -> PeriodRekeyResult:
     files = written = 0
     try:
         for name in periods_due_for_rekey(vault):
-            written += _rekey_one(vault, actor, name)
-            files += 1
+            size = _rekey_one(vault, actor, name)
+            files, written = files + bool(size), written + size
     finally:
         conn.execute(f"PRAGMA secure_delete = {int(before)}")
     if files:

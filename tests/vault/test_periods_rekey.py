@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
+from callrec.errors import VaultCorrupt
 from callrec.vault import Vault, _content, close_periods, entries, read_key_file, rekey
 from callrec.vault._backup import backup, restore
 from callrec.vault._periods import file_sha256, list_periods, open_period
@@ -191,3 +192,22 @@ def test_cli_rekey_periods_rotates_the_data_key_and_the_day_files(closed, config
     with Vault.open(config) as reopened:
         assert not files & {p.file for p in list_periods(reopened)}
         assert verify(reopened, full=True) == []
+
+
+def test_a_damaged_day_file_stops_the_run_with_the_file_named_and_nothing_registered(closed, config):
+    vault, _ = closed
+    rekey(vault, ADMIN)
+    vault.close()
+    vault = Vault.open(config)
+    first, *_ = list_periods(vault)
+    path = vault.periods_dir / first.file
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(VaultCorrupt, match=first.file):
+        rekey_periods(vault, ADMIN)
+
+    assert list_periods(vault)[0].file == first.file and periods_due_for_rekey(vault)[0] == first.name
+    assert not [e for e in entries(vault.conn) if e.action == "period.rekey"]
+    vault.close()
