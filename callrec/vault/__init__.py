@@ -86,6 +86,7 @@ from callrec.vault._ledger import (
 from callrec.vault._log import log_entries, seal_seqs
 from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
 from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
+from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
 from callrec.vault._queue import (
     TRANSCRIPT_STATUSES,
     Claim,
@@ -158,6 +159,7 @@ __all__ = [
     "store_cdr_import",
     # files: backup, restore, rekey, verify
     "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
+    "PeriodRekeyResult", "rekey_periods", "resuming_period_rekey",
     # the archive of closed days
     "archive_summary", "scrub",
 ]

@@ -40,9 +40,11 @@ HELD = "held"
 LEFTOVER_AGE_S = 600.0
 _HASH_BLOCK = 1 << 20
 #: Cipher settings of day files, newest first; a file is read with the first that opens it.
-#: Files are written once with 16 KiB pages and HMAC-SHA256 (bench/bench_cipher.py: against the
-#: same file without a key, writes 2.3× → 1.4× and reads 3.1× → 1.9× the time of SQLCipher 4's
-#: defaults; 64 KiB pages are no faster and 4% larger); files closed before used those defaults.
+#: Files are written once with 16 KiB pages and HMAC-SHA256 (bench/bench_cipher.py, fastest of 9,
+#: against a plain file of the same page size: writes 2.8× → 2.3× and reads 6.6× → 3.7× of
+#: SQLCipher 4's defaults; 32/64 KiB pages and HMAC-SHA1 are no faster beyond the noise, 64 KiB
+#: files are 4% larger; see "What the key costs" in docs/design/vault.md); files closed before
+#: used those defaults.
 _CIPHER_SETTINGS = (
     ("PRAGMA cipher_page_size = 16384", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256"),
     (),

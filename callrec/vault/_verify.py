@@ -81,11 +81,11 @@ def _sealed_audio(vault: Vault) -> list[str]:
 
 
 def _logged_periods(vault: Vault) -> tuple[dict[str, dict], set[str]]:
-    """The newest hash entered for each period (close or amend) and the periods dropped."""
+    """The newest hash entered for each period (close, amend or rekey) and the periods dropped."""
     hashes: dict[str, dict] = {}
     dropped: set[str] = set()
     for action, detail in vault.query("SELECT action, detail FROM access_log WHERE action IN"
-                                      " ('period.close', 'period.amend', 'period.drop') ORDER BY seq"):
+                                      " ('period.close', 'period.amend', 'period.rekey', 'period.drop') ORDER BY seq"):
         d = json.loads(detail)
         if action == "period.drop":
             dropped.add(d["period"])
