@@ -3,7 +3,8 @@
 Builds once (kept in ``--cache``) a vault of 200 calls a day for ``--years``, with flags and
 levels shaped like the segmenter's, a quarter of them transcribed ("done"); the calls of the month
 listed that are transcribed get both channels' Vosk words (about two words a second of each
-channel's active speech, a fifth of them below the uncertainty threshold or unknown). Then times,
+channel's active speech, some unknown or of low confidence), with the counts the transcriber stores
+beside them. A vault built before those counts existed is listed the slow way (from the words). Then times,
 in one run (median of several; wall and CPU, since on a shared machine the wall time also counts
 time spent waiting for a core):
 
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from callrec.access import Actor, perform
+from callrec.asr import transcript_counts
 from callrec.config import load_config
 from callrec.timefmt import format_ts
 from callrec.vault import Vault, add_transcript, add_user
@@ -88,13 +90,14 @@ def build(directory: Path, years: int) -> Path:
         conn.execute("UPDATE archive_state SET value = (SELECT max(ended_ts - started_ts) FROM calls)"
                      " WHERE key = 'max_call_s'")
     window = _month(vault)
-    done = vault.query("SELECT id, levels FROM calls WHERE transcript_status = 'done' AND started_ts >= ? - 3600"
+    done = vault.query("SELECT id, levels, frames / 8000.0 FROM calls WHERE transcript_status = 'done' AND started_ts >= ? - 3600"
                        " AND started_ts < ?", window)
-    for call_id, levels in done:
+    for call_id, levels, audio_s in done:
         for channel, active_s in enumerate(json.loads(levels)["active_s"]):
             words = _words(rng, active_s)
             add_transcript(vault, call_id, channel, "vosk", "vosk-model-ja", "0" * 64, words,
-                           "".join(w["word"] for w in words if w["word"] != "[unk]"))
+                           "".join(w["word"] for w in words if w["word"] != "[unk]"),
+                           transcript_counts(words, config.asr.uncertain_below, audio_s))
     add_user(vault, "admin", "ops", ["ops"])
     vault.close()
     (directory / "built-with-words").write_text(str(n))

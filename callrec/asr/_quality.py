@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import is_unknown
-from callrec.vault import Vault, calls_started, get_calls, latest_words
+from callrec.vault import TranscriptCounts, Vault, calls_started, get_calls, latest_counts, latest_words
 
-__all__ = ["CallQuality", "call_quality", "quality_by_call", "window_quality"]
+__all__ = ["CallQuality", "call_quality", "transcript_counts", "quality_by_call", "window_quality"]
 
 @dataclass(frozen=True)
 class CallQuality:
@@ -46,11 +46,20 @@ def call_quality(channels: Sequence[Sequence[dict]], duration_s: float | None, u
     return CallQuality(len(words), sum(_uncertain(w, uncertain_below) for w in words), float(duration_s or 0.0))
 
 
+def transcript_counts(words: Sequence[dict], uncertain_below: float, audio_s: float) -> TranscriptCounts:
+    """What the vault stores beside a channel's transcript, so that quality needs no words later."""
+    return TranscriptCounts(uncertain_below, sum(_uncertain(w, uncertain_below) for w in words), audio_s)
+
+
 def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:
-    """Quality of each of ``call_ids`` that has a transcript (newest version of each channel)."""
-    words = latest_words(vault, call_ids)
-    durations = {c.id: c.duration_s for c in get_calls(vault, list(words))}
-    return {cid: call_quality(channels, durations.get(cid), uncertain_below) for cid, channels in words.items()}
+    """Quality of each of ``call_ids`` that has a transcript (newest version of each channel): from
+    the counts stored with the transcripts, or from the words where none were stored at this threshold."""
+    counted = latest_counts(vault, call_ids, uncertain_below)
+    out = {cid: CallQuality(*counts) for cid, counts in counted.items() if counts is not None}
+    uncounted = latest_words(vault, [cid for cid, counts in counted.items() if counts is None])
+    durations = {c.id: c.duration_s for c in get_calls(vault, list(uncounted))}
+    out.update((cid, call_quality(channels, durations.get(cid), uncertain_below)) for cid, channels in uncounted.items())
+    return out
 
 
 def window_quality(vault: Vault, start_ts: float, end_ts: float, uncertain_below: float) -> dict:

@@ -21,6 +21,7 @@ import numpy as np
 from callrec.asr._engine import ENGINE_NAME, Engine
 from callrec.asr._lines import join_words
 from callrec.asr._models import ModelInfo, active_model
+from callrec.asr._quality import transcript_counts
 from callrec.asr._queue import sealed_blocks
 from callrec.config import Config
 from callrec.errors import CallrecError
@@ -200,8 +201,10 @@ class TranscriptionWorker:
             self._failed(vault, claim, f"internal error ({type(exc).__name__}); see the journal at debug level")
             return
         language = info.language or self.config.asr.language
+        below = self.config.asr.uncertain_below
         finish_done(vault, claim, ENGINE_NAME, info.name, info.sha256,
-                    [TranscribedChannel(w, join_words(w, language)) for w in words])
+                    [TranscribedChannel(w, join_words(w, language), transcript_counts(w, below, claim.duration_s))
+                     for w in words])
         elapsed = time.monotonic() - started
         log.info("call %d transcribed: %.1f s of audio in %.1f s (model %s)",
                  claim.call_id, claim.duration_s, elapsed, info.name)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["Transcript", "add_transcript", "insert_transcript", "latest_transcripts", "latest_words", "transcript_sha256"]
+__all__ = ["Transcript", "TranscriptCounts", "add_transcript", "insert_transcript", "latest_counts", "latest_transcripts",
+           "latest_words", "transcript_sha256"]
 
 _COLUMNS = "call_id, version, channel, created_ts, engine, model_name, model_sha256, words, text, sha256"
 
@@ -40,6 +41,16 @@ class Transcript:
     sha256: str
 
 
+@dataclass(frozen=True)
+class TranscriptCounts:
+    """Stored beside a transcript for the quality numbers: how many of its words the recogniser was
+    unsure of below a confidence threshold (the ASR layer decides which), and the audio's length."""
+
+    uncertain_below: float
+    uncertain: int
+    audio_s: float
+
+
 def transcript_sha256(call_id: int, version: int, channel: int, engine: str, model_name: str,
                       model_sha256: str, words: list[dict], text: str) -> str:
     """SHA-256 over canonical JSON (sorted keys, UTF-8, no spaces) of the transcript's content."""
@@ -51,8 +62,9 @@ def transcript_sha256(call_id: int, version: int, channel: int, engine: str, mod
 
 
 def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, model_name: str,
-                      model_sha256: str, words: list[dict], text: str) -> int:
-    """Add the next version inside the caller's transaction and log it; returns the version."""
+                      model_sha256: str, words: list[dict], text: str, counted: TranscriptCounts | None = None) -> int:
+    """Add the next version inside the caller's transaction and log it; returns the version.
+    ``counted`` is stored with it for :func:`latest_counts`."""
     conn = vault.conn
     (last,) = conn.execute(
         "SELECT coalesce(max(version), 0) FROM transcripts WHERE call_id = ? AND channel = ?", (call_id, channel)
@@ -64,6 +76,10 @@ def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, mod
         (call_id, version, channel, time.time(), engine, model_name, model_sha256,
          json.dumps(words, ensure_ascii=False, separators=(",", ":")), text, digest),
     )
+    if counted is not None:
+        conn.execute("INSERT INTO transcript_counts (call_id, version, channel, uncertain_below, words, uncertain, audio_s)"
+                     " VALUES (?,?,?,?,?,?,?)",
+                     (call_id, version, channel, counted.uncertain_below, len(words), counted.uncertain, counted.audio_s))
     vault.log(SERVICE_ACTOR, "transcript", call_id=call_id,
               detail={"version": version, "channel": channel, "sha256": digest, "engine": engine, "model_name": model_name,
                       "model_sha256": model_sha256})
@@ -71,10 +87,16 @@ def insert_transcript(vault: Vault, call_id: int, channel: int, engine: str, mod
 
 
 def add_transcript(vault: Vault, call_id: int, channel: int, engine: str, model_name: str,
-                   model_sha256: str, words: list[dict], text: str) -> int:
+                   model_sha256: str, words: list[dict], text: str, counted: TranscriptCounts | None = None) -> int:
     """Add a new version of one channel's transcript in a transaction of its own."""
     with vault.transaction():
-        return insert_transcript(vault, call_id, channel, engine, model_name, model_sha256, words, text)
+        return insert_transcript(vault, call_id, channel, engine, model_name, model_sha256, words, text, counted)
+
+
+#: The newest version of each channel of the calls in a JSON array parameter (one parameter, so a
+#: long listing never meets SQLite's limit on the number of parameters).
+_LATEST_OF_IDS = ("t.call_id IN (SELECT value FROM json_each(?)) AND t.version ="
+                  " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)")
 
 
 def _row(row: tuple) -> Transcript:
@@ -97,11 +119,36 @@ def latest_words(vault: Vault, call_ids: Sequence[int]) -> dict[int, list[list[d
     service's own numbers (quality counts); never for a person, whose reads go through a case."""
     if not call_ids:
         return {}
-    marks = ",".join("?" * len(call_ids))
     out: dict[int, list[list[dict]]] = {}
-    for call_id, raw in vault.query(
-            "SELECT t.call_id, t.words FROM transcripts t WHERE t.version ="
-            " (SELECT max(version) FROM transcripts WHERE call_id = t.call_id AND channel = t.channel)"
-            f" AND t.call_id IN ({marks})", tuple(call_ids)):
+    for call_id, raw in vault.query(f"SELECT t.call_id, t.words FROM transcripts t WHERE {_LATEST_OF_IDS}",
+                                    (json.dumps(list(call_ids)),)):
         out.setdefault(call_id, []).append(json.loads(raw))
+    return out
+
+
+def latest_counts(vault: Vault, call_ids: Sequence[int],
+                  uncertain_below: float) -> dict[int, tuple[int, int, float] | None]:
+    """For each of ``call_ids`` that has a transcript: (words, uncertain words, audio seconds) over
+    the newest version of each channel, counted at ``uncertain_below`` — or None when a channel has
+    no counts at that threshold (written before they were stored, or under another threshold), and
+    the caller must count from :func:`latest_words`.
+
+    Both reads are ranges of call ids (a month's calls have neighbouring ids), filtered here: a
+    range read is several times faster than looking thousands of ids up one by one.
+    """
+    if not call_ids:
+        return {}
+    wanted = set(call_ids)
+    span = (min(wanted), max(wanted))
+    counts = {(cid, version, channel): (words, uncertain, audio_s) for cid, version, channel, words, uncertain, audio_s
+              in vault.query("SELECT call_id, version, channel, words, uncertain, audio_s FROM transcript_counts"
+                             " WHERE call_id BETWEEN ? AND ? AND uncertain_below = ?", (*span, uncertain_below))}
+    out: dict[int, tuple[int, int, float] | None] = {}
+    for cid, channel, version in vault.query("SELECT call_id, channel, max(version) FROM transcripts"
+                                             " WHERE call_id BETWEEN ? AND ? GROUP BY call_id, channel", span):
+        if cid not in wanted:
+            continue
+        found = counts.get((cid, version, channel))
+        so_far = out.get(cid, (0, 0, 0.0))
+        out[cid] = None if found is None or so_far is None else (so_far[0] + found[0], so_far[1] + found[1], found[2])
     return out
