@@ -39,12 +39,12 @@ def _collector_paused() -> Iterator[None]:
     pause is process-wide (other threads' cycles wait the few milliseconds too) and is undone
     only by whoever began it, so overlapping listings leave the collector as they found it.
     """
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
@@ -55,7 +55,8 @@ def calls_list(vault: Vault, actor: Actor, *, from_iso: str | None = None, to_is
     start, end = parse_window(from_iso, to_iso, zone)
     with _collector_paused():
         calls = list_calls(vault, start, end, zone)
-        quality = quality_by_call(vault, [c["id"] for c in calls], vault.config.asr.uncertain_below)
+        quality = {cid: q.to_json() for cid, q in
+                   quality_by_call(vault, [c["id"] for c in calls], vault.config.asr.uncertain_below).items()}
         for c in calls:  # recognition-quality numbers only, never words (DESIGN.md: ops see no content)
-            c.update(quality[c["id"]].to_json() if c["id"] in quality else _NO_QUALITY)
+            c.update(quality.get(c["id"], _NO_QUALITY))
     return CallList(calls, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"))

@@ -133,22 +133,21 @@ def latest_counts(vault: Vault, call_ids: Sequence[int],
     no counts at that threshold (written before they were stored, or under another threshold), and
     the caller must count from :func:`latest_words`.
 
-    Both reads are ranges of call ids (a month's calls have neighbouring ids), filtered here: a
-    range read is several times faster than looking thousands of ids up one by one.
+    One read of a range of call ids (a month's calls have neighbouring ids), filtered here: a range
+    read is several times faster than looking thousands of ids up one by one. The newest version of
+    a channel is SQLite's ``max()`` with bare columns (they come from the row holding the maximum).
     """
     if not call_ids:
         return {}
     wanted = set(call_ids)
-    span = (min(wanted), max(wanted))
-    counts = {(cid, version, channel): (words, uncertain, audio_s) for cid, version, channel, words, uncertain, audio_s
-              in vault.query("SELECT call_id, version, channel, words, uncertain, audio_s FROM transcript_counts"
-                             " WHERE call_id BETWEEN ? AND ? AND uncertain_below = ?", (*span, uncertain_below))}
     out: dict[int, tuple[int, int, float] | None] = {}
-    for cid, channel, version in vault.query("SELECT call_id, channel, max(version) FROM transcripts"
-                                             " WHERE call_id BETWEEN ? AND ? GROUP BY call_id, channel", span):
-        if cid not in wanted:
-            continue
-        found = counts.get((cid, version, channel))
-        so_far = out.get(cid, (0, 0, 0.0))
-        out[cid] = None if found is None or so_far is None else (so_far[0] + found[0], so_far[1] + found[1], found[2])
+    for call_id, words, uncertain, audio_s, missing in vault.query(
+            "SELECT call_id, sum(words), sum(uncertain), max(audio_s), count(*) > count(words) FROM ("
+            " SELECT t.call_id, max(t.version), q.words, q.uncertain, q.audio_s FROM transcripts t"
+            " LEFT JOIN transcript_counts q ON q.call_id = t.call_id AND q.version = t.version"
+            " AND q.channel = t.channel AND q.uncertain_below = ?"
+            " WHERE t.call_id BETWEEN ? AND ? GROUP BY t.call_id, t.channel) GROUP BY call_id",
+            (uncertain_below, min(wanted), max(wanted))):
+        if call_id in wanted:
+            out[call_id] = None if missing else (words, uncertain, audio_s)
     return out
