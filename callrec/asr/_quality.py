@@ -11,9 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import is_unknown
-from callrec.vault import TranscriptCounts, Vault, calls_started, get_calls, latest_counts, latest_words
+from callrec.vault import (
+    TranscriptCounts,
+    Vault,
+    calls_started,
+    get_calls,
+    latest_counts,
+    latest_words,
+    store_counts,
+    uncounted_transcripts,
+)
 
-__all__ = ["CallQuality", "call_quality", "transcript_counts", "quality_by_call", "window_quality"]
+__all__ = ["CallQuality", "call_quality", "count_transcripts", "quality_by_call", "transcript_counts", "window_quality"]
 
 @dataclass(frozen=True)
 class CallQuality:
@@ -49,6 +58,16 @@ def call_quality(channels: Sequence[Sequence[dict]], duration_s: float | None, u
 def transcript_counts(words: Sequence[dict], uncertain_below: float, audio_s: float) -> TranscriptCounts:
     """What the vault stores beside a channel's transcript, so that quality needs no words later."""
     return TranscriptCounts(uncertain_below, sum(_uncertain(w, uncertain_below) for w in words), audio_s)
+
+
+def count_transcripts(vault: Vault, uncertain_below: float, limit: int = 200) -> int:
+    """Count up to ``limit`` transcripts that have no counts at ``uncertain_below`` and store their
+    counts (the worker does this when the queue is empty: a vault upgraded with years of transcripts
+    gets its counts in the background); returns how many were counted."""
+    todo = uncounted_transcripts(vault, uncertain_below, limit)
+    store_counts(vault, [(call_id, version, channel, len(words), transcript_counts(words, uncertain_below, audio_s))
+                         for call_id, version, channel, audio_s, words in todo])
+    return len(todo)
 
 
 def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:

@@ -21,7 +21,7 @@ import numpy as np
 from callrec.asr._engine import ENGINE_NAME, Engine
 from callrec.asr._lines import join_words
 from callrec.asr._models import ModelInfo, active_model
-from callrec.asr._quality import transcript_counts
+from callrec.asr._quality import count_transcripts, transcript_counts
 from callrec.asr._queue import sealed_blocks
 from callrec.config import Config
 from callrec.errors import CallrecError
@@ -78,6 +78,9 @@ class TranscriptionWorker:
         self._wakeups = 0
         self._busy = 0
         self._threads: list[threading.Thread] = []
+        #: One thread at a time counts old transcripts; the threshold they were all counted at.
+        self._counting = threading.Lock()
+        self._counted_below: float | None = None
 
     @property
     def vault(self) -> Vault:
@@ -149,11 +152,28 @@ class TranscriptionWorker:
             except CallrecError as exc:
                 log.error("transcription queue: %s", exc)
                 worked = False
-            if worked:
+            if worked or self._count_some():
                 continue
             with self._cond:
                 if self._wakeups == seen and not self._stop.is_set():
                     self._cond.wait(self.poll_s)
+
+    def _count_some(self) -> bool:
+        """With nothing to transcribe: store the quality counts of a batch of transcripts that have
+        none (written before they were stored, or counted at another threshold). True when it did."""
+        below = self.config.asr.uncertain_below
+        if self._counted_below == below or not self._counting.acquire(blocking=False):
+            return False
+        try:
+            if count_transcripts(self.vault, below):
+                return True
+            self._counted_below = below
+        except CallrecError as exc:  # not retried every poll: the next start counts again
+            log.error("counting transcripts: %s", exc)
+            self._counted_below = below
+        finally:
+            self._counting.release()
+        return False
 
     def _model(self) -> tuple[ModelInfo | None, CallrecError | None]:
         try:

@@ -10,7 +10,7 @@ The vault owns its tables: other packages read and change them only through the 
 - calls and the transcription queue: the frozen ``Call`` record and its reads, ``list_calls``,
   ``claim_next`` … ``finish_done``;
 - transcripts: ``Transcript``, ``TranscriptCounts``, ``add_transcript``, ``latest_transcripts``, ``latest_words``,
-  ``latest_counts``;
+  ``latest_counts``, ``uncounted_transcripts``, ``store_counts``;
 - the access log: entries, the head, chain and checkpoint checks, signed heads;
 - cases and content: cases, reads of content (each logged), deletion requests, users, retention;
 - ops state: job runs, alert state, exchange (CDR) records, maintenance windows;
@@ -124,7 +124,9 @@ from callrec.vault._transcripts import (
     latest_counts,
     latest_transcripts,
     latest_words,
+    store_counts,
     transcript_sha256,
+    uncounted_transcripts,
 )
 from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
 from callrec.vault._verify import archive_summary, scrub, verify, verify_chain_since_last
@@ -149,7 +151,7 @@ __all__ = [
     "close_periods", "sealed_bytes_since", "sealed_flac",
     # transcripts
     "Transcript", "TranscriptCounts", "add_transcript", "latest_counts", "latest_transcripts", "latest_words",
-    "transcript_sha256",
+    "store_counts", "transcript_sha256", "uncounted_transcripts",
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
     "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = ["Transcript", "TranscriptCounts", "add_transcript", "insert_transcript", "latest_counts", "latest_transcripts",
-           "latest_words", "transcript_sha256"]
+           "latest_words", "store_counts", "transcript_sha256", "uncounted_transcripts"]
 
 _COLUMNS = "call_id, version, channel, created_ts, engine, model_name, model_sha256, words, text, sha256"
 
@@ -151,3 +151,26 @@ def latest_counts(vault: Vault, call_ids: Sequence[int],
         if call_id in wanted:
             out[call_id] = None if missing else (words, uncertain, audio_s)
     return out
+
+
+def uncounted_transcripts(vault: Vault, uncertain_below: float, limit: int) -> list[tuple[int, int, int, float, list[dict]]]:
+    """Up to ``limit`` transcripts with no counts at ``uncertain_below``, newest first, as
+    (call_id, version, channel, audio seconds, words): for the service to count and
+    :func:`store_counts` (transcripts written before the counts were stored, or a new threshold)."""
+    rows = vault.query(
+        "SELECT t.call_id, t.version, t.channel, c.frames * 1.0 / c.sample_rate, t.words FROM transcripts t"
+        " JOIN calls c ON c.id = t.call_id WHERE NOT EXISTS (SELECT 1 FROM transcript_counts q WHERE"
+        " q.call_id = t.call_id AND q.version = t.version AND q.channel = t.channel AND q.uncertain_below = ?)"
+        " ORDER BY t.id DESC LIMIT ?", (uncertain_below, limit))
+    return [(call_id, version, channel, audio_s, json.loads(words)) for call_id, version, channel, audio_s, words in rows]
+
+
+def store_counts(vault: Vault, counted: Sequence[tuple[int, int, int, int, TranscriptCounts]]) -> None:
+    """Store (call_id, version, channel, words, counts) for existing transcripts, replacing counts
+    made at another threshold; a transcript purged meanwhile is skipped."""
+    with vault.transaction() as conn:
+        conn.executemany(
+            "INSERT OR REPLACE INTO transcript_counts (call_id, version, channel, uncertain_below, words, uncertain, audio_s)"
+            " SELECT call_id, version, channel, ?, ?, ?, ? FROM transcripts WHERE call_id = ? AND version = ? AND channel = ?",
+            [(c.uncertain_below, words, c.uncertain, c.audio_s, call_id, version, channel)
+             for call_id, version, channel, words, c in counted])

@@ -1,13 +1,14 @@
 """Quality numbers from the counts stored with each transcript are the numbers counted from its
 words: stored at the configured threshold, missing (a vault written before they were stored),
-stored at another threshold, mixed between channels, superseded by a newer version; a purge takes
-the counts with the transcript."""
+stored at another threshold, mixed between channels, superseded by a newer version; the worker
+counts the transcripts that have none when it has nothing to transcribe; a purge takes the counts
+with the transcript."""
 
 from __future__ import annotations
 
 import time
 
-from callrec.asr import call_quality, quality_by_call, transcript_counts
+from callrec.asr import TranscriptionWorker, call_quality, count_transcripts, quality_by_call, transcript_counts
 from callrec.vault import add_transcript, get_call, latest_counts, latest_words, run_retention
 from tests.conftest import record_call
 
@@ -64,3 +65,39 @@ def test_a_purge_removes_the_counts_with_the_transcript(vault):
     assert get_call(vault, old).status == "purged"
     assert latest_counts(vault, [old], BELOW) == {} and quality_by_call(vault, [old], BELOW) == {}
     assert vault.query("SELECT count(*) FROM transcript_counts WHERE call_id = ?", (old,)) == [(0,)]
+
+
+def _uncounted_vault(vault) -> list[int]:
+    started = time.time() - 3600
+    ids = [record_call(vault, seconds=1.0 + i / 4, started_ts=started + 10 * i, seed=i) for i in range(5)]
+    for i, call_id in enumerate(ids):
+        _add(vault, call_id, 0, WORDS[i % 2], below=None if i % 2 else 0.5)
+        _add(vault, call_id, 1, WORDS[(i + 1) % 2], below=None)
+    return ids
+
+
+def test_transcripts_without_counts_are_counted_in_batches(vault):
+    ids = _uncounted_vault(vault)
+    before = _from_words(vault, ids)
+    assert set(latest_counts(vault, ids, BELOW).values()) == {None}
+    assert count_transcripts(vault, BELOW, limit=4) == 4
+    assert count_transcripts(vault, BELOW, limit=100) == 6
+    assert count_transcripts(vault, BELOW) == 0
+    assert None not in latest_counts(vault, ids, BELOW).values()
+    assert quality_by_call(vault, ids, BELOW) == before
+
+
+def test_the_worker_counts_old_transcripts_when_idle(config, vault):
+    ids = _uncounted_vault(vault)
+    worker = TranscriptionWorker(config, poll_s=0.05)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while None in latest_counts(vault, ids, config.asr.uncertain_below).values():
+            assert time.monotonic() < deadline, "the worker did not count the transcripts"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert quality_by_call(vault, ids, config.asr.uncertain_below) == {
+        cid: call_quality(channels, get_call(vault, cid).duration_s, config.asr.uncertain_below)
+        for cid, channels in latest_words(vault, ids).items()}
