@@ -60,14 +60,15 @@ def transcript_counts(words: Sequence[dict], uncertain_below: float, audio_s: fl
     return TranscriptCounts(uncertain_below, sum(_uncertain(w, uncertain_below) for w in words), audio_s)
 
 
-def count_transcripts(vault: Vault, uncertain_below: float, limit: int = 200) -> int:
-    """Count up to ``limit`` transcripts that have no counts at ``uncertain_below`` and store their
-    counts (the worker does this when the queue is empty: a vault upgraded with years of transcripts
-    gets its counts in the background); returns how many were counted."""
-    todo = uncounted_transcripts(vault, uncertain_below, limit)
+def count_transcripts(vault: Vault, uncertain_below: float, limit: int = 200, older_than: int | None = None) -> int | None:
+    """Count up to ``limit`` transcripts that have no counts at ``uncertain_below`` (newest first,
+    older than transcript ``older_than``) and store their counts; returns where the next batch
+    starts, or None when none was left. The worker does this when the queue is empty, so a vault
+    upgraded with years of transcripts gets its counts in the background."""
+    todo = uncounted_transcripts(vault, uncertain_below, limit, older_than)
     store_counts(vault, [(call_id, version, channel, len(words), transcript_counts(words, uncertain_below, audio_s))
-                         for call_id, version, channel, audio_s, words in todo])
-    return len(todo)
+                         for _, call_id, version, channel, audio_s, words in todo])
+    return todo[-1][0] if todo else None
 
 
 def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:

@@ -78,8 +78,10 @@ class TranscriptionWorker:
         self._wakeups = 0
         self._busy = 0
         self._threads: list[threading.Thread] = []
-        #: One thread at a time counts old transcripts; the threshold they were all counted at.
+        #: One thread at a time counts old transcripts, newest first: where the next batch starts,
+        #: and the threshold they were all counted at once it is done.
         self._counting = threading.Lock()
+        self._count_from: int | None = None
         self._counted_below: float | None = None
 
     @property
@@ -165,7 +167,8 @@ class TranscriptionWorker:
         if self._counted_below == below or not self._counting.acquire(blocking=False):
             return False
         try:
-            if count_transcripts(self.vault, below):
+            self._count_from = count_transcripts(self.vault, below, older_than=self._count_from)
+            if self._count_from is not None:
                 return True
             self._counted_below = below
         except CallrecError as exc:  # not retried every poll: the next start counts again

@@ -153,16 +153,19 @@ def latest_counts(vault: Vault, call_ids: Sequence[int],
     return out
 
 
-def uncounted_transcripts(vault: Vault, uncertain_below: float, limit: int) -> list[tuple[int, int, int, float, list[dict]]]:
-    """Up to ``limit`` transcripts with no counts at ``uncertain_below``, newest first, as
-    (call_id, version, channel, audio seconds, words): for the service to count and
+def uncounted_transcripts(vault: Vault, uncertain_below: float, limit: int,
+                          older_than: int | None = None) -> list[tuple[int, int, int, int, float, list[dict]]]:
+    """Up to ``limit`` transcripts with no counts at ``uncertain_below``, newest first and older than
+    transcript ``older_than`` when given (the last one of the previous batch), as (transcript id,
+    call_id, version, channel, audio seconds, words): for the service to count and
     :func:`store_counts` (transcripts written before the counts were stored, or a new threshold)."""
     rows = vault.query(
-        "SELECT t.call_id, t.version, t.channel, c.frames * 1.0 / c.sample_rate, t.words FROM transcripts t"
-        " JOIN calls c ON c.id = t.call_id WHERE NOT EXISTS (SELECT 1 FROM transcript_counts q WHERE"
+        "SELECT t.id, t.call_id, t.version, t.channel, c.frames * 1.0 / c.sample_rate, t.words FROM transcripts t"
+        " JOIN calls c ON c.id = t.call_id WHERE t.id < ? AND NOT EXISTS (SELECT 1 FROM transcript_counts q WHERE"
         " q.call_id = t.call_id AND q.version = t.version AND q.channel = t.channel AND q.uncertain_below = ?)"
-        " ORDER BY t.id DESC LIMIT ?", (uncertain_below, limit))
-    return [(call_id, version, channel, audio_s, json.loads(words)) for call_id, version, channel, audio_s, words in rows]
+        " ORDER BY t.id DESC LIMIT ?", (older_than if older_than is not None else 2**63 - 1, uncertain_below, limit))
+    return [(tid, call_id, version, channel, audio_s, json.loads(words))
+            for tid, call_id, version, channel, audio_s, words in rows]
 
 
 def store_counts(vault: Vault, counted: Sequence[tuple[int, int, int, int, TranscriptCounts]]) -> None:
