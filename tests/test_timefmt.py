@@ -63,3 +63,16 @@ def test_times_formatted_in_bulk_are_the_times_formatted_one_by_one(zone):
     assert len(changes) == (0 if str(zone) == "Asia/Tokyo" else 2)
     assert format_ts_many(stamps, zone) == [format_ts(t, zone) for t in stamps]
     assert format_ts_many([], zone) == []
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Europe/London", "America/St_Johns"])
+def test_times_outside_the_common_case_are_formatted_in_bulk_the_same(zone):
+    """Before 1970, a year of five digits, a zone's local mean time (an offset with seconds),
+    alone and mixed with ordinary times."""
+    zone = ZoneInfo(zone)
+    odd = [-86400.25, -1.0, dt.datetime(1880, 5, 1, tzinfo=dt.UTC).timestamp() + 0.5,
+           dt.datetime(9999, 6, 1, tzinfo=dt.UTC).timestamp() + 0.123]
+    for stamps in ([t] for t in odd):
+        assert format_ts_many(stamps, zone) == [format_ts(t, zone) for t in stamps]
+    assert format_ts_many([*odd, NOW, None], zone) == [format_ts(t, zone) for t in [*odd, NOW, None]]
+    assert format_ts_many([None], zone) == [None]

@@ -42,7 +42,14 @@ from callrec.asr._models import (
     model_sample_rate,
     remove_model,
 )
-from callrec.asr._quality import CallQuality, call_quality, quality_by_call, window_quality
+from callrec.asr._quality import (
+    CallQuality,
+    call_quality,
+    count_transcripts,
+    quality_by_call,
+    transcript_counts,
+    window_quality,
+)
 from callrec.asr._search import Hit, find_phrase
 from callrec.asr._worker import TranscriptionWorker
 from callrec.vault import QueueSummary, queue_summary, requeue
@@ -82,6 +89,8 @@ __all__ = [
     "activate_model",
     "active_model",
     "call_quality",
+    "count_transcripts",
+    "transcript_counts",
     "cer",
     "check_layout",
     "display_text",

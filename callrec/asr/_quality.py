@@ -11,9 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import is_unknown
-from callrec.vault import Vault, calls_started, get_calls, latest_words
+from callrec.vault import (
+    TranscriptCounts,
+    Vault,
+    calls_started,
+    get_calls,
+    latest_counts,
+    latest_words,
+    store_counts,
+    uncounted_transcripts,
+)
 
-__all__ = ["CallQuality", "call_quality", "quality_by_call", "window_quality"]
+__all__ = ["CallQuality", "call_quality", "count_transcripts", "quality_by_call", "transcript_counts", "window_quality"]
 
 @dataclass(frozen=True)
 class CallQuality:
@@ -46,11 +55,31 @@ def call_quality(channels: Sequence[Sequence[dict]], duration_s: float | None, u
     return CallQuality(len(words), sum(_uncertain(w, uncertain_below) for w in words), float(duration_s or 0.0))
 
 
+def transcript_counts(words: Sequence[dict], uncertain_below: float, audio_s: float) -> TranscriptCounts:
+    """What the vault stores beside a channel's transcript, so that quality needs no words later."""
+    return TranscriptCounts(uncertain_below, sum(_uncertain(w, uncertain_below) for w in words), audio_s)
+
+
+def count_transcripts(vault: Vault, uncertain_below: float, limit: int = 200, older_than: int | None = None) -> int | None:
+    """Count up to ``limit`` transcripts that have no counts at ``uncertain_below`` (newest first,
+    older than transcript ``older_than``) and store their counts; returns where the next batch
+    starts, or None when none was left. The worker does this when the queue is empty, so a vault
+    upgraded with years of transcripts gets its counts in the background."""
+    todo = uncounted_transcripts(vault, uncertain_below, limit, older_than)
+    store_counts(vault, [(call_id, version, channel, len(words), transcript_counts(words, uncertain_below, audio_s))
+                         for _, call_id, version, channel, audio_s, words in todo])
+    return todo[-1][0] if todo else None
+
+
 def quality_by_call(vault: Vault, call_ids: Sequence[int], uncertain_below: float) -> dict[int, CallQuality]:
-    """Quality of each of ``call_ids`` that has a transcript (newest version of each channel)."""
-    words = latest_words(vault, call_ids)
-    durations = {c.id: c.duration_s for c in get_calls(vault, list(words))}
-    return {cid: call_quality(channels, durations.get(cid), uncertain_below) for cid, channels in words.items()}
+    """Quality of each of ``call_ids`` that has a transcript (newest version of each channel): from
+    the counts stored with the transcripts, or from the words where none were stored at this threshold."""
+    counted = latest_counts(vault, call_ids, uncertain_below)
+    out = {cid: CallQuality(*counts) for cid, counts in counted.items() if counts is not None}
+    uncounted = latest_words(vault, [cid for cid, counts in counted.items() if counts is None])
+    durations = {c.id: c.duration_s for c in get_calls(vault, list(uncounted))}
+    out.update((cid, call_quality(channels, durations.get(cid), uncertain_below)) for cid, channels in uncounted.items())
+    return out
 
 
 def window_quality(vault: Vault, start_ts: float, end_ts: float, uncertain_below: float) -> dict:

@@ -21,6 +21,7 @@ import numpy as np
 from callrec.asr._engine import ENGINE_NAME, Engine
 from callrec.asr._lines import join_words
 from callrec.asr._models import ModelInfo, active_model
+from callrec.asr._quality import count_transcripts, transcript_counts
 from callrec.asr._queue import sealed_blocks
 from callrec.config import Config
 from callrec.errors import CallrecError
@@ -77,6 +78,11 @@ class TranscriptionWorker:
         self._wakeups = 0
         self._busy = 0
         self._threads: list[threading.Thread] = []
+        #: One thread at a time counts old transcripts, newest first: where the next batch starts,
+        #: and the threshold they were all counted at once it is done.
+        self._counting = threading.Lock()
+        self._count_from: int | None = None
+        self._counted_below: float | None = None
 
     @property
     def vault(self) -> Vault:
@@ -148,11 +154,29 @@ class TranscriptionWorker:
             except CallrecError as exc:
                 log.error("transcription queue: %s", exc)
                 worked = False
-            if worked:
+            if worked or self._count_some():
                 continue
             with self._cond:
                 if self._wakeups == seen and not self._stop.is_set():
                     self._cond.wait(self.poll_s)
+
+    def _count_some(self) -> bool:
+        """With nothing to transcribe: store the quality counts of a batch of transcripts that have
+        none (written before they were stored, or counted at another threshold). True when it did."""
+        below = self.config.asr.uncertain_below
+        if self._counted_below == below or not self._counting.acquire(blocking=False):
+            return False
+        try:
+            self._count_from = count_transcripts(self.vault, below, older_than=self._count_from)
+            if self._count_from is not None:
+                return True
+            self._counted_below = below
+        except CallrecError as exc:  # not retried every poll: the next start counts again
+            log.error("counting transcripts: %s", exc)
+            self._counted_below = below
+        finally:
+            self._counting.release()
+        return False
 
     def _model(self) -> tuple[ModelInfo | None, CallrecError | None]:
         try:
@@ -200,8 +224,10 @@ class TranscriptionWorker:
             self._failed(vault, claim, f"internal error ({type(exc).__name__}); see the journal at debug level")
             return
         language = info.language or self.config.asr.language
+        below = self.config.asr.uncertain_below
         finish_done(vault, claim, ENGINE_NAME, info.name, info.sha256,
-                    [TranscribedChannel(w, join_words(w, language)) for w in words])
+                    [TranscribedChannel(w, join_words(w, language), transcript_counts(w, below, claim.duration_s))
+                     for w in words])
         elapsed = time.monotonic() - started
         log.info("call %d transcribed: %.1f s of audio in %.1f s (model %s)",
                  claim.call_id, claim.duration_s, elapsed, info.name)

@@ -9,7 +9,8 @@ The vault owns its tables: other packages read and change them only through the 
   the capture state read back (``newest_session``, ``last_heartbeat_ts`` …);
 - calls and the transcription queue: the frozen ``Call`` record and its reads, ``list_calls``,
   ``claim_next`` … ``finish_done``;
-- transcripts: ``Transcript``, ``add_transcript``, ``latest_transcripts``, ``latest_words``;
+- transcripts: ``Transcript``, ``TranscriptCounts``, ``add_transcript``, ``latest_transcripts``, ``latest_words``,
+  ``latest_counts``, ``uncounted_transcripts``, ``store_counts``;
 - the access log: entries, the head, chain and checkpoint checks, signed heads;
 - cases and content: cases, reads of content (each logged), deletion requests, users, retention;
 - ops state: job runs, alert state, exchange (CDR) records, maintenance windows;
@@ -117,7 +118,17 @@ from callrec.vault._sessions import (
     sessions_overlapping,
 )
 from callrec.vault._store import SERVICE_ACTOR, Vault
-from callrec.vault._transcripts import Transcript, add_transcript, latest_transcripts, latest_words, transcript_sha256
+from callrec.vault._transcripts import (
+    Transcript,
+    TranscriptCounts,
+    add_transcript,
+    latest_counts,
+    latest_transcripts,
+    latest_words,
+    store_counts,
+    transcript_sha256,
+    uncounted_transcripts,
+)
 from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
 from callrec.vault._verify import archive_summary, scrub, verify, verify_chain_since_last
 from callrec.vault._view import ReadView
@@ -140,7 +151,8 @@ __all__ = [
     # sealed audio, wherever it is (the hot file or a closed day's file)
     "close_periods", "sealed_bytes_since", "sealed_flac",
     # transcripts
-    "Transcript", "add_transcript", "latest_transcripts", "latest_words", "transcript_sha256",
+    "Transcript", "TranscriptCounts", "add_transcript", "latest_counts", "latest_transcripts", "latest_words",
+    "store_counts", "transcript_sha256", "uncounted_transcripts",
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
     "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
-from callrec.vault._transcripts import insert_transcript
+from callrec.vault._transcripts import TranscriptCounts, insert_transcript
 
 __all__ = [
     "Claim",
@@ -61,6 +61,8 @@ class TranscribedChannel:
 
     words: list[dict]
     text: str
+    #: Stored with the transcript for the quality numbers (``calls list``), when the ASR layer counted.
+    counted: TranscriptCounts | None = None
 
 
 def queue_summary(vault: Vault, now: float | None = None) -> QueueSummary:
@@ -114,7 +116,8 @@ def finish_done(vault: Vault, claim: Claim, engine: str, model_name: str, model_
     one transaction."""
     with vault.transaction() as conn:
         for channel, result in enumerate(channels):
-            insert_transcript(vault, claim.call_id, channel, engine, model_name, model_sha256, result.words, result.text)
+            insert_transcript(vault, claim.call_id, channel, engine, model_name, model_sha256, result.words, result.text,
+                              result.counted)
         conn.execute("UPDATE calls SET transcript_status = 'done', transcript_error = NULL WHERE id = ?",
                      (claim.call_id,))
 

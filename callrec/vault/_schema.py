@@ -302,5 +302,24 @@ INSERT INTO archive_state (key, value) VALUES ('max_call_s',
     (SELECT coalesce(max(max(ended_ts - started_ts, frames * 1.0 / sample_rate)), 0) FROM calls));
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+#: Recognition-quality counts of a transcript, written with it (issue 11: ``calls list`` for a month
+#: reads these instead of decoding every transcript's words). ``uncertain`` counts the words below
+#: the threshold the service was configured with then, so a reader with another threshold, or a
+#: transcript written before this migration (no row), falls back to counting from the words.
+#: ``audio_s`` is the length of the audio the words came from (the call's, fixed once sealed).
+_V7 = """
+CREATE TABLE transcript_counts (
+    call_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    channel INTEGER NOT NULL,
+    uncertain_below REAL NOT NULL,
+    words INTEGER NOT NULL,
+    uncertain INTEGER NOT NULL,
+    audio_s REAL NOT NULL,
+    PRIMARY KEY (call_id, version, channel),
+    FOREIGN KEY (call_id, version, channel) REFERENCES transcripts(call_id, version, channel) ON DELETE CASCADE
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)

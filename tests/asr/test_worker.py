@@ -17,7 +17,17 @@ import numpy as np
 import pytest
 
 from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue, to_text
-from callrec.vault import CallRecorder, Vault, add_user, claim_next, latest_transcripts, log_entries, transcript_sha256
+from callrec.vault import (
+    CallRecorder,
+    Vault,
+    add_user,
+    claim_next,
+    get_call,
+    latest_counts,
+    latest_transcripts,
+    log_entries,
+    transcript_sha256,
+)
 from tests.asr.conftest import hardlink_copy, make_config, record_call
 from tests.conftest import run_cli
 
@@ -190,6 +200,10 @@ def test_quality_numbers_reach_calls_list_and_the_daily_report_without_text(conf
     add_user(vault, "root", "root", ["ops"])
     TranscriptionWorker(config).drain()
     (t,) = latest_transcripts(vault, call_id)
+    # The worker stored the counts with the transcript: the listing needs no words.
+    stored = latest_counts(vault, [call_id], config.asr.uncertain_below)[call_id]
+    assert stored == (len(t.words), sum(w["conf"] < config.asr.uncertain_below for w in t.words),
+                      get_call(vault, call_id).duration_s)
     done = run_cli(config.source, "calls", "list", "--from", "2000-01-01T00:00:00+09:00",
                    "--to", "2100-01-01T00:00:00+09:00", "--json")
     assert done.returncode == 0, done.stderr
