@@ -8,7 +8,7 @@ Times are stored as UNIX seconds (``*_ts REAL``, UTC); they are shown in the con
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ROLES"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ROLES", "TRACKED_TABLES", "UNTRACKED_TABLES"]
 
 ROLES = ("reviewer", "approver", "ops", "maintainer", "admin")
 
@@ -302,5 +302,55 @@ INSERT INTO archive_state (key, value) VALUES ('max_call_s',
     (SELECT coalesce(max(max(ended_ts - started_ts, frames * 1.0 / sample_rate)), 0) FROM calls));
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Incremental backups (issue 11): which rows changed, so a backup copies only those.
+#: Every table a backup carries (all but the three below and ``sqlite_sequence``). A table added
+#: by a later migration must get the same three triggers there (tests/vault/test_changes.py).
+TRACKED_TABLES = (
+    "users", "user_roles", "calls", "chunks", "sealed_audio", "transcripts", "access_log", "cases",
+    "case_calls", "deletion_requests", "capture_sessions", "gaps", "retention_runs", "cdr_imports",
+    "cdr_calls", "alert_state", "job_runs", "log_format", "checkpoint_state", "service_info",
+    "maintenance_windows", "periods", "archive_state", "chain_verified",
+)
+
+
+def _tracking_triggers(tables: tuple[str, ...]) -> str:
+    out = []
+    for table in tables:
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            out.append(f"CREATE TRIGGER {table}_track_{event.lower()} AFTER {event} ON {table}\n"
+                       f"BEGIN INSERT INTO row_changes (ts, tbl, key) VALUES (unixepoch('subsec'), '{table}', {row}.rowid); END;")
+    return "\n".join(out)
+
+
+_V6 = """
+-- One row per inserted, updated or deleted row of a tracked table (its rowid), appended by the
+-- triggers below. AUTOINCREMENT: ids never go back, also after pruning emptied the table, so a
+-- backup's cursor (the newest id it holds) stays comparable.
+CREATE TABLE row_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    tbl TEXT NOT NULL,
+    key INTEGER NOT NULL
+);
+-- The generation names one lineage of rowids: it changes whenever rowids may have been renumbered
+-- (a restore; a VACUUM, if the code ever runs one), so no backup applies changes across it.
+-- ``pruned_upto``: the newest id deleted by pruning; a backup whose cursor is older gets a full copy.
+CREATE TABLE change_tracking (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation TEXT NOT NULL,
+    pruned_upto INTEGER NOT NULL
+);
+INSERT INTO change_tracking (id, generation, pruned_upto) VALUES (1, lower(hex(randomblob(16))), 0);
+-- Empty in a vault; in a backup copy, the one row says which generation and change id it holds.
+CREATE TABLE backup_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation TEXT NOT NULL,
+    change_id INTEGER NOT NULL,
+    ts REAL NOT NULL
+);
+""" + _tracking_triggers(TRACKED_TABLES)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
+#: Tables that belong to one file and are never copied by a backup.
+UNTRACKED_TABLES = ("row_changes", "change_tracking", "backup_state", "sqlite_sequence")

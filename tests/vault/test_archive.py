@@ -11,7 +11,7 @@ import sqlcipher3
 
 from callrec.config import load_config
 from callrec.timefmt import day_bounds
-from callrec.vault import Vault, _cases, _content, close_periods, entries, scrub
+from callrec.vault import SCHEMA_VERSION, Vault, _cases, _content, close_periods, entries, scrub
 from callrec.vault._backup import backup, restore
 from callrec.vault._calls import list_calls
 from callrec.vault._deletion import approve_deletion, request_deletion
@@ -275,7 +275,7 @@ def test_a_vault_written_by_the_current_release_migrates_closes_its_days_and_ver
     config_file = legacy_vault(tmp_path, "vault-main-ff77548.tar.gz")
     config = load_config(config_file)
     with Vault.open(config) as vault:
-        assert vault.query("PRAGMA user_version")[0][0] == 5
+        assert vault.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
         listed = list_calls(vault, 0, time.time(), config.zone)
         transcripts = vault.query("SELECT count(*) FROM transcripts")[0][0]
         assert len(listed) == 24 and transcripts == 21

@@ -242,9 +242,10 @@ def test_cli_backup_rekey_restore(tmp_path):
 
     made = run_cli(config_file, "backup", str(dest))
     assert made.returncode == 0, made.stderr
-    assert "1 calls" in made.stdout and "verified" in made.stdout
-    again = run_cli(config_file, "backup", str(dest))
+    assert "copied whole (this is the first backup" in made.stdout and "verified" in made.stdout
+    again = run_cli(config_file, "backup", str(dest), "--full-check")
     assert again.returncode == 0, again.stderr
+    assert "changed row(s) applied" in again.stdout and "verified" in again.stdout
     onto_file = run_cli(config_file, "backup", str(config.key_path))
     assert onto_file.returncode == 2 and "is a file" in onto_file.stderr and onto_file.stderr.count("\n") == 1
 
