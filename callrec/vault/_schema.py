@@ -304,7 +304,7 @@ INSERT INTO archive_state (key, value) VALUES ('max_call_s',
 
 # Incremental backups (issue 11): which rows changed, so a backup copies only those.
 #: Every table a backup carries (all but the three below and ``sqlite_sequence``). A table added
-#: by a later migration must get the same three triggers there (tests/vault/test_changes.py).
+#: by a later migration must get the same three triggers there (tests/vault/test_backup_incremental.py).
 TRACKED_TABLES = (
     "users", "user_roles", "calls", "chunks", "sealed_audio", "transcripts", "access_log", "cases",
     "case_calls", "deletion_requests", "capture_sessions", "gaps", "retention_runs", "cdr_imports",
