@@ -45,6 +45,7 @@ from callrec.vault._cases import (
     open_case,
     require_own_approved,
 )
+from callrec.vault._changes import prune_changes
 from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
 from callrec.vault._content import (
     CONTENT_ACTIONS,
@@ -159,5 +160,5 @@ __all__ = [
     # files: backup, restore, rekey, verify
     "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
     # the archive of closed days
-    "archive_summary", "scrub",
+    "archive_summary", "prune_changes", "scrub",
 ]
