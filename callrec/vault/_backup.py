@@ -322,8 +322,8 @@ def _write_whole(vault: Vault, dest: Path, key: bytes, key_path: Path) -> Snapsh
 
 
 def _check_applied(path: Path, key: bytes, key_path: Path, applied: Applied, full_check: bool) -> None:
-    """Read the applied rows back on a fresh connection: the head, the row counts of the changed
-    tables (every table with ``full_check``, and the page checks) and each changed row's digest.
+    """Read the applied rows back on a fresh connection: the head, the periods named and each
+    changed row's digest (with ``full_check`` also every table's row count and every page).
     A copy that fails is marked so that the next backup writes it whole."""
     try:
         with _open_copy(path, key, key_path) as conn:

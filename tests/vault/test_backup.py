@@ -287,10 +287,11 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
     try:
         while len(flushed) < 5:
             stop.wait(0.01)
-        results = [backup(vault, ADMIN, tmp_path / "b") for _ in range(3)]
+        results = [backup(vault, ADMIN, tmp_path / "b", full_check=True) for _ in range(3)]
     finally:
         stop.set()
         thread.join()
+    assert [bool(r.full_reason) for r in results] == [True, False, False]  # then applied while it records
     chunk_counts = [dict(r.snapshot.counts)["chunks"] for r in results]
     assert chunk_counts == sorted(chunk_counts) and chunk_counts[-1] > 0
     assert len(flushed) > 5
