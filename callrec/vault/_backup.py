@@ -273,6 +273,8 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
                                         full_check)
         except NeedsFullCopy as why:
             reason = str(why)
+        except sqlcipher3.DatabaseError:
+            reason = "the copy could not be updated (damaged pages?)"
     if applied is not None:
         _check_applied(hot, key, key_path, applied, full_check)
         expected, written, reason = applied.snapshot, written + applied.written, ""
@@ -344,10 +346,15 @@ def _check_applied(path: Path, key: bytes, key_path: Path, applied: Applied, ful
 
 
 def _forget_cursor(path: Path, key: bytes) -> None:
+    """Make the next run write the copy whole (a copy too damaged to take this write fails to
+    open with its key next time, which also leads to a whole copy)."""
     conn = sqlcipher3.connect(str(path), isolation_level=None)
     try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         conn.execute("UPDATE backup_state SET generation = 'unverified'")
+    except sqlcipher3.DatabaseError:
+        pass
     finally:
         conn.close()
 

@@ -99,8 +99,7 @@ def _in_export(sql: str) -> str:
     return f"{match.group(0)}export.{sql[match.end():]}"
 
 
-def _attach(conn: sqlcipher3.Connection, path: Path, key: bytes) -> None:
-    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(path), f"x'{key.hex()}'"))
+def _configure_export(conn: sqlcipher3.Connection) -> None:
     conn.execute("PRAGMA export.journal_mode = DELETE")
     conn.execute("PRAGMA export.synchronous = FULL")
 
@@ -113,8 +112,9 @@ def _mark(conn: sqlcipher3.Connection, state: ChangeState) -> None:
 def export_full(conn: sqlcipher3.Connection, dest: Path, key: bytes) -> Snapshot:
     """Copy the vault on ``conn`` into the new, empty file ``dest`` under ``key``, rowids kept,
     in one read snapshot; the copy holds that snapshot's change cursor. Returns the snapshot."""
-    _attach(conn, dest, key)
+    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
     try:
+        _configure_export(conn)
         conn.execute("BEGIN")
         try:
             conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -190,7 +190,7 @@ def apply_changes(conn: sqlcipher3.Connection, dest: Path, key: bytes,
     older than the changes kept, a schema change.
     """
     try:
-        _attach(conn, dest, key)
+        conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
     except sqlcipher3.DatabaseError:
         raise NeedsFullCopy("the backup is under another key") from None
     try:
@@ -198,6 +198,7 @@ def apply_changes(conn: sqlcipher3.Connection, dest: Path, key: bytes,
             conn.execute("SELECT count(*) FROM export.sqlite_master").fetchone()
         except sqlcipher3.DatabaseError:
             raise NeedsFullCopy("the backup is under another key") from None
+        _configure_export(conn)
         conn.execute("BEGIN")
         try:
             applied = _apply(conn, dest, fetch_periods, full_check)

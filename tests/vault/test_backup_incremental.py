@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from callrec.vault import CallRecorder, Vault, _cases, close_periods, verify
-from callrec.vault._backup import _open_copy, backup, restore
+from callrec.vault._backup import BackupUnverified, _open_copy, backup, restore
 from callrec.vault._changes import KEEP_DAYS, prune_changes
 from callrec.vault._keyfile import read_key_file
 from callrec.vault._retention import run_retention
@@ -190,3 +190,23 @@ def test_every_table_a_backup_carries_has_change_tracking(vault):
     triggers = {r[0] for r in vault.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     for table in _tables(vault.conn):
         assert {f"{table}_track_{e}" for e in ("insert", "update", "delete")} <= triggers, table
+
+
+def test_a_damaged_backup_is_caught_by_the_full_check_and_written_whole_next(vault, config, tmp_path):
+    """Bit rot on the backup disk in a page no update touches: --full-check finds it."""
+    add_user(vault, ADMIN, ADMIN, ["admin"])
+    for seed in range(30):
+        record_call(vault, seconds=2, seed=seed)
+    dest = tmp_path / "b"
+    backup(vault, ADMIN, dest)
+    copy = dest / "vault.db"
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2 + 100] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    record_call(vault, seconds=1, seed=99)
+
+    with pytest.raises(BackupUnverified, match="writes it whole again"):
+        backup(vault, ADMIN, dest, full_check=True)
+
+    again = backup(vault, ADMIN, dest, full_check=True)
+    assert again.full_reason and _copy_rows(config, dest) == _rows(vault.conn)
