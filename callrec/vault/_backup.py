@@ -1,10 +1,13 @@
 """Backup, restore and key rotation of the vault.
 
-A backup is an encrypted copy made with ``sqlcipher_export`` (SQLCipher's supported way to copy
-an encrypted database; the page-level backup API refuses encrypted databases, and copying the
-file misses whatever still sits in the WAL). The copy is taken in one read transaction, so it is
-a consistent snapshot while the daemon keeps writing, and it is verified by reopening it with its
-key: ``cipher_integrity_check``, ``quick_check``, the access-log head and every table's row count.
+A backup is a directory: the hot file's encrypted copy, kept up to date in place with the rows
+changed since the last run (:mod:`_backup_copy`, written whole the first time and whenever it
+cannot follow the changes), and each closed day's file, copied once. Everything is read in one
+read transaction of the vault, so the copy is a consistent snapshot while the daemon keeps
+writing (copying the file would miss whatever still sits in the WAL), and it is read back on a
+fresh connection with its key. Restore copies the backup with ``sqlcipher_export`` (SQLCipher's
+supported way to copy an encrypted database; the page-level backup API refuses encrypted
+databases) and starts a new change generation, since that copy renumbers rowids.
 
 Restore and rekey change the vault under every open connection, so they refuse to run while the
 daemon answers on its socket. Neither ever deletes a vault or a key that could still be needed:
@@ -106,9 +109,9 @@ def _new_file(path: Path, what: str) -> None:
 
 
 def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> Snapshot:
-    """Copy ``conn``'s main database to the new file ``dest`` encrypted under ``key``.
-
-    Returns the snapshot the copy was taken from (same read transaction).
+    """Copy ``conn``'s main database to the new file ``dest`` encrypted under ``key`` with
+    ``sqlcipher_export`` (restore: rowids need not be kept, the restored vault starts a new
+    change generation). Returns the snapshot the copy was taken from (same read transaction).
     """
     _new_file(dest, what)
     try:
@@ -333,7 +336,7 @@ def _check_applied(path: Path, key: bytes, key_path: Path, applied: Applied, ful
                 got = take_snapshot(conn, tables=[t for t, _ in applied.snapshot.counts])
                 _check_matches(path, got, applied.snapshot)
                 for table, rowids in applied.keys.items():
-                    if digest_rows(conn, "main", table, rowids)[0] != applied.digests[table]:
+                    if digest_rows(conn, "main", table, rowids) != applied.digests[table]:
                         raise BackupFailed(path, f"rows of table {table} read back differently")
                 findings = _integrity_findings(conn) if full_check else []
                 if findings:

@@ -144,8 +144,9 @@ def export_full(conn: sqlcipher3.Connection, dest: Path, key: bytes) -> Snapshot
     return snapshot
 
 
-def _why_full(conn: sqlcipher3.Connection) -> tuple[ChangeState, int]:
-    """The vault's change state and the backup's cursor; raises NeedsFullCopy when they do not fit."""
+def _cursor(conn: sqlcipher3.Connection) -> tuple[ChangeState, int]:
+    """The vault's change state and the backup's cursor; raises NeedsFullCopy when the copy
+    cannot follow the changes from there."""
     if conn.execute("PRAGMA export.user_version").fetchone()[0] != conn.execute("PRAGMA main.user_version").fetchone()[0]:
         raise NeedsFullCopy("the schema changed since the last backup")
     if "backup_state" not in _tables(conn, "export"):
@@ -165,10 +166,10 @@ def _why_full(conn: sqlcipher3.Connection) -> tuple[ChangeState, int]:
     return state, row[1]
 
 
-def digest_rows(conn: sqlcipher3.Connection, schema: str, table: str, keys: list[int]) -> tuple[str, int]:
-    """SHA-256 over the rows with these rowids (in rowid order, every value typed and
-    length-prefixed), and their size in bytes."""
-    digest, size = hashlib.sha256(), 0
+def digest_rows(conn: sqlcipher3.Connection, schema: str, table: str, keys: list[int]) -> str:
+    """SHA-256 over the rows with these rowids, in rowid order, every value typed and length-prefixed
+    (a rowid absent on one side and present on the other changes it)."""
+    digest = hashlib.sha256()
     columns = _columns(conn, schema, table)
     for row in conn.execute(f'SELECT _rowid_, {columns} FROM {schema}."{table}"'
                             " WHERE _rowid_ IN (SELECT value FROM json_each(?)) ORDER BY _rowid_", (json.dumps(keys),)):
@@ -176,8 +177,7 @@ def digest_rows(conn: sqlcipher3.Connection, schema: str, table: str, keys: list
             data = value if isinstance(value, bytes) else repr(value).encode()
             digest.update(b"%s%d:" % (type(value).__name__.encode(), len(data)))
             digest.update(data)
-            size += len(data)
-    return digest.hexdigest(), size
+    return digest.hexdigest()
 
 
 def apply_changes(conn: sqlcipher3.Connection, dest: Path, key: bytes,
@@ -214,7 +214,7 @@ def apply_changes(conn: sqlcipher3.Connection, dest: Path, key: bytes,
 def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tuple[tuple[str, str, int], ...]], None],
            full_check: bool) -> Applied:
     conn.execute("PRAGMA defer_foreign_keys = ON")
-    state, cursor = _why_full(conn)
+    state, cursor = _cursor(conn)
     keys: dict[str, list[int]] = {}
     for table, rowid in conn.execute("SELECT DISTINCT tbl, key FROM main.row_changes WHERE id > ? AND id <= ?"
                                      " ORDER BY tbl, key", (cursor, state.newest)):
@@ -234,10 +234,8 @@ def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tup
         columns = _columns(conn, "main", table)
         conn.execute(f'INSERT OR REPLACE INTO export."{table}" ({columns}) SELECT {columns} FROM main."{table}"'
                      " WHERE _rowid_ IN (SELECT value FROM json_each(?))", (json.dumps(rowids),))
-    digests, rows = {}, 0
-    for table, rowids in keys.items():
-        digests[table], _ = digest_rows(conn, "main", table, rowids)
-        rows += len(rowids)
+    digests = {table: digest_rows(conn, "main", table, rowids) for table, rowids in keys.items()}
+    rows = sum(len(rowids) for rowids in keys.values())
     # Row counts cost a walk of each table: only a full check takes them. The digests over every
     # changed rowid already show each insert, update and delete landed (a row left behind or
     # missing changes its table's digest), and the rest of the copy was verified before.
@@ -252,7 +250,8 @@ def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tup
 def copy_hashed(src: Path, part: Path, fsync: Callable[[Path], None]) -> str:
     """Copy ``src`` to the new file ``part`` (mode 0600) and fsync it; the SHA-256 of the bytes
     written. The hash runs in a second thread on the same buffers while the copy runs (hashlib
-    and file I/O release the GIL), so a day file is read once and the hash costs no extra time."""
+    and file I/O release the GIL): the file is read once, and the hash overlaps the copy when a
+    second core is free."""
     digest = hashlib.sha256()
     buffers: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
 
