@@ -198,13 +198,18 @@ def main() -> None:
               f" (recorded and closed in {t_day:.1f} s)")
         scratch = cache / "copy-baseline"
         scratch.mkdir(exist_ok=True)
-        # The baseline copy runs before and after the backup (the disk's writeback makes single runs noisy).
+        # The baseline copy runs before and after the backup, and every timed step starts with no
+        # dirty pages (os.sync), so none pays for the writeback of the one before.
+        os.sync()
         t_copy1, _ = _timed(_copy_fsync, day_file, scratch / day_file.name)
         (scratch / day_file.name).unlink()
+        os.sync()
         t_backup, result = _timed(backup, vault, "root", dest)
         assert result.full_reason == "", result.full_reason
+        os.sync()
         t_copy2, _ = _timed(_copy_fsync, day_file, scratch / day_file.name)
         (scratch / day_file.name).unlink()
+        os.sync()
         t_hot_old, t_day_old, hot_old = _old_backup(vault, day_file, scratch)
         shutil.rmtree(scratch)
         t_copy = (t_copy1 + t_copy2) / 2

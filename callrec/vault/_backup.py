@@ -266,13 +266,14 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
         raise UsageError(f"cannot create {dest} ({exc.strerror}): check the directory") from None
     _remove_leftovers(dest)
     hot = dest / HOT
-    written = _copy_periods(vault, dest, tuple(vault.query("SELECT file, sha256, bytes FROM periods ORDER BY file")))
+    held: set[str] = set()
+    written = _copy_periods(vault, dest, tuple(vault.query("SELECT file, sha256, bytes FROM periods ORDER BY file")), held)
     reason, applied = "this is the first backup in the directory", None
     if hot.exists():
         _roll_back_journal(hot, key)
         try:
             with vault._lock:
-                applied = apply_changes(vault.conn, hot, key, lambda periods: _copy_periods(vault, dest, periods),
+                applied = apply_changes(vault.conn, hot, key, lambda periods: _copy_periods(vault, dest, periods, held),
                                         full_check)
         except NeedsFullCopy as why:
             reason = str(why)
@@ -282,9 +283,9 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
         _check_applied(hot, key, key_path, applied, full_check)
         expected, written, reason = applied.snapshot, written + applied.written, ""
     else:
-        expected = _write_whole(vault, dest, key, key_path)
-        written += hot.stat().st_size
-    written += _copy_periods(vault, dest, expected.periods)
+        expected, copied = _write_whole(vault, dest, key, key_path, held)
+        written += copied + hot.stat().st_size
+    written += _copy_periods(vault, dest, expected.periods, held)
     named = {file for file, _, _ in expected.periods}
     for old in (dest / PERIODS).iterdir():
         if old.name not in named:
@@ -293,22 +294,26 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     return BackupResult(dest, key_path, expected, size, written, reason, applied.rows if applied else 0)
 
 
-def _copy_periods(vault: Vault, dest: Path, periods: tuple[tuple[str, str, int], ...]) -> int:
-    """Copy the period files the backup does not hold yet; the bytes copied."""
+def _copy_periods(vault: Vault, dest: Path, periods: tuple[tuple[str, str, int], ...], held: set[str]) -> int:
+    """Copy the period files the backup does not hold yet; the bytes copied. ``held`` names the
+    files already found or copied in this run (each is looked at once)."""
     written = 0
     for file, sha256, size in periods:
+        if file in held:
+            continue
         target = dest / PERIODS / file
-        if target.is_file() and target.stat().st_size == size:
-            continue  # closed periods never change: copied once
-        _copy_verified(vault.periods_dir / file, target, sha256)
-        written += size
+        if not (target.is_file() and target.stat().st_size == size):  # closed periods never change: copied once
+            _copy_verified(vault.periods_dir / file, target, sha256)
+            written += size
+        held.add(file)
     if written:
         fsync_path(dest / PERIODS)
     return written
 
 
-def _write_whole(vault: Vault, dest: Path, key: bytes, key_path: Path) -> Snapshot:
-    """A full copy through ``vault.db.tmp``: checked whole, then renamed over the previous one."""
+def _write_whole(vault: Vault, dest: Path, key: bytes, key_path: Path, held: set[str]) -> tuple[Snapshot, int]:
+    """A full copy through ``vault.db.tmp``: checked whole, then renamed over the previous one once
+    every period file it names is in place. Its snapshot, and the bytes of period files copied."""
     part = dest / f"{HOT}.tmp"
     _new_file(part, "backup")
     try:
@@ -319,11 +324,11 @@ def _write_whole(vault: Vault, dest: Path, key: bytes, key_path: Path) -> Snapsh
         part.unlink(missing_ok=True)
         raise
     _check_matches(part, inspect_copy(part, key, key_path), expected)
-    _copy_periods(vault, dest, expected.periods)
+    copied = _copy_periods(vault, dest, expected.periods, held)
     os.replace(part, dest / HOT)
     Path(f"{dest / HOT}-journal").unlink(missing_ok=True)
     fsync_path(dest)
-    return expected
+    return expected, copied
 
 
 def _check_applied(path: Path, key: bytes, key_path: Path, applied: Applied, full_check: bool) -> None:
