@@ -210,9 +210,9 @@ class BackupResult:
 
 
 def _copy_verified(src: Path, target: Path, sha256: str) -> None:
-    """Copy ``src`` to ``target`` via ``target.tmp``: fsynced, hashed as it is written (one pass), then renamed."""
+    """Copy ``src`` to ``target`` via ``target.tmp``: fsynced, hashed while it is copied, then renamed."""
     part = target.with_name(f"{target.name}.tmp")
-    if copy_hashed(src, part, fsync_path) != sha256:
+    if copy_hashed(src, part, fsync_path) != sha256 or part.stat().st_size != src.stat().st_size:
         part.unlink()
         raise BackupFailed(target, "the copied period file differs from its SHA-256")
     os.rename(part, target)

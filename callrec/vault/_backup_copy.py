@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from pathlib import Path
 import sqlcipher3
 
 from callrec.vault._changes import KEEP_DAYS, ChangeState, change_state
+from callrec.vault._periods import file_sha256
 from callrec.vault._schema import TRACKED_TABLES, UNTRACKED_TABLES
 
 __all__ = ["Applied", "NeedsFullCopy", "Snapshot", "apply_changes", "copy_hashed", "digest_rows", "export_full",
@@ -248,29 +249,26 @@ def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tup
 
 
 def copy_hashed(src: Path, part: Path, fsync: Callable[[Path], None]) -> str:
-    """Copy ``src`` to the new file ``part`` (mode 0600) and fsync it; the SHA-256 of the bytes
-    written. The hash runs in a second thread on the same buffers while the copy runs (hashlib
-    and file I/O release the GIL): the file is read once, and the hash overlaps the copy when a
-    second core is free."""
-    digest = hashlib.sha256()
-    buffers: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+    """Copy ``src`` to the new file ``part`` (mode 0600) and fsync it; the SHA-256 of ``src``,
+    computed in a second thread while the kernel copies and writes the file (hashlib and file
+    I/O release the GIL). The copy is made from the same cached pages the hash reads, so a day
+    file costs about one copy rather than a copy and a second read of the result."""
+    found: list[str | BaseException] = []
 
-    def hash_buffers() -> None:
-        while (buf := buffers.get()) is not None:
-            digest.update(buf)
+    def hash_source() -> None:
+        try:
+            found.append(file_sha256(src))
+        except BaseException as exc:  # handed to the caller below
+            found.append(exc)
 
-    hasher = threading.Thread(target=hash_buffers, name="backup-sha256")
+    hasher = threading.Thread(target=hash_source, name="backup-sha256")
     hasher.start()
     try:
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with src.open("rb", buffering=0) as fin, os.fdopen(fd, "wb", buffering=0) as fout:
-            while buf := fin.read(1 << 20):
-                buffers.put(buf)
-                view = memoryview(buf)
-                while view:
-                    view = view[fout.write(view):]
+        os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        shutil.copyfile(src, part)
+        fsync(part)
     finally:
-        buffers.put(None)
         hasher.join()
-    fsync(part)
-    return digest.hexdigest()
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
