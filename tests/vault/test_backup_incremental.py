@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from callrec.vault import CallRecorder, Vault, _cases, close_periods, verify
-from callrec.vault._backup import BackupUnverified, _open_copy, backup, restore
+from callrec.vault._backup import BackupUnverified, _open_copy, backup, rekey, restore
 from callrec.vault._changes import KEEP_DAYS, prune_changes
 from callrec.vault._keyfile import read_key_file
 from callrec.vault._retention import run_retention
@@ -210,3 +210,15 @@ def test_a_damaged_backup_is_caught_by_the_full_check_and_written_whole_next(vau
 
     again = backup(vault, ADMIN, dest, full_check=True)
     assert again.full_reason and _copy_rows(config, dest) == _rows(vault.conn)
+
+
+def test_after_a_rekey_the_backup_is_written_whole_under_the_new_key(busy, config, tmp_path):
+    dest = tmp_path / "b"
+    backup(busy, ADMIN, dest)
+    rekey(busy, ADMIN)
+
+    result = backup(busy, ADMIN, dest)
+
+    assert result.full_reason == "the backup is under another key"
+    assert _copy_rows(config, dest) == _rows(busy.conn)  # opened with the new configured key
+    assert backup(busy, ADMIN, dest).full_reason == ""
