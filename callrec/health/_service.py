@@ -31,7 +31,7 @@ from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
 from callrec.health._findings import Finding
 from callrec.health._metrics import write_metrics
 from callrec.health._report import refresh_stored_report, report_paths
-from callrec.vault import Vault, close_periods, record_job_run, scrub
+from callrec.vault import Vault, close_periods, prune_changes, record_job_run, scrub
 
 __all__ = ["HealthService", "record_job_run", "live_window"]
 
@@ -136,8 +136,10 @@ class HealthService:
         return purged, held
 
     def run_archive(self) -> list[str]:
-        """Close the finished days into their own files, then scrub a share of the old ones."""
+        """Close the finished days into their own files, prune the change record older than the
+        incremental backups need, then scrub a share of the old day files."""
         closed = close_periods(self.vault)
+        prune_changes(self.vault, time.time())
         checked, problems = scrub(self.vault, self.config.health.scrub_days)
         log.info("callrec archive: %d day(s) closed, %d day file(s) re-hashed", len(closed), checked)
         if problems:

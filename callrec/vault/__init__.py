@@ -46,6 +46,7 @@ from callrec.vault._cases import (
     open_case,
     require_own_approved,
 )
+from callrec.vault._changes import prune_changes
 from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
 from callrec.vault._content import (
     CONTENT_ACTIONS,
@@ -173,5 +174,5 @@ __all__ = [
     "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
     "PeriodRekeyResult", "rekey_periods", "resuming_period_rekey",
     # the archive of closed days
-    "archive_summary", "scrub",
+    "archive_summary", "prune_changes", "scrub",
 ]

@@ -1,10 +1,13 @@
 """Backup, restore and key rotation of the vault.
 
-A backup is an encrypted copy made with ``sqlcipher_export`` (SQLCipher's supported way to copy
-an encrypted database; the page-level backup API refuses encrypted databases, and copying the
-file misses whatever still sits in the WAL). The copy is taken in one read transaction, so it is
-a consistent snapshot while the daemon keeps writing, and it is verified by reopening it with its
-key: ``cipher_integrity_check``, ``quick_check``, the access-log head and every table's row count.
+A backup is a directory: the hot file's encrypted copy, kept up to date in place with the rows
+changed since the last run (:mod:`_backup_copy`, written whole the first time and whenever it
+cannot follow the changes), and each closed day's file, copied once. Everything is read in one
+read transaction of the vault, so the copy is a consistent snapshot while the daemon keeps
+writing (copying the file would miss whatever still sits in the WAL), and it is read back on a
+fresh connection with its key. Restore copies the backup with ``sqlcipher_export`` (SQLCipher's
+supported way to copy an encrypted database; the page-level backup API refuses encrypted
+databases) and starts a new change generation, since that copy renumbers rowids.
 
 Restore and rekey change the vault under every open connection, so they refuse to run while the
 daemon answers on its socket. Neither ever deletes a vault or a key that could still be needed:
@@ -16,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -37,6 +39,17 @@ from callrec.errors import (
     WrongKey,
 )
 from callrec.vault._accesslog import head
+from callrec.vault._backup_copy import (
+    Applied,
+    NeedsFullCopy,
+    Snapshot,
+    apply_changes,
+    copy_hashed,
+    digest_rows,
+    export_full,
+    take_snapshot,
+)
+from callrec.vault._changes import start_new_generation
 from callrec.vault._checkpoint import rebase_count
 from callrec.vault._db import PLAIN_SQLITE_HEADER
 from callrec.vault._keyfile import create_key_file, read_key_file
@@ -47,6 +60,7 @@ from callrec.vault._store import Vault
 
 __all__ = [
     "BackupFailed",
+    "BackupUnverified",
     "BackupWrongKey",
     "DaemonRunning",
     "Snapshot",
@@ -68,6 +82,10 @@ class BackupFailed(VaultError):
     """the copy {0} failed verification ({1}): do not rely on it; remove it and run the command again"""
 
 
+class BackupUnverified(VaultError):
+    """the copy {0} failed verification after an incremental update ({1}): do not rely on it until the next 'callrec backup', which writes it whole again"""
+
+
 class BackupWrongKey(WrongKey):
     """backup {0} cannot be decrypted with key file {1}: pass --key-file with the key it was written under"""
 
@@ -76,31 +94,8 @@ class DaemonRunning(VaultError):
     """the callrec daemon is running (socket {0} answers): stop it first (systemctl stop callrec), then run '{1}' again"""
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What a copy must match: the access-log head and the row count of every table."""
-
-    head_seq: int
-    head_hash: str
-    counts: tuple[tuple[str, int], ...]
-    #: The closed period files the copy names: (file, sha256, bytes).
-    periods: tuple[tuple[str, str, int], ...] = ()
-
-
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-
-
-def _snapshot(conn: sqlcipher3.Connection, schema: str = "main") -> Snapshot:
-    tables = [r[0] for r in conn.execute(
-        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    )]
-    counts = tuple((t, conn.execute(f'SELECT count(*) FROM {schema}."{t}"').fetchone()[0]) for t in tables)
-    row = conn.execute(f"SELECT seq, hash FROM {schema}.access_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, digest = row if row else (0, "")
-    periods = tuple(conn.execute(f"SELECT file, sha256, bytes FROM {schema}.periods ORDER BY file")) \
-        if "periods" in tables else ()
-    return Snapshot(seq, digest, counts, periods)
 
 
 def _new_file(path: Path, what: str) -> None:
@@ -114,9 +109,9 @@ def _new_file(path: Path, what: str) -> None:
 
 
 def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> Snapshot:
-    """Copy ``conn``'s main database to the new file ``dest`` encrypted under ``key``.
-
-    Returns the snapshot the copy was taken from (same read transaction).
+    """Copy ``conn``'s main database to the new file ``dest`` encrypted under ``key`` with
+    ``sqlcipher_export`` (restore: rowids need not be kept, the restored vault starts a new
+    change generation). Returns the snapshot the copy was taken from (same read transaction).
     """
     _new_file(dest, what)
     try:
@@ -124,7 +119,7 @@ def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> S
         try:
             conn.execute("BEGIN")
             try:
-                snapshot = _snapshot(conn)
+                snapshot = take_snapshot(conn)
                 version = conn.execute("PRAGMA main.user_version").fetchone()[0]
                 conn.execute("SELECT sqlcipher_export('export')")
                 conn.execute(f"PRAGMA export.user_version = {int(version)}")
@@ -146,6 +141,7 @@ def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Co
     """A read-only connection to a vault file that is not the configured one (a backup)."""
     if not path.is_file():
         raise NotFound(f"backup file {path}")
+    _roll_back_journal(path, key)
     with path.open("rb") as f:
         if f.read(len(PLAIN_SQLITE_HEADER)) == PLAIN_SQLITE_HEADER:
             raise NotAVault(path, "it is an unencrypted SQLite file")
@@ -179,7 +175,7 @@ def inspect_copy(path: Path, key: bytes, key_path: Path) -> Snapshot:
             findings = _integrity_findings(conn)
             if findings:
                 raise BackupFailed(path, findings[0])
-            return _snapshot(conn)
+            return take_snapshot(conn)
         except sqlcipher3.DatabaseError as exc:
             raise BackupFailed(path, str(exc)) from None
 
@@ -203,18 +199,20 @@ class BackupResult:
     path: Path
     key_path: Path
     snapshot: Snapshot
-    #: Bytes in the backup directory, and bytes this run wrote (the hot file and new period files).
+    #: Bytes in the backup directory, and bytes this run wrote (the hot file's copy or its changed
+    #: pages, and new period files).
     size: int
     written: int
+    #: Why the hot file was copied whole ("" when only its changes were applied), and how many
+    #: changed rows were applied.
+    full_reason: str = ""
+    rows: int = 0
 
 
 def _copy_verified(src: Path, target: Path, sha256: str) -> None:
-    """Copy ``src`` to ``target`` via ``target.tmp``: fsynced, re-hashed, then renamed."""
+    """Copy ``src`` to ``target`` via ``target.tmp``: fsynced, hashed while it is copied, then renamed."""
     part = target.with_name(f"{target.name}.tmp")
-    shutil.copyfile(src, part)
-    os.chmod(part, 0o600)
-    fsync_path(part)
-    if file_sha256(part) != sha256:
+    if copy_hashed(src, part, fsync_path) != sha256 or part.stat().st_size != src.stat().st_size:
         part.unlink()
         raise BackupFailed(target, "the copied period file differs from its SHA-256")
     os.rename(part, target)
@@ -234,17 +232,20 @@ def _check_backup_dir(dest: Path) -> None:
 
 
 def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None,
-           new_key_path: Path | None = None) -> BackupResult:
+           new_key_path: Path | None = None, full_check: bool = False) -> BackupResult:
     """Bring the backup directory ``dest`` up to date with the vault (admin only).
 
-    ``dest/vault.db`` is a fresh ``sqlcipher_export`` of the hot file (metadata, log, transcripts,
-    audio of days not yet closed), verified before it replaces the previous one; each closed period
-    file is copied to ``dest/periods/`` once, re-hashed against the hash entered in the chain, and
-    left alone by later runs; files of periods the vault dropped (retention) are deleted from the
-    backup after the new ``vault.db`` is in place. A run cut short leaves the previous backup whole.
+    Each closed period file is copied to ``dest/periods/`` once, hashed against the hash entered
+    in the chain, and left alone by later runs. ``dest/vault.db`` is kept up to date in place: the
+    rows changed since the last backup are applied in one transaction and read back against the
+    vault (:mod:`_backup_copy`). The first backup, another key, a restored vault or a copy older
+    than the changes kept get a full copy instead, written beside it, checked whole and renamed
+    over it; ``full_check`` checks an updated copy whole too. Files of periods the vault dropped
+    (retention) are deleted from the backup once the copy no longer names them. A run cut short
+    leaves the previous backup whole.
     The hot copy is under the vault's own key unless ``key_path`` (an existing key file) or
     ``new_key_path`` (created here) names another; period files keep their own keys, which travel
-    inside the hot copy. The ``backup`` entry is logged and checkpointed before the export, so the
+    inside the hot copy. The ``backup`` entry is logged and checkpointed before the copy, so the
     copy contains the record of its own making.
     """
     _authorize(vault, actor, "backup")
@@ -264,26 +265,122 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     except OSError as exc:
         raise UsageError(f"cannot create {dest} ({exc.strerror}): check the directory") from None
     _remove_leftovers(dest)
-    hot = dest / f"{HOT}.tmp"
-    with vault._lock:
-        expected = _export(vault.conn, hot, key, "backup")
-    _check_matches(hot, inspect_copy(hot, key, key_path), expected)
-    written = hot.stat().st_size
-    for file, sha256, size in expected.periods:
-        target = dest / PERIODS / file
-        if target.is_file() and target.stat().st_size == size:
-            continue  # closed periods never change: copied once
-        _copy_verified(vault.periods_dir / file, target, sha256)
-        written += size
-    fsync_path(dest / PERIODS)
-    os.replace(hot, dest / HOT)
-    fsync_path(dest)
+    hot = dest / HOT
+    held: set[str] = set()
+    written = _copy_periods(vault, dest, tuple(vault.query("SELECT file, sha256, bytes FROM periods ORDER BY file")), held)
+    reason, applied = "this is the first backup in the directory", None
+    if hot.exists():
+        _roll_back_journal(hot, key)
+        try:
+            with vault._lock:
+                applied = apply_changes(vault.conn, hot, key, lambda periods: _copy_periods(vault, dest, periods, held),
+                                        full_check)
+        except NeedsFullCopy as why:
+            reason = str(why)
+        except sqlcipher3.DatabaseError:
+            reason = "the copy could not be updated (damaged pages?)"
+    if applied is not None:
+        _check_applied(hot, key, key_path, applied, full_check)
+        expected, written, reason = applied.snapshot, written + applied.written, ""
+    else:
+        expected, copied = _write_whole(vault, dest, key, key_path, held)
+        written += copied + hot.stat().st_size
+    written += _copy_periods(vault, dest, expected.periods, held)
     named = {file for file, _, _ in expected.periods}
     for old in (dest / PERIODS).iterdir():
         if old.name not in named:
             old.unlink()
-    size = sum(p.stat().st_size for p in (dest / HOT, *(dest / PERIODS).iterdir()))
-    return BackupResult(dest, key_path, expected, size, written)
+    size = sum(p.stat().st_size for p in (hot, *(dest / PERIODS).iterdir()))
+    return BackupResult(dest, key_path, expected, size, written, reason, applied.rows if applied else 0)
+
+
+def _copy_periods(vault: Vault, dest: Path, periods: tuple[tuple[str, str, int], ...], held: set[str]) -> int:
+    """Copy the period files the backup does not hold yet; the bytes copied. ``held`` names the
+    files already found or copied in this run (each is looked at once)."""
+    written = 0
+    for file, sha256, size in periods:
+        if file in held:
+            continue
+        target = dest / PERIODS / file
+        if not (target.is_file() and target.stat().st_size == size):  # closed periods never change: copied once
+            _copy_verified(vault.periods_dir / file, target, sha256)
+            written += size
+        held.add(file)
+    if written:
+        fsync_path(dest / PERIODS)
+    return written
+
+
+def _write_whole(vault: Vault, dest: Path, key: bytes, key_path: Path, held: set[str]) -> tuple[Snapshot, int]:
+    """A full copy through ``vault.db.tmp``: checked whole, then renamed over the previous one once
+    every period file it names is in place. Its snapshot, and the bytes of period files copied."""
+    part = dest / f"{HOT}.tmp"
+    _new_file(part, "backup")
+    try:
+        with vault._lock:
+            expected = export_full(vault.conn, part, key)
+        fsync_path(part)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    _check_matches(part, inspect_copy(part, key, key_path), expected)
+    copied = _copy_periods(vault, dest, expected.periods, held)
+    os.replace(part, dest / HOT)
+    Path(f"{dest / HOT}-journal").unlink(missing_ok=True)
+    fsync_path(dest)
+    return expected, copied
+
+
+def _check_applied(path: Path, key: bytes, key_path: Path, applied: Applied, full_check: bool) -> None:
+    """Read the applied rows back on a fresh connection: the head, the periods named and each
+    changed row's digest (with ``full_check`` also every table's row count and every page).
+    A copy that fails is marked so that the next backup writes it whole."""
+    try:
+        with _open_copy(path, key, key_path) as conn:
+            try:
+                got = take_snapshot(conn, tables=[t for t, _ in applied.snapshot.counts])
+                _check_matches(path, got, applied.snapshot)
+                for table, rowids in applied.keys.items():
+                    if digest_rows(conn, "main", table, rowids) != applied.digests[table]:
+                        raise BackupFailed(path, f"rows of table {table} read back differently")
+                findings = _integrity_findings(conn) if full_check else []
+                if findings:
+                    raise BackupFailed(path, findings[0])
+            except sqlcipher3.DatabaseError as exc:
+                raise BackupFailed(path, str(exc)) from None
+    except BackupFailed as failed:
+        _forget_cursor(path, key)
+        raise BackupUnverified(path, failed.args[1]) from None
+
+
+def _forget_cursor(path: Path, key: bytes) -> None:
+    """Make the next run write the copy whole (a copy too damaged to take this write fails to
+    open with its key next time, which also leads to a whole copy)."""
+    conn = sqlcipher3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("UPDATE backup_state SET generation = 'unverified'")
+    except sqlcipher3.DatabaseError:
+        pass
+    finally:
+        conn.close()
+
+
+def _roll_back_journal(path: Path, key: bytes) -> None:
+    """A copy whose update was cut short has a hot journal beside it: opening it read-write with
+    its key rolls the journal back, leaving the previous copy (a read-only reader cannot)."""
+    if not Path(f"{path}-journal").exists():
+        return
+    conn = sqlcipher3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError:
+        pass  # another key: the reader that follows says so
+    finally:
+        conn.close()
 
 
 def _authorize(vault: Vault, actor: str, action: str) -> None:
@@ -456,6 +553,8 @@ def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path
             _move_back(aside, config.vault_path)
         raise
     with Vault.open(config) as restored:
+        with restored.transaction() as conn:
+            start_new_generation(conn)  # the copy renumbered rowids: every backup starts whole
         _mark_restored_periods(restored)
         witness_aside = _rebase_witness(config, restored.conn)
         rebase_count(restored.conn, config.witness_path)

@@ -8,7 +8,7 @@ Times are stored as UNIX seconds (``*_ts REAL``, UTC); they are shown in the con
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ROLES"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ROLES", "TRACKED_TABLES", "UNTRACKED_TABLES"]
 
 ROLES = ("reviewer", "approver", "ops", "maintainer", "admin")
 
@@ -302,11 +302,61 @@ INSERT INTO archive_state (key, value) VALUES ('max_call_s',
     (SELECT coalesce(max(max(ended_ts - started_ts, frames * 1.0 / sample_rate)), 0) FROM calls));
 """
 
+# Incremental backups (issue 11): which rows changed, so a backup copies only those.
+#: The tables migration 6 tracks; ``TRACKED_TABLES`` (below ``MIGRATIONS``) is every table a backup
+#: carries (all but ``UNTRACKED_TABLES``). A table added by a later migration must get the same three
+#: triggers there and join ``TRACKED_TABLES`` (tests/vault/test_backup_incremental.py).
+_TRACKED_BY_V6 = (
+    "users", "user_roles", "calls", "chunks", "sealed_audio", "transcripts", "access_log", "cases",
+    "case_calls", "deletion_requests", "capture_sessions", "gaps", "retention_runs", "cdr_imports",
+    "cdr_calls", "alert_state", "job_runs", "log_format", "checkpoint_state", "service_info",
+    "maintenance_windows", "periods", "archive_state", "chain_verified",
+)
+
+
+def _tracking_triggers(tables: tuple[str, ...]) -> str:
+    out = []
+    for table in tables:
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            out.append(f"CREATE TRIGGER {table}_track_{event.lower()} AFTER {event} ON {table}\n"
+                       f"BEGIN INSERT INTO row_changes (ts, tbl, key) VALUES (unixepoch('subsec'), '{table}', {row}.rowid); END;")
+    return "\n".join(out)
+
+
+_V6 = """
+-- One row per inserted, updated or deleted row of a tracked table (its rowid), appended by the
+-- triggers below. AUTOINCREMENT: ids never go back, also after pruning emptied the table, so a
+-- backup's cursor (the newest id it holds) stays comparable.
+CREATE TABLE row_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    tbl TEXT NOT NULL,
+    key INTEGER NOT NULL
+);
+-- The generation names one lineage of rowids: it changes whenever rowids may have been renumbered
+-- (a restore; a VACUUM, if the code ever runs one), so no backup applies changes across it.
+-- ``pruned_upto``: the newest id deleted by pruning; a backup whose cursor is older gets a full copy.
+CREATE TABLE change_tracking (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation TEXT NOT NULL,
+    pruned_upto INTEGER NOT NULL
+);
+INSERT INTO change_tracking (id, generation, pruned_upto) VALUES (1, lower(hex(randomblob(16))), 0);
+-- Empty in a vault; in a backup copy, the one row says which generation and change id it holds.
+CREATE TABLE backup_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    generation TEXT NOT NULL,
+    change_id INTEGER NOT NULL,
+    ts REAL NOT NULL
+);
+""" + _tracking_triggers(_TRACKED_BY_V6)
+
 #: Recognition-quality counts of a transcript, written with it (issue 11: ``calls list`` for a month
 #: reads these instead of decoding every transcript's words). ``uncertain`` counts the words below
 #: the threshold the service was configured with then, so a reader with another threshold, or a
 #: transcript written before this migration (no row), falls back to counting from the words.
 #: ``audio_s`` is the length of the audio the words came from (the call's, fixed once sealed).
+#: A rowid table (not WITHOUT ROWID): backups track and copy rows by rowid (migration 6).
 _V7 = """
 CREATE TABLE transcript_counts (
     call_id INTEGER NOT NULL,
@@ -318,8 +368,12 @@ CREATE TABLE transcript_counts (
     audio_s REAL NOT NULL,
     PRIMARY KEY (call_id, version, channel),
     FOREIGN KEY (call_id, version, channel) REFERENCES transcripts(call_id, version, channel) ON DELETE CASCADE
-) WITHOUT ROWID;
-"""
+);
+""" + _tracking_triggers(("transcript_counts",))
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V7)
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts")
 SCHEMA_VERSION = len(MIGRATIONS)
+#: Tables that belong to one file and are never copied by a backup.
+UNTRACKED_TABLES = ("row_changes", "change_tracking", "backup_state", "sqlite_sequence")

@@ -44,3 +44,21 @@ def test_archive_job_closes_days_scrubs_and_the_report_says_when(tmp_path):
     finally:
         service.stop()
         vault.close()
+
+
+def test_archive_job_prunes_the_change_record_older_than_backups_need(tmp_path):
+    config = load_config(write_config(tmp_path))
+    vault, _ = Vault.initialise(config)
+    record_call(vault, seconds=1, seed=1)
+    with vault.transaction() as conn:  # these changes were made three weeks ago
+        conn.execute("UPDATE row_changes SET ts = ts - 21 * 86400")
+    old = vault.query("SELECT count(*) FROM row_changes")[0][0]
+    record_call(vault, seconds=1, seed=2)
+    recent = vault.query("SELECT count(*) FROM row_changes")[0][0] - old
+    service = HealthService(config, vault)
+    try:
+        service.run_archive()
+        assert vault.query("SELECT count(*) FROM row_changes WHERE ts < unixepoch() - 14 * 86400")[0][0] == 0
+        assert vault.query("SELECT count(*) FROM row_changes")[0][0] >= recent  # and what the job itself changed
+    finally:
+        vault.close()

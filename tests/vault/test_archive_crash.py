@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from callrec.vault import Vault, close_periods
+from callrec.vault._accesslog import head as _head
 from callrec.vault._backup import backup, restore
 from callrec.vault._periods import list_periods
 from callrec.vault._retention import run_retention
@@ -28,17 +29,18 @@ ADMIN = "root"
 _CHILD = """
 import sys, time
 from callrec.config import load_config
-from callrec.vault import Vault, _periods, _backup, close_periods
+from callrec.vault import Vault, _periods, _backup, _backup_copy, close_periods
 from callrec.vault._retention import run_retention
 
 def slow(fsync):
-    def wrapper(path):
-        fsync(path)
+    def wrapper(*args):
         time.sleep(0.4)
+        return fsync(*args)
     return wrapper
 
 _periods.fsync_path = slow(_periods.fsync_path)
 _backup.fsync_path = slow(_backup.fsync_path)
+_backup_copy.digest_rows = slow(_backup_copy.digest_rows)  # runs inside the incremental transaction
 job, config_file, dest = sys.argv[1:4]
 with Vault.open(load_config(config_file)) as vault:
     if job == "close":
@@ -71,6 +73,10 @@ def days(vault, config_file):
         record_call(vault, seconds=2, started_ts=_days_ago(vault, d), seed=d)
     vault.checkpoint()
     return vault
+
+
+def log_head(vault) -> tuple[int, str]:
+    return _head(vault.conn)
 
 
 def _clean(config) -> None:
@@ -110,12 +116,54 @@ def test_kill_during_a_backup_keeps_the_previous_backup_whole(days, config, conf
     _kill_when("backup", config_file, str(dest),
                lambda: any(p.name.endswith(".tmp") for p in (dest / "periods").iterdir()))
 
-    assert (dest / "vault.db").read_bytes() == before and (dest / "vault.db.tmp").exists()
+    assert (dest / "vault.db").read_bytes() == before  # the new day file is copied before the hot copy changes
     _clean(config)
     with Vault.open(config) as vault:
         backup(vault, ADMIN, dest)
     restore(config, ADMIN, dest)
     _clean(config)
+
+
+def test_kill_inside_an_incremental_backup_keeps_the_previous_backup(days, config, config_file, tmp_path):
+    """Killed while the changed rows are being written into the backup's vault.db in place."""
+    dest = tmp_path / "backup"
+    close_periods(days)
+    backup(days, ADMIN, dest)
+    previous_head = log_head(days)
+    for seed in (11, 12):
+        record_call(days, seconds=2, seed=seed)
+    days.close()
+
+    _kill_when("backup", config_file, str(dest), lambda: (dest / "vault.db-journal").exists())
+
+    assert (dest / "vault.db-journal").exists()  # cut short inside its transaction
+    with Vault.open(config) as vault:
+        again = backup(vault, ADMIN, dest)  # rolls the journal back, then applies the changes again
+        assert again.full_reason == "" and again.rows > 0
+        source_head = log_head(vault)
+    restore(config, ADMIN, dest)
+    _clean(config)
+    with Vault.open(config) as vault:
+        assert vault.query("SELECT count(*) FROM calls")[0][0] == 7
+        assert vault.query("SELECT hash FROM access_log WHERE seq = ?", (source_head[0],))[0][0] == source_head[1]
+    assert previous_head[0] < source_head[0]
+
+
+def test_a_backup_killed_mid_update_still_restores_as_it_was(days, config, config_file, tmp_path):
+    dest = tmp_path / "backup"
+    close_periods(days)
+    backup(days, ADMIN, dest)
+    head_then = log_head(days)
+    record_call(days, seconds=2, seed=13)
+    days.close()
+
+    _kill_when("backup", config_file, str(dest), lambda: (dest / "vault.db-journal").exists())
+
+    restore(config, ADMIN, dest)
+    _clean(config)
+    with Vault.open(config) as vault:
+        assert vault.query("SELECT count(*) FROM calls")[0][0] == 5  # the call made after the backup is not in it
+        assert vault.query("SELECT hash FROM access_log WHERE seq = ?", (head_then[0],))[0][0] == head_then[1]
 
 
 def _registered(config) -> int:

@@ -242,9 +242,10 @@ def test_cli_backup_rekey_restore(tmp_path):
 
     made = run_cli(config_file, "backup", str(dest))
     assert made.returncode == 0, made.stderr
-    assert "1 calls" in made.stdout and "verified" in made.stdout
-    again = run_cli(config_file, "backup", str(dest))
+    assert "copied whole (this is the first backup" in made.stdout and "verified" in made.stdout
+    again = run_cli(config_file, "backup", str(dest), "--full-check")
     assert again.returncode == 0, again.stderr
+    assert "changed row(s) applied" in again.stdout and "verified" in again.stdout
     onto_file = run_cli(config_file, "backup", str(config.key_path))
     assert onto_file.returncode == 2 and "is a file" in onto_file.stderr and onto_file.stderr.count("\n") == 1
 
@@ -286,10 +287,11 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
     try:
         while len(flushed) < 5:
             stop.wait(0.01)
-        results = [backup(vault, ADMIN, tmp_path / "b") for _ in range(3)]
+        results = [backup(vault, ADMIN, tmp_path / "b", full_check=True) for _ in range(3)]
     finally:
         stop.set()
         thread.join()
+    assert [bool(r.full_reason) for r in results] == [True, False, False]  # then applied while it records
     chunk_counts = [dict(r.snapshot.counts)["chunks"] for r in results]
     assert chunk_counts == sorted(chunk_counts) and chunk_counts[-1] > 0
     assert len(flushed) > 5
