@@ -1,7 +1,8 @@
 """The writer: one thread that takes the feed off the queue and turns it into sealed calls.
 
 It runs the segmenter, appends call audio to the vault and commits at least every
-``FLUSH_S`` (DESIGN.md invariant 1), keeps the capture session's heartbeat, and turns line events
+``FLUSH_S`` (DESIGN.md invariant 1) — or, replaying a file as fast as possible, per
+``REPLAY_COMMIT_BYTES`` of call audio (a crashed replay is re-run from its file) — keeps the capture session's heartbeat, and turns line events
 into gaps in the coverage ledger: ``overflow`` (queue full), ``device_lost`` (closed when audio
 returns) and ``flatline`` (digital zeros or a constant for ``flatline_s``, closed when the line
 moves again). ``callrec run`` and ``callrec replay`` run exactly this, differing only in the
@@ -21,7 +22,7 @@ import numpy as np
 
 from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
 from callrec.capture._segmenter import CallSummary, Segmenter
-from callrec.capture._sources import BLOCK_S, Source
+from callrec.capture._sources import Source
 from callrec.config import Config
 from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
@@ -32,10 +33,16 @@ log = logging.getLogger(__name__)
 
 #: Oldest uncommitted call audio is committed once it is this old (wall clock) ...
 FLUSH_S = 0.5
-#: ... or once this much call audio is waiting (only reached replaying faster than real time,
-#: where the feed is on disk anyway and a commit per second of audio would be the bottleneck).
+#: ... or once this much call audio is waiting (a backlog after a stall).
 FLUSH_AUDIO_S = 10.0
+#: A re-readable source (a file replayed as fast as possible) commits per this much call audio
+#: instead, and never by the clock: the number of commits follows the feed (a seal per call, one
+#: more per 4 MiB, ≈ 4.4 minutes of 8 kHz mono), not the machine's speed. A crash loses at most
+#: that much of the call in progress, which re-running the replay records again.
+REPLAY_COMMIT_BYTES = 4 * 1024 * 1024
 _POLL_S = 0.2
+#: A flatline is judged on pieces of at most this much audio.
+_FLAT_PIECE_S = 1.0
 
 
 class CaptureBusy(CaptureError):
@@ -54,7 +61,7 @@ class Pipeline:
         self.source = source
         self.on_sealed = on_sealed or (lambda call_id: None)
         capture = config.capture
-        self.feed = FeedQueue(max(1, round(capture.queue_s / BLOCK_S)))
+        self.feed = FeedQueue(max(2, round(capture.queue_s / source.block_s)))
         self.recorder = CallRecorder(vault)
         self.segmenter = Segmenter(capture, source.sample_rate, source.channels, sink=self)
         #: Seconds from a block reaching this process to the commit that made it durable.
@@ -80,9 +87,9 @@ class Pipeline:
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
         self._open_gaps: dict[str, int] = {}
-        #: For the status file: end of the last block, its level (dBFS, RMS).
+        #: For the status file: end of the last block (its level: :attr:`input_dbfs`).
         self.last_block_ts: float | None = None
-        self.input_dbfs: float | None = None
+        self._last_frames: np.ndarray | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -103,6 +110,15 @@ class Pipeline:
         if self.error is not None:
             raise self.error
         return True
+
+    @property
+    def input_dbfs(self) -> float | None:
+        """The last block's level (dBFS, RMS), worked out when the status file asks, not per block."""
+        frames = self._last_frames
+        if frames is None or not len(frames):
+            return None
+        rms = float(np.sqrt(np.mean(np.square(frames, dtype=np.float64))))
+        return round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
 
     def line_state(self) -> dict:
         """What the status file says about the line now (no content: times, a level, a count)."""
@@ -195,25 +211,32 @@ class Pipeline:
     def _block(self, block: Block) -> None:
         self.frames_in += len(block.frames)
         self.last_block_ts = block.end_ts
-        if len(block.frames):
-            rms = float(np.sqrt(np.mean(np.square(block.frames, dtype=np.float64))))
-            self.input_dbfs = round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
+        self._last_frames = block.frames
         self._check_flatline(block)
         self._block_received = block.received
         self._block_taken = time.monotonic()
         self.segmenter.process(block.frames, block.ts)
 
     def _check_flatline(self, block: Block) -> None:
-        frames = block.frames
-        if len(frames) and frames.min() == frames.max():
+        """Per second of audio at most (a replayed block holds ten): where a flatline starts and
+        ends does not depend on how the source cuts its blocks."""
+        n = len(block.frames)
+        step = max(1, min(n, round(block.rate * _FLAT_PIECE_S)))
+        for i in range(0, n, step):
+            part = block.frames[i:i + step]
+            ts = block.ts + i / block.rate
+            self._flat_piece(ts, ts + len(part) / block.rate, bool(part.min() == part.max()))
+
+    def _flat_piece(self, ts: float, end_ts: float, flat: bool) -> None:
+        if flat:
             if self._flat_since is None:
-                self._flat_since = block.ts
-            if "flatline" not in self._open_gaps and block.end_ts - self._flat_since >= self.config.capture.flatline_s:
+                self._flat_since = ts
+            if "flatline" not in self._open_gaps and end_ts - self._flat_since >= self.config.capture.flatline_s:
                 log.error("capture input is flat (constant samples): is the line tap unplugged?")
                 self._open_gap("flatline", self._flat_since, "input constant")
         else:
             self._flat_since = None
-            self._close_gap("flatline", block.ts)
+            self._close_gap("flatline", ts)
 
     def _open_gap(self, cause: str, ts: float, detail: str) -> None:
         if cause not in self._open_gaps:
@@ -229,8 +252,12 @@ class Pipeline:
     def _maybe_flush(self) -> None:
         if self._oldest_unflushed is None:
             return
-        if (time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
-                or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate):
+        if self.source.rereadable:
+            due = self._unflushed_frames * 2 * self.source.channels >= REPLAY_COMMIT_BYTES
+        else:
+            due = (time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
+                   or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate)
+        if due:
             self._flush()
 
     def _flush(self) -> None:
