@@ -17,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from callrec.config import Config
 from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
 
-__all__ = ["Pipeline", "CaptureBusy"]
+__all__ = ["Pipeline", "CaptureBusy", "ReplayResume"]
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,42 @@ _POLL_S = 0.2
 _FLAT_PIECE_S = 1.0
 
 
+#: Two starts this close are the same call found again (a re-run finds it on the same frame).
+_SAME_START_S = 0.001
+
+
+@dataclass(frozen=True)
+class ReplayResume:
+    """What a killed replay of the same feed left, for its re-run. The segmenter finds the same
+    calls on the same frames again: those the killed run sealed are not recorded twice, and one it
+    left recording is carried on (the frames it holds are not appended again)."""
+
+    sealed_starts: tuple[float, ...] = ()
+    #: started_ts → id of each call left in ``recording``.
+    unfinished: dict[float, int] = field(default_factory=dict)
+
+
 class CaptureBusy(CaptureError):
     """another capture is writing into this vault (lock {0} is held): stop 'callrec run' first"""
 
 
 class Pipeline:
     def __init__(self, config: Config, vault: Vault, source: Source,
-                 on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False) -> None:
+                 on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False,
+                 resume: ReplayResume | None = None) -> None:
         """``guest_ok``: when the live daemon holds the capture lock, run anyway as a guest
         (``callrec replay`` ingesting a feed recorded during an outage) without recovering its
-        unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`."""
+        unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`.
+        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`)."""
         self.config = config
         self.guest_ok = guest_ok
+        self.resume = resume or ReplayResume()
+        #: Calls found again that the killed run had sealed (not recorded twice).
+        self.skipped = 0
+        #: Unfinished calls taken over from the killed run, and the frames each already holds.
+        self._held: dict[int, int] = {}
+        self._skipping = False
+        self._skip_frames = 0
         self.vault = vault
         self.source = source
         self.on_sealed = on_sealed or (lambda call_id: None)
@@ -143,6 +168,8 @@ class Pipeline:
         self._lock_file = _capture_lock(self.config)
         if self._lock_file is None and not self.guest_ok:
             raise CaptureBusy(_lock_path(self.config))
+        for call_id in self.resume.unfinished.values():
+            self._held[call_id] = self.recorder.resume(call_id)
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
             self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True)
@@ -182,6 +209,10 @@ class Pipeline:
 
     def _finish(self, reason: str) -> None:
         self.segmenter.finish(reason)
+        for call_id in list(self._held):  # the re-run did not find it again: sealed as it was left
+            self._held.pop(call_id)
+            self.recorder.seal(call_id, status="interrupted")
+            self._sealed(call_id)
         now = self.source.now()
         for gap_id in self._open_gaps.values():
             close_gap(self.vault, gap_id, now)
@@ -277,17 +308,37 @@ class Pipeline:
     # -- CallSink: what the segmenter decides ---------------------------------------------------
 
     def call_started(self, ts: float, frames: np.ndarray) -> None:
-        self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels)
-        log.info("call %d started", self._call_id)
+        if any(abs(ts - start) < _SAME_START_S for start in self.resume.sealed_starts):
+            self._skipping = True
+            return
+        held = [i for start, i in self.resume.unfinished.items() if abs(ts - start) < _SAME_START_S and i in self._held]
+        if held:
+            self._call_id = held[0]
+            self._skip_frames = self._held.pop(self._call_id)
+            log.info("call %d carried on", self._call_id)
+        else:
+            self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels)
+            log.info("call %d started", self._call_id)
         self.call_audio(frames)
 
     def call_audio(self, frames: np.ndarray) -> None:
+        if self._skipping:
+            return
+        if self._skip_frames:
+            drop = min(self._skip_frames, len(frames))
+            frames, self._skip_frames = frames[drop:], self._skip_frames - drop
+            if not len(frames):
+                return
         self.recorder.append(self._call_id, frames)
         if self._oldest_unflushed is None:
             self._oldest_unflushed = (self._block_received, self._block_taken)
         self._unflushed_frames += len(frames)
 
     def call_ended(self, ts: float, summary: CallSummary) -> None:
+        if self._skipping:
+            self._skipping = False
+            self.skipped += 1
+            return
         call_id, self._call_id = self._call_id, None
         self.recorder.seal(call_id, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
         self._oldest_unflushed, self._unflushed_frames = None, 0

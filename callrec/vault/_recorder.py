@@ -88,6 +88,23 @@ class CallRecorder:
         return _seal(self.vault, call_id, ended_ts, status=status, kind=kind, flags=flags, levels=levels,
                      tail=from_pcm_bytes(tail, channels) if tail else None)
 
+    def resume(self, call_id: int) -> int:
+        """Carry on recording a call a killed replay left in ``recording`` (re-running the replay
+        appends the rest of it); returns the frames the call already holds. A call resumed but
+        not carried on is left for :meth:`seal` (e.g. as ``interrupted``)."""
+        row = self.vault.query("SELECT channels, frames, status FROM calls WHERE id = ?", (call_id,))
+        if not row:
+            raise NotFound(f"call {call_id}")
+        channels, frames, status = row[0]
+        if status != "recording":
+            raise InvalidState(f"call {call_id} is already {status}")
+        (next_seq,) = self.vault.query("SELECT coalesce(max(seq) + 1, 0) FROM chunks WHERE call_id = ?", (call_id,))[0]
+        self._pending[call_id] = []
+        self._pending_frames[call_id] = 0
+        self._next_seq[call_id] = next_seq
+        self._channels[call_id] = channels
+        return frames
+
     def recover_interrupted(self) -> list[int]:
         """Seal, as ``interrupted``, every call a crash or power cut left in ``recording``."""
         ids = [r[0] for r in self.vault.query("SELECT id FROM calls WHERE status = 'recording' ORDER BY id")]
