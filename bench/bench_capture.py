@@ -8,8 +8,9 @@ Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
   that audio, measured in the same run: the detector's own cost, apart from the vault's commits.
   ``tools/score_feeds.py`` gives the same figure for the alternative detectors it was chosen over.
 - Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
-  writes with a commit per second of call audio, sealing) over a feed of repeated calls, as a
-  multiple of real time; the baseline is just FLAC-encoding the same audio with libsndfile.
+  writes with a commit per 4 MiB of call audio, sealing) over a feed of repeated calls, as a
+  multiple of real time and of the time to just FLAC-encode the same audio with libsndfile,
+  three runs, each with the number of commits it made (it must not vary between runs).
 - CPU share and latency come from the same pipeline fed at real-time pace (the replay source's
   diagnostic real-time mode, which hands blocks to the bounded queue like the sound card does).
   Latency is from a block reaching the process to the commit that made it durable (p99 must be
@@ -106,9 +107,12 @@ def new_config(root: Path):
 
 
 def replay_in_process(config, feed: Path, realtime: bool = False, seconds: float | None = None) -> tuple[float, float, Pipeline]:
-    """(wall seconds, CPU seconds of this process, the pipeline)."""
+    """(wall seconds, CPU seconds of this process, the pipeline); ``pipeline.commits``: how many."""
     with Vault.open(config) as vault:
+        commits = []
+        vault.transaction = lambda transaction=vault.transaction: (commits.append(1), transaction())[1]
         pipeline = Pipeline(config, vault, FileSource(feed, 1785713400.0, realtime=realtime))
+        pipeline.commits = commits
         wall, cpu = time.perf_counter(), time.process_time()
         pipeline.start()
         if seconds is not None:
@@ -142,11 +146,14 @@ def main() -> None:
         seg_cpu, found = segmenter_cpu(audio)
         flac_cpu_s = flac_cpu(audio)
         print(f"segmenter alone  : {seg_cpu / flac_cpu_s:8.2f} x FLAC-encoding the same audio (CPU; {found} calls)")
-        wall, cpu, pipeline = replay_in_process(new_config(tmp / "fast"), feed)
-        print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
-        print(f"FLAC encode only : {seconds / flac_s:8.0f} x real time")
-        print(f"replay pipeline  : {seconds / wall:8.0f} x real time "
-              f"({flac_s / wall * 100:.0f}% of FLAC-only speed; replay costs {wall / flac_s:.1f}x FLAC encoding)")
+        for run in range(3):
+            flac_s = flac_only(feed)
+            wall, cpu, pipeline = replay_in_process(new_config(tmp / f"fast{run}"), feed)
+            if run == 0:
+                print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
+            print(f"run {run + 1}: FLAC encode only {seconds / flac_s:6.0f} x real time; replay pipeline "
+                  f"{seconds / wall:5.0f} x real time, {wall / flac_s:.2f}x FLAC encoding, "
+                  f"{len(pipeline.commits)} commits")
 
         wall, cpu, pipeline = replay_in_process(new_config(tmp / "live"), feed, realtime=True, seconds=args.realtime_s)
         lat = np.array(pipeline.commit_latencies)

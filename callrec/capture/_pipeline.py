@@ -251,12 +251,19 @@ class Pipeline:
     def _check_flatline(self, block: Block) -> None:
         """Per second of audio at most (a replayed block holds ten): where a flatline starts and
         ends does not depend on how the source cuts its blocks."""
-        n = len(block.frames)
-        step = max(1, min(n, round(block.rate * _FLAT_PIECE_S)))
-        for i in range(0, n, step):
-            part = block.frames[i:i + step]
-            ts = block.ts + i / block.rate
-            self._flat_piece(ts, ts + len(part) / block.rate, bool(part.min() == part.max()))
+        frames = block.frames
+        n = len(frames)
+        if not n:
+            return
+        step = min(n, round(block.rate * _FLAT_PIECE_S))
+        whole = n // step * step
+        pieces = frames[:whole].reshape(n // step, -1)
+        flat = (pieces.min(axis=1) == pieces.max(axis=1)).tolist()
+        if whole < n:
+            flat.append(bool(frames[whole:].min() == frames[whole:].max()))
+        for i, is_flat in enumerate(flat):
+            ts = block.ts + i * step / block.rate
+            self._flat_piece(ts, block.ts + min(n, (i + 1) * step) / block.rate, is_flat)
 
     def _flat_piece(self, ts: float, end_ts: float, flat: bool) -> None:
         if flat:
