@@ -324,8 +324,11 @@ class Pipeline:
             self._skip_frames = self._held.pop(self._call_id)
             log.info("call %d carried on", self._call_id)
         else:
-            self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels)
-            log.info("call %d started", self._call_id)
+            # A replay's call row goes into its first commit (a re-run records a lost call again).
+            self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels,
+                                                     deferred=self.source.rereadable)
+            if not self.source.rereadable:
+                log.info("call %d started", self._call_id)
         self.call_audio(frames)
 
     def call_audio(self, frames: np.ndarray) -> None:
@@ -346,8 +349,9 @@ class Pipeline:
             self._skipping = False
             self.skipped += 1
             return
-        call_id, self._call_id = self._call_id, None
-        self.recorder.seal(call_id, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
+        started_as, self._call_id = self._call_id, None
+        self.recorder.seal(started_as, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
+        call_id = self.recorder.stored_id(started_as)
         self._oldest_unflushed, self._unflushed_frames = None, 0
         log.info("call %d sealed (%s, ended by %s, flags: %s)", call_id, summary.kind, summary.levels["end"],
                  ",".join(summary.flags) or "none")

@@ -100,8 +100,9 @@ def test_a_replay_killed_mid_feed_is_run_again_without_a_duplicate(make_config, 
 
 
 def test_replay_commits_follow_the_feed_not_the_clock(make_config, reference, monkeypatch):
-    """A start and a seal per call, one more commit per 4 MiB of a long call, the session's open
-    and close: the same count however fast the machine is (heartbeats, by the wall clock, apart)."""
+    """One commit per call (its row, its audio and its seal), one more per 4 MiB of a long call,
+    the session's open and close: the same count however fast the machine is (heartbeats, by the
+    wall clock, apart)."""
     feed, expected = reference
     heartbeats = []
     monkeypatch.setattr(pipeline_module, "heartbeat", lambda *args: heartbeats.append(args))
@@ -116,4 +117,4 @@ def test_replay_commits_follow_the_feed_not_the_clock(make_config, reference, mo
         counts.append(len(commits))
     batches = expected[1][2] * 2 // REPLAY_COMMIT_BYTES
     assert batches == 1
-    assert counts == [2 + 2 * len(expected) + batches] * 2
+    assert counts == [2 + len(expected) + batches] * 2
