@@ -2,11 +2,11 @@
 
 It runs the segmenter, appends call audio to the vault and commits at least every
 ``FLUSH_S`` (DESIGN.md invariant 1) — or, replaying a file as fast as possible, per
-``REPLAY_COMMIT_BYTES`` of call audio (a crashed replay is re-run from its file) — keeps the capture session's heartbeat, and turns line events
-into gaps in the coverage ledger: ``overflow`` (queue full), ``device_lost`` (closed when audio
-returns) and ``flatline`` (digital zeros or a constant for ``flatline_s``, closed when the line
-moves again). ``callrec run`` and ``callrec replay`` run exactly this, differing only in the
-source and its clock.
+``REPLAY_COMMIT_BYTES`` of call audio (a killed replay is run again) — keeps the capture
+session's heartbeat, and turns line events into gaps in the coverage ledger: ``overflow`` (queue
+full), ``device_lost`` (closed when audio returns) and ``flatline`` (digital zeros or a constant
+for ``flatline_s``, closed when the line moves again). ``callrec run`` and ``callrec replay`` run
+exactly this, differing only in the source and its clock.
 """
 
 from __future__ import annotations
@@ -44,8 +44,6 @@ REPLAY_COMMIT_BYTES = 4 * 1024 * 1024
 _POLL_S = 0.2
 #: A flatline is judged on pieces of at most this much audio.
 _FLAT_PIECE_S = 1.0
-
-
 #: Two starts this close are the same call found again (a re-run finds it on the same frame).
 _SAME_START_S = 0.001
 
