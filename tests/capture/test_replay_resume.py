@@ -10,14 +10,15 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 from callrec.capture import FileSource, Pipeline
 from callrec.capture import _pipeline as pipeline_module
-from callrec.capture._pipeline import REPLAY_COMMIT_BYTES
+from callrec.capture._pipeline import REPLAY_COMMIT_BYTES, _capture_lock
 from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
-from callrec.vault import Vault, calls_started, log_entries
+from callrec.vault import CallRecorder, Vault, calls_started, log_entries
 from tests.capture.conftest import T0
 from tests.conftest import run_cli, write_config
 
@@ -74,15 +75,23 @@ def reference(ja, tmp_path_factory):
     return feed, _rows(config)
 
 
-@pytest.mark.parametrize("killed_after", ["flush", "seal"])
-def test_a_replay_killed_mid_feed_is_run_again_without_a_duplicate(make_config, reference, killed_after):
+@pytest.mark.parametrize("killed_after, beside_daemon", [("flush", False), ("seal", False), ("flush", True)])
+def test_a_replay_killed_mid_feed_is_run_again_without_a_duplicate(make_config, reference, killed_after,
+                                                                   beside_daemon):
     feed, expected = reference
     assert [r[3] for r in expected] == ["call", "call", "test"] and expected[1][2] > 5 * 60 * 8000
     config = make_config()
+    if beside_daemon:  # the live daemon holds the capture lock and is recording a call of its own
+        daemon_lock = _capture_lock(config)
+        with Vault.open(config) as vault:
+            recorder = CallRecorder(vault)
+            live_call = recorder.start_call(T0 + 7200, 8000, 1)
+            recorder.append(live_call, np.zeros((8000, 1), np.int16))
+            recorder.flush()
     killed = subprocess.run([sys.executable, "-c", _KILLED_REPLAY, str(config.source), str(feed), killed_after, str(T0)],
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    left = _rows(config)
+    left = [r for r in _rows(config) if not beside_daemon or r[0] != T0 + 7200]
     if killed_after == "flush":  # the long call's first batch is committed, the call not sealed
         assert [r[4] for r in left] == ["sealed", "recording"] and 0 < left[1][2] < expected[1][2]
     else:
@@ -90,7 +99,11 @@ def test_a_replay_killed_mid_feed_is_run_again_without_a_duplicate(make_config, 
     # The same command again: no --force, no duplicate.
     again = run_cli(config.source, "replay", str(feed), "--start", START, "--no-asr")
     assert again.returncode == 0, again.stderr
-    assert _rows(config) == expected
+    rows = _rows(config)
+    if beside_daemon:  # the daemon's call is left as it was, still recording
+        assert rows.pop() == (T0 + 7200, 0.0, 8000, "call", "recording", None)
+        daemon_lock.close()
+    assert rows == expected
     with Vault.open(config) as vault:
         (entry,) = log_entries(vault, action="replay.resume")
         assert entry.detail["calls_sealed"] == 1 and entry.detail["calls_unfinished"] == (killed_after == "flush")
