@@ -8,8 +8,9 @@ Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
   that audio, measured in the same run: the detector's own cost, apart from the vault's commits.
   ``tools/score_feeds.py`` gives the same figure for the alternative detectors it was chosen over.
 - Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
-  writes with a commit per second of call audio, sealing) over a feed of repeated calls, as a
-  multiple of real time; the baseline is just FLAC-encoding the same audio with libsndfile.
+  writes with a commit per 4 MiB of call audio, sealing) over a feed of repeated calls, as a
+  multiple of real time and of the time to just FLAC-encode the same audio with libsndfile,
+  three runs, each with the number of commits it made (it must not vary between runs).
 - CPU share and latency come from the same pipeline fed at real-time pace (the replay source's
   diagnostic real-time mode, which hands blocks to the bounded queue like the sound card does).
   Latency is from a block reaching the process to the commit that made it durable (p99 must be
@@ -81,13 +82,14 @@ def flac_cpu(audio: np.ndarray) -> float:
     return time.process_time() - started
 
 
-def segmenter_cpu(audio: np.ndarray) -> tuple[float, int]:
-    """CPU seconds of the segmenter alone over ``audio`` in 1 s blocks (as replay reads), calls found."""
+def segmenter_cpu(audio: np.ndarray, block_s: float) -> tuple[float, int]:
+    """CPU seconds of the segmenter alone over ``audio`` in blocks of ``block_s``, calls found."""
     log = CallLog()
     segmenter = Segmenter(CaptureConfig(), RATE, 1, log)
+    n = round(block_s * RATE)
     started = time.process_time()
-    for i in range(0, len(audio), RATE):
-        segmenter.process(audio[i:i + RATE], i / RATE)
+    for i in range(0, len(audio), n):
+        segmenter.process(audio[i:i + n], i / RATE)
     segmenter.finish()
     return time.process_time() - started, len(log.calls)
 
@@ -106,9 +108,12 @@ def new_config(root: Path):
 
 
 def replay_in_process(config, feed: Path, realtime: bool = False, seconds: float | None = None) -> tuple[float, float, Pipeline]:
-    """(wall seconds, CPU seconds of this process, the pipeline)."""
+    """(wall seconds, CPU seconds of this process, the pipeline); ``pipeline.commits``: how many."""
     with Vault.open(config) as vault:
+        commits = []
+        vault.transaction = lambda transaction=vault.transaction: (commits.append(1), transaction())[1]
         pipeline = Pipeline(config, vault, FileSource(feed, 1785713400.0, realtime=realtime))
+        pipeline.commits = commits
         wall, cpu = time.perf_counter(), time.process_time()
         pipeline.start()
         if seconds is not None:
@@ -139,14 +144,22 @@ def main() -> None:
 
         flac_s = flac_only(feed)
         audio = read_feed(feed)
-        seg_cpu, found = segmenter_cpu(audio)
+        probe = FileSource(feed, 0.0)
+        replay_block_s = probe.block_s
+        probe.stop()
         flac_cpu_s = flac_cpu(audio)
-        print(f"segmenter alone  : {seg_cpu / flac_cpu_s:8.2f} x FLAC-encoding the same audio (CPU; {found} calls)")
-        wall, cpu, pipeline = replay_in_process(new_config(tmp / "fast"), feed)
-        print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
-        print(f"FLAC encode only : {seconds / flac_s:8.0f} x real time")
-        print(f"replay pipeline  : {seconds / wall:8.0f} x real time "
-              f"({flac_s / wall * 100:.0f}% of FLAC-only speed; replay costs {wall / flac_s:.1f}x FLAC encoding)")
+        for block_s, what in ((replay_block_s, "as replay reads"), (0.1, "as live capture hands over")):
+            seg_cpu, found = segmenter_cpu(audio, block_s)
+            print(f"segmenter alone  : {seg_cpu / flac_cpu_s:8.2f} x FLAC-encoding the same audio (CPU; {found} calls;"
+                  f" {block_s:g} s blocks, {what})")
+        for run in range(3):
+            flac_s = flac_only(feed)
+            wall, cpu, pipeline = replay_in_process(new_config(tmp / f"fast{run}"), feed)
+            if run == 0:
+                print(f"feed: {seconds / 60:.0f} min of 8 kHz mono, {len(pipeline.sealed)} calls")
+            print(f"run {run + 1}: FLAC encode only {seconds / flac_s:6.0f} x real time; replay pipeline "
+                  f"{seconds / wall:5.0f} x real time, {wall / flac_s:.2f}x FLAC encoding (wall), "
+                  f"{cpu / flac_cpu(audio):.2f}x (CPU), {len(pipeline.commits)} commits")
 
         wall, cpu, pipeline = replay_in_process(new_config(tmp / "live"), feed, realtime=True, seconds=args.realtime_s)
         lat = np.array(pipeline.commit_latencies)
@@ -165,7 +178,7 @@ def main() -> None:
     # report this process's peak as its own (ru_maxrss survives fork and exec).
     ja = [load_speech(AUDIO / f"ja_{i}.flac", RATE) for i in (1, 2, 3)]
     bad = day_feed(ja, seed=1).audio
-    seg_cpu, found = segmenter_cpu(bad)
+    seg_cpu, found = segmenter_cpu(bad, replay_block_s)
     print(f"segmenter, bad line: {seg_cpu / flac_cpu(bad):6.2f} x FLAC-encoding the same audio (CPU; "
           f"{len(bad) / RATE / 60:.0f} min, {found} calls)")
 

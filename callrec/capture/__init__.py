@@ -2,7 +2,7 @@
 and the writer that turns the line feed into sealed calls and a coverage ledger."""
 
 from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
-from callrec.capture._pipeline import CaptureBusy, Pipeline
+from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
 from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
 from callrec.capture._sources import (
     BLOCK_S,
@@ -30,6 +30,7 @@ __all__ = [
     "FileSource",
     "Lost",
     "Pipeline",
+    "ReplayResume",
     "Restored",
     "Segmenter",
     "Source",

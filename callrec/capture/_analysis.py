@@ -15,7 +15,7 @@ FFT per block); only the telephone band, 300–3400 Hz, is looked at: that drops
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -34,6 +34,9 @@ BAND_HZ = (300.0, 3400.0)
 SUB_BANDS_HZ = ((300.0, 700.0), (700.0, 1300.0), (1300.0, 2200.0), (2200.0, 3400.0))
 _FREQS = (BUSY_HZ, *DTMF_LOW, *DTMF_HIGH)
 _FLOOR_DB = -120.0
+#: Frames analysed per batch: a long replayed block is cut so that the matrix products stay
+#: below the size at which OpenBLAS starts threads (their spinning made it three times slower).
+_BATCH_FRAMES = 128
 
 
 def dbfs(power: np.ndarray) -> np.ndarray:
@@ -80,6 +83,12 @@ class FrameAnalyzer:
 
     def analyze(self, frames: np.ndarray) -> Features:
         """``frames``: int16 of shape (k, frame_len, channels)."""
+        if len(frames) <= _BATCH_FRAMES:
+            return self._analyze(frames)
+        parts = [self._analyze(frames[i:i + _BATCH_FRAMES]) for i in range(0, len(frames), _BATCH_FRAMES)]
+        return Features(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Features)))
+
+    def _analyze(self, frames: np.ndarray) -> Features:
         x = frames.astype(np.float32) * (1.0 / 32768.0)
         mix = x.mean(axis=2) if x.shape[2] > 1 else x[:, :, 0]
         spectrum = np.fft.rfft(mix * self._window, axis=1)[:, self._band]

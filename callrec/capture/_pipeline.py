@@ -1,11 +1,12 @@
 """The writer: one thread that takes the feed off the queue and turns it into sealed calls.
 
 It runs the segmenter, appends call audio to the vault and commits at least every
-``FLUSH_S`` (DESIGN.md invariant 1), keeps the capture session's heartbeat, and turns line events
-into gaps in the coverage ledger: ``overflow`` (queue full), ``device_lost`` (closed when audio
-returns) and ``flatline`` (digital zeros or a constant for ``flatline_s``, closed when the line
-moves again). ``callrec run`` and ``callrec replay`` run exactly this, differing only in the
-source and its clock.
+``FLUSH_S`` (DESIGN.md invariant 1) — or, replaying a file as fast as possible, per
+``REPLAY_COMMIT_BYTES`` of call audio (a killed replay is run again) — keeps the capture
+session's heartbeat, and turns line events into gaps in the coverage ledger: ``overflow`` (queue
+full), ``device_lost`` (closed when audio returns) and ``flatline`` (digital zeros or a constant
+for ``flatline_s``, closed when the line moves again). ``callrec run`` and ``callrec replay`` run
+exactly this, differing only in the source and its clock.
 """
 
 from __future__ import annotations
@@ -16,26 +17,46 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
 from callrec.capture._segmenter import CallSummary, Segmenter
-from callrec.capture._sources import BLOCK_S, Source
+from callrec.capture._sources import Source
 from callrec.config import Config
 from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
 
-__all__ = ["Pipeline", "CaptureBusy"]
+__all__ = ["Pipeline", "CaptureBusy", "ReplayResume"]
 
 log = logging.getLogger(__name__)
 
 #: Oldest uncommitted call audio is committed once it is this old (wall clock) ...
 FLUSH_S = 0.5
-#: ... or once this much call audio is waiting (only reached replaying faster than real time,
-#: where the feed is on disk anyway and a commit per second of audio would be the bottleneck).
+#: ... or once this much call audio is waiting (a backlog after a stall).
 FLUSH_AUDIO_S = 10.0
+#: A re-readable source (a file replayed as fast as possible) commits per this much call audio
+#: instead, and never by the clock: the number of commits follows the feed (a seal per call, one
+#: more per 4 MiB, ≈ 4.4 minutes of 8 kHz mono), not the machine's speed. A crash loses at most
+#: that much of the call in progress, which re-running the replay records again.
+REPLAY_COMMIT_BYTES = 4 * 1024 * 1024
 _POLL_S = 0.2
+#: A flatline is judged on pieces of at most this much audio.
+_FLAT_PIECE_S = 1.0
+#: Two starts this close are the same call found again (a re-run finds it on the same frame).
+_SAME_START_S = 0.001
+
+
+@dataclass(frozen=True)
+class ReplayResume:
+    """What a killed replay of the same feed left, for its re-run. The segmenter finds the same
+    calls on the same frames again: those the killed run sealed are not recorded twice, and one it
+    left recording is carried on (the frames it holds are not appended again)."""
+
+    sealed_starts: tuple[float, ...] = ()
+    #: started_ts → id of each call left in ``recording``.
+    unfinished: dict[float, int] = field(default_factory=dict)
 
 
 class CaptureBusy(CaptureError):
@@ -44,17 +65,26 @@ class CaptureBusy(CaptureError):
 
 class Pipeline:
     def __init__(self, config: Config, vault: Vault, source: Source,
-                 on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False) -> None:
+                 on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False,
+                 resume: ReplayResume | None = None) -> None:
         """``guest_ok``: when the live daemon holds the capture lock, run anyway as a guest
         (``callrec replay`` ingesting a feed recorded during an outage) without recovering its
-        unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`."""
+        unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`.
+        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`)."""
         self.config = config
         self.guest_ok = guest_ok
+        self.resume = resume or ReplayResume()
+        #: Calls found again that the killed run had sealed (not recorded twice).
+        self.skipped = 0
+        #: Unfinished calls taken over from the killed run, and the frames each already holds.
+        self._held: dict[int, int] = {}
+        self._skipping = False
+        self._skip_frames = 0
         self.vault = vault
         self.source = source
         self.on_sealed = on_sealed or (lambda call_id: None)
         capture = config.capture
-        self.feed = FeedQueue(max(1, round(capture.queue_s / BLOCK_S)))
+        self.feed = FeedQueue(max(2, round(capture.queue_s / source.block_s)))
         self.recorder = CallRecorder(vault)
         self.segmenter = Segmenter(capture, source.sample_rate, source.channels, sink=self)
         #: Seconds from a block reaching this process to the commit that made it durable.
@@ -80,9 +110,9 @@ class Pipeline:
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
         self._open_gaps: dict[str, int] = {}
-        #: For the status file: end of the last block, its level (dBFS, RMS).
+        #: For the status file: end of the last block (its level: :attr:`input_dbfs`).
         self.last_block_ts: float | None = None
-        self.input_dbfs: float | None = None
+        self._last_frames: np.ndarray | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -103,6 +133,15 @@ class Pipeline:
         if self.error is not None:
             raise self.error
         return True
+
+    @property
+    def input_dbfs(self) -> float | None:
+        """The last block's level (dBFS, RMS), worked out when the status file asks, not per block."""
+        frames = self._last_frames
+        if frames is None or not len(frames):
+            return None
+        rms = float(np.sqrt(np.mean(np.square(frames, dtype=np.float64))))
+        return round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
 
     def line_state(self) -> dict:
         """What the status file says about the line now (no content: times, a level, a count)."""
@@ -127,6 +166,8 @@ class Pipeline:
         self._lock_file = _capture_lock(self.config)
         if self._lock_file is None and not self.guest_ok:
             raise CaptureBusy(_lock_path(self.config))
+        for call_id in self.resume.unfinished.values():
+            self._held[call_id] = self.recorder.resume(call_id)
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
             self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True)
@@ -166,6 +207,10 @@ class Pipeline:
 
     def _finish(self, reason: str) -> None:
         self.segmenter.finish(reason)
+        for call_id in list(self._held):  # the re-run did not find it again: sealed as it was left
+            self._held.pop(call_id)
+            self.recorder.seal(call_id, status="interrupted")
+            self._sealed(call_id)
         now = self.source.now()
         for gap_id in self._open_gaps.values():
             close_gap(self.vault, gap_id, now)
@@ -195,25 +240,39 @@ class Pipeline:
     def _block(self, block: Block) -> None:
         self.frames_in += len(block.frames)
         self.last_block_ts = block.end_ts
-        if len(block.frames):
-            rms = float(np.sqrt(np.mean(np.square(block.frames, dtype=np.float64))))
-            self.input_dbfs = round(20 * np.log10(max(rms, 1.0) / 32768.0), 1)
+        self._last_frames = block.frames
         self._check_flatline(block)
         self._block_received = block.received
         self._block_taken = time.monotonic()
         self.segmenter.process(block.frames, block.ts)
 
     def _check_flatline(self, block: Block) -> None:
+        """Per second of audio at most (a replayed block holds ten): where a flatline starts and
+        ends does not depend on how the source cuts its blocks."""
         frames = block.frames
-        if len(frames) and frames.min() == frames.max():
+        n = len(frames)
+        if not n:
+            return
+        step = min(n, round(block.rate * _FLAT_PIECE_S))
+        whole = n // step * step
+        pieces = frames[:whole].reshape(n // step, -1)
+        flat = (pieces.min(axis=1) == pieces.max(axis=1)).tolist()
+        if whole < n:
+            flat.append(bool(frames[whole:].min() == frames[whole:].max()))
+        for i, is_flat in enumerate(flat):
+            ts = block.ts + i * step / block.rate
+            self._flat_piece(ts, block.ts + min(n, (i + 1) * step) / block.rate, is_flat)
+
+    def _flat_piece(self, ts: float, end_ts: float, flat: bool) -> None:
+        if flat:
             if self._flat_since is None:
-                self._flat_since = block.ts
-            if "flatline" not in self._open_gaps and block.end_ts - self._flat_since >= self.config.capture.flatline_s:
+                self._flat_since = ts
+            if "flatline" not in self._open_gaps and end_ts - self._flat_since >= self.config.capture.flatline_s:
                 log.error("capture input is flat (constant samples): is the line tap unplugged?")
                 self._open_gap("flatline", self._flat_since, "input constant")
         else:
             self._flat_since = None
-            self._close_gap("flatline", block.ts)
+            self._close_gap("flatline", ts)
 
     def _open_gap(self, cause: str, ts: float, detail: str) -> None:
         if cause not in self._open_gaps:
@@ -229,8 +288,12 @@ class Pipeline:
     def _maybe_flush(self) -> None:
         if self._oldest_unflushed is None:
             return
-        if (time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
-                or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate):
+        if self.source.rereadable:
+            due = self._unflushed_frames * 2 * self.source.channels >= REPLAY_COMMIT_BYTES
+        else:
+            due = (time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
+                   or self._unflushed_frames >= FLUSH_AUDIO_S * self.source.sample_rate)
+        if due:
             self._flush()
 
     def _flush(self) -> None:
@@ -250,19 +313,43 @@ class Pipeline:
     # -- CallSink: what the segmenter decides ---------------------------------------------------
 
     def call_started(self, ts: float, frames: np.ndarray) -> None:
-        self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels)
-        log.info("call %d started", self._call_id)
+        if any(abs(ts - start) < _SAME_START_S for start in self.resume.sealed_starts):
+            self._skipping = True
+            return
+        held = [i for start, i in self.resume.unfinished.items() if abs(ts - start) < _SAME_START_S and i in self._held]
+        if held:
+            self._call_id = held[0]
+            self._skip_frames = self._held.pop(self._call_id)
+            log.info("call %d carried on", self._call_id)
+        else:
+            # A replay's call row goes into its first commit (a re-run records a lost call again).
+            self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels,
+                                                     deferred=self.source.rereadable)
+            if not self.source.rereadable:
+                log.info("call %d started", self._call_id)
         self.call_audio(frames)
 
     def call_audio(self, frames: np.ndarray) -> None:
+        if self._skipping:
+            return
+        if self._skip_frames:
+            drop = min(self._skip_frames, len(frames))
+            frames, self._skip_frames = frames[drop:], self._skip_frames - drop
+            if not len(frames):
+                return
         self.recorder.append(self._call_id, frames)
         if self._oldest_unflushed is None:
             self._oldest_unflushed = (self._block_received, self._block_taken)
         self._unflushed_frames += len(frames)
 
     def call_ended(self, ts: float, summary: CallSummary) -> None:
-        call_id, self._call_id = self._call_id, None
-        self.recorder.seal(call_id, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
+        if self._skipping:
+            self._skipping = False
+            self.skipped += 1
+            return
+        started_as, self._call_id = self._call_id, None
+        self.recorder.seal(started_as, ts, kind=summary.kind, flags=summary.flags, levels=summary.levels)
+        call_id = self.recorder.stored_id(started_as)
         self._oldest_unflushed, self._unflushed_frames = None, 0
         log.info("call %d sealed (%s, ended by %s, flags: %s)", call_id, summary.kind, summary.levels["end"],
                  ",".join(summary.flags) or "none")

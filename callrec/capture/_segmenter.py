@@ -45,6 +45,9 @@ CALL_RISE_DB_S = 0.2
 _SUSTAIN_FRAMES = 4
 #: Speech starting a call moves like syllables: its level over the start window varies this much.
 _MIN_MODULATION_DB = 3.0
+#: Frame times are sums of floats: a silence of exactly ``end_silence_s`` must end the call
+#: whichever way the feed was cut into blocks (the frames' times then differ by rounding).
+_TIME_EPS_S = 1e-4
 
 #: An alternative voice-activity detector (measured against the segmenter's own in
 #: ``tools/score_feeds.py``): int16 frames (k, frame_len, channels) → speech per frame (k,).
@@ -259,7 +262,7 @@ class Segmenter:
         idx = np.arange(n)
         last = np.maximum.accumulate(np.where(flags.sustained, idx, -1))
         last_active = np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, call.last_active)
-        silent = np.flatnonzero(t + FRAME_S - last_active >= cfg.end_silence_s)
+        silent = np.flatnonzero(t + FRAME_S - last_active >= cfg.end_silence_s - _TIME_EPS_S)
         quiet_end = int(silent[0]) if len(silent) else None
         busy = self._busy.scan(flags.tone if quiet_end is None else flags.tone[:quiet_end + 1])
         end = busy if busy is not None else quiet_end

@@ -25,8 +25,9 @@ __all__ = ["Source", "FileSource", "DeviceSource", "BadFeedFile", "DeviceNotFoun
 
 #: Audio per block handed to the writer (live, and replays paced at real time).
 BLOCK_S = 0.1
-#: Replaying as fast as possible, bigger blocks cost less per second of audio.
-_FAST_BLOCK_S = 1.0
+#: Replaying as fast as possible, bigger blocks cost less per second of audio (the segmenter's
+#: per-block work: 2.7x FLAC-encoding the audio with 1 s blocks, 1.2x with 10 s).
+_FAST_BLOCK_S = 10.0
 _RATES = (8000, 16000)
 #: No callback for this long means the device is gone.
 _SILENT_DEVICE_S = 2.0
@@ -52,6 +53,11 @@ class Source(Protocol):
     name: str
     sample_rate: int
     channels: int
+    #: Seconds of audio per block it hands over (sizes the queue in seconds, not blocks).
+    block_s: float
+    #: The audio can be read again after a crash (a file replayed as fast as possible): the
+    #: writer may commit in big batches, since a crashed replay is re-run rather than lost.
+    rereadable: bool
 
     def now(self) -> float:
         """The source's clock (UNIX seconds): wall time live, virtual time when replaying."""
@@ -84,6 +90,8 @@ class FileSource:
         self.channels = info.channels
         self.start_ts = start_ts
         self.realtime = realtime
+        self.block_s = BLOCK_S if realtime else _FAST_BLOCK_S
+        self.rereadable = not realtime
         self._offset = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -110,7 +118,7 @@ class FileSource:
     def _read(self, feed: FeedQueue) -> None:
         """Until the end of the file; a file that cannot be read further (a truncated FLAC) ends
         the feed there and leaves :attr:`error` for the writer to report."""
-        block = round(self.sample_rate * (BLOCK_S if self.realtime else _FAST_BLOCK_S))
+        block = round(self.sample_rate * self.block_s)
         paced_from = time.monotonic()
         while not self._stop.is_set():
             try:
@@ -132,6 +140,9 @@ class FileSource:
 class DeviceSource:
     """A sounddevice ``InputStream``. The callback only enqueues; a supervisor thread notices a
     device that stopped delivering and reopens it with a doubling backoff."""
+
+    block_s = BLOCK_S
+    rereadable = False
 
     def __init__(self, config: CaptureConfig, backend=sounddevice) -> None:
         self._sd = backend

@@ -3,8 +3,11 @@
 A replay ends with one line and a non-zero status when its reader or writer fails or when it is
 stopped (SIGTERM, Ctrl-C); what was read until then is sealed and kept. A feed whose span already
 holds calls or capture coverage is refused unless ``--force`` (written to the access log), so the
-same feed replayed twice is not recorded twice. Afterwards the stored reports of the days it
-touched are rewritten.
+same feed replayed twice is not recorded twice. A replay that was killed (kill -9, a power cut) is
+simply run again with the same arguments: its session never ended, so the re-run carries on from
+what it left (``replay.resume`` in the access log) — the calls it sealed are found again and not
+recorded twice, the call it left recording is completed. Afterwards the stored reports of the days
+it touched are rewritten.
 """
 
 from __future__ import annotations
@@ -15,13 +18,21 @@ import signal
 from pathlib import Path
 
 from callrec.asr import TranscriptionWorker, queue_summary
-from callrec.capture import FileSource, Pipeline
+from callrec.capture import FileSource, Pipeline, ReplayResume
 from callrec.cli._context import Context
 from callrec.errors import CaptureError
 from callrec.health import refresh_stored_days
 from callrec.progress import progress
 from callrec.timefmt import format_ts, parse_iso
-from callrec.vault import Vault, calls_overlapping, get_calls, sessions_overlapping
+from callrec.vault import (
+    Vault,
+    calls_overlapping,
+    calls_started,
+    close_session,
+    get_calls,
+    sessions_overlapping,
+    unfinished_replay,
+)
 
 
 class ReplayOverlaps(CaptureError):
@@ -59,6 +70,23 @@ def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool) 
                                                      "calls_already": calls, "sessions_already": sessions})
 
 
+def _resume(ctx: Context, vault: Vault, source: FileSource) -> ReplayResume | None:
+    """What a killed replay of this feed from the same start left, when there was one: its session
+    is closed as crashed and the re-run carries on from its calls."""
+    killed = unfinished_replay(vault, source.name, source.start_ts)
+    if killed is None:
+        return None
+    start, end = source.start_ts, source.start_ts + source.duration_s
+    calls = calls_started(vault, start - 1.0, end + 1.0, purged=True)
+    resume = ReplayResume(tuple(c.started_ts for c in calls if c.status != "recording"),
+                          {c.started_ts: c.id for c in calls if c.status == "recording"})
+    close_session(vault, killed.id, killed.heartbeat_ts, "crash")
+    vault.log_now(ctx.actor, "replay.resume", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
+                                                      "calls_sealed": len(resume.sealed_starts),
+                                                      "calls_unfinished": len(resume.unfinished)})
+    return resume
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -66,8 +94,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
     stopped_by: list[str] = []
     with Vault.open(config) as vault:
-        _check_overlap(ctx, vault, source, args.force)
-        pipeline = Pipeline(config, vault, source, guest_ok=True)
+        resume = _resume(ctx, vault, source)
+        if resume is None:
+            _check_overlap(ctx, vault, source, args.force)
+        pipeline = Pipeline(config, vault, source, guest_ok=True, resume=resume)
 
         def stop(signum: int, _frame: object) -> None:
             stopped_by.append(signal.Signals(signum).name)
@@ -94,8 +124,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
                                 format_ts(start_ts + done_s, config.zone, "seconds"))
         tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
         waiting = queue_summary(vault).counts["pending"]
+    carried = f" (carrying on a killed replay: {pipeline.skipped} call(s) it had sealed were kept)" if resume else ""
     ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
-              f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s)")
+              f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}")
     if config.asr.enabled and not args.no_asr:
         worker = TranscriptionWorker(config)
         try:

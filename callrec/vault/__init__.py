@@ -117,6 +117,7 @@ from callrec.vault._sessions import (
     newest_session,
     open_gap_starts,
     sessions_overlapping,
+    unfinished_replay,
 )
 from callrec.vault._store import SERVICE_ACTOR, Vault
 from callrec.vault._transcripts import (
@@ -142,7 +143,7 @@ __all__ = [
     "CallRecorder", "CaptureSession", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
     "close_gap", "close_session", "coverage", "decode_flac", "encode_flac", "gaps_in", "heartbeat",
     "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "newest_session",
-    "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping",
+    "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping", "unfinished_replay",
     # calls and the transcription queue
     "Call", "Claim", "QueueSummary", "RemovedCall", "TRANSCRIPT_STATUSES", "TranscribedChannel",
     "calls_overlapping", "calls_started", "claim_next", "count_calls", "finish_done",

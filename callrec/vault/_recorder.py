@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -29,21 +29,44 @@ class CallRecorder:
         self._pending_frames: dict[int, int] = {}
         self._next_seq: dict[int, int] = {}
         self._channels: dict[int, int] = {}
+        #: Calls started ``deferred`` whose row is not written yet: stand-in id → the row's values.
+        self._unwritten: dict[int, tuple[float, int, int, str]] = {}
+        #: Stand-in id → the row's id, once written.
+        self._stored: dict[int, int] = {}
+        self._stand_ins = itertools.count(-1, -1)
 
-    def start_call(self, started_ts: float, sample_rate: int, channels: int, kind: str = "call") -> int:
-        with self.vault.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
-                (started_ts, sample_rate, channels, kind),
-            )
-            call_id = cur.lastrowid
-            self.vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
-                           detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
+    def start_call(self, started_ts: float, sample_rate: int, channels: int, kind: str = "call", *,
+                   deferred: bool = False) -> int:
+        """Open a call and return the id to record it under. ``deferred`` (a replay, whose feed can
+        be re-read): the row and its ``call.start`` entry go into the call's first commit (its
+        first batch of audio, or its seal) instead of a commit of their own, and the id returned
+        is a stand-in until then (:meth:`stored_id`)."""
+        if deferred:
+            call_id = next(self._stand_ins)
+            self._unwritten[call_id] = (started_ts, sample_rate, channels, kind)
+        else:
+            with self.vault.transaction():
+                call_id = self._write_start(started_ts, sample_rate, channels, kind)
         self._pending[call_id] = []
         self._pending_frames[call_id] = 0
         self._next_seq[call_id] = 0
         self._channels[call_id] = channels
         return call_id
+
+    def _write_start(self, started_ts: float, sample_rate: int, channels: int, kind: str) -> int:
+        """The call's row and its ``call.start`` entry, inside the current transaction."""
+        cur = self.vault.conn.execute(
+            "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
+            (started_ts, sample_rate, channels, kind),
+        )
+        call_id = cur.lastrowid
+        self.vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
+                       detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
+        return call_id
+
+    def stored_id(self, call_id: int) -> int:
+        """The row's id of a call started under ``call_id`` (a stand-in when it was deferred)."""
+        return self._stored.get(call_id, call_id)
 
     def append(self, call_id: int, frames: np.ndarray) -> None:
         """Buffer int16 frames of shape (n, channels); they reach the vault at the next flush."""
@@ -57,12 +80,16 @@ class CallRecorder:
         """Commit every buffered frame in one transaction."""
         if not any(self._pending_frames.values()):
             return
+        written: dict[int, int] = {}
         with self.vault.transaction() as conn:
-            for call_id, parts in self._pending.items():
+            for key, parts in self._pending.items():
                 if not parts:
                     continue
-                seq = self._next_seq[call_id]
-                frame_bytes = 2 * self._channels[call_id]
+                call_id = self._stored.get(key, key)
+                if key in self._unwritten:
+                    call_id = written[key] = self._write_start(*self._unwritten[key])
+                seq = self._next_seq[key]
+                frame_bytes = 2 * self._channels[key]
                 limit = MAX_ROW_BYTES - MAX_ROW_BYTES % frame_bytes
                 for row in split_rows(b"".join(parts), limit):
                     conn.execute(
@@ -70,8 +97,11 @@ class CallRecorder:
                         (call_id, seq, len(row) // frame_bytes, row),
                     )
                     seq += 1
-                conn.execute("UPDATE calls SET frames = frames + ? WHERE id = ?", (self._pending_frames[call_id], call_id))
-                self._next_seq[call_id] = seq
+                conn.execute("UPDATE calls SET frames = frames + ? WHERE id = ?", (self._pending_frames[key], call_id))
+                self._next_seq[key] = seq
+        for key, call_id in written.items():
+            del self._unwritten[key]
+            self._stored[key] = call_id
         for call_id in self._pending:
             self._pending[call_id] = []
             self._pending_frames[call_id] = 0
@@ -85,13 +115,43 @@ class CallRecorder:
         channels = self._channels.get(call_id)
         for table in (self._pending, self._pending_frames, self._next_seq, self._channels):
             table.pop(call_id, None)
-        return _seal(self.vault, call_id, ended_ts, status=status, kind=kind, flags=flags, levels=levels,
-                     tail=from_pcm_bytes(tail, channels) if tail else None)
+        start = self._unwritten.pop(call_id, None)
+
+        written: list[int] = []
+
+        def write_start() -> int:
+            written.append(self._write_start(*start))
+            return written[0]
+
+        digest = _seal(self.vault, self._stored.get(call_id, call_id), ended_ts, status=status, kind=kind, flags=flags,
+                       levels=levels, tail=from_pcm_bytes(tail, channels) if tail else None,
+                       write_start=write_start if start is not None else None)
+        if written:
+            self._stored[call_id] = written[0]
+        return digest
+
+    def resume(self, call_id: int) -> int:
+        """Carry on recording a call a killed replay left in ``recording`` (re-running the replay
+        appends the rest of it); returns the frames the call already holds. A call resumed but
+        not carried on is left for :meth:`seal` (e.g. as ``interrupted``)."""
+        row = self.vault.query("SELECT channels, frames, status FROM calls WHERE id = ?", (call_id,))
+        if not row:
+            raise NotFound(f"call {call_id}")
+        channels, frames, status = row[0]
+        if status != "recording":
+            raise InvalidState(f"call {call_id} is already {status}")
+        (next_seq,) = self.vault.query("SELECT coalesce(max(seq) + 1, 0) FROM chunks WHERE call_id = ?", (call_id,))[0]
+        self._pending[call_id] = []
+        self._pending_frames[call_id] = 0
+        self._next_seq[call_id] = next_seq
+        self._channels[call_id] = channels
+        return frames
 
     def recover_interrupted(self) -> list[int]:
         """Seal, as ``interrupted``, every call a crash or power cut left in ``recording``."""
         ids = [r[0] for r in self.vault.query("SELECT id FROM calls WHERE status = 'recording' ORDER BY id")]
-        ids = [i for i in ids if i not in self._pending]
+        held = {self._stored.get(key, key) for key in self._pending}
+        ids = [i for i in ids if i not in held]
         for call_id in ids:
             _seal(self.vault, call_id, None, status="interrupted", kind=None, flags=(), levels=None)
         return ids
@@ -110,8 +170,13 @@ def _chunk_blocks(vault: Vault, call_id: int, channels: int) -> Iterator[np.ndar
 
 
 def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, kind: str | None,
-          flags: Sequence[str], levels: dict | None, tail: np.ndarray | None = None) -> str:
+          flags: Sequence[str], levels: dict | None, tail: np.ndarray | None = None,
+          write_start: Callable[[], int] | None = None) -> str:
+    """``write_start``: writes the row of a call started deferred, in the same transaction, and
+    gives its id (a call shorter than a replay's batch takes one commit in all)."""
     with vault.transaction() as conn:
+        if write_start is not None:
+            call_id = write_start()
         row = conn.execute(
             "SELECT started_ts, sample_rate, channels, status, flags, kind FROM calls WHERE id = ?", (call_id,)
         ).fetchone()

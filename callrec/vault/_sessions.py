@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from callrec.vault._store import Vault
 
 __all__ = ["CaptureSession", "capture_running", "last_heartbeat_ts", "last_sign_of_life_ts", "newest_session",
-           "open_gap_starts", "sessions_overlapping"]
+           "open_gap_starts", "sessions_overlapping", "unfinished_replay"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ def sessions_overlapping(vault: Vault, start_ts: float, end_ts: float) -> int:
     """How many capture sessions covered part of ``(start_ts, end_ts)``."""
     return vault.query("SELECT count(*) FROM capture_sessions WHERE started_ts < ?"
                        " AND coalesce(ended_ts, heartbeat_ts) > ?", (end_ts, start_ts))[0][0]
+
+
+def unfinished_replay(vault: Vault, source: str, started_ts: float) -> CaptureSession | None:
+    """The session of a replay of ``source`` from ``started_ts`` that never ended (its process was
+    killed): re-running that replay carries on from what it left."""
+    rows = vault.query("SELECT id, source, started_ts, heartbeat_ts, ended_ts, end_cause FROM capture_sessions"
+                       " WHERE source = ? AND ended_ts IS NULL AND abs(started_ts - ?) < 0.001 ORDER BY id DESC LIMIT 1",
+                       (source, started_ts))
+    return CaptureSession(*rows[0]) if rows else None
 
 
 def open_gap_starts(vault: Vault, cause: str) -> list[float]:

@@ -41,6 +41,8 @@ class ScriptedSource:
     name = "scripted"
     sample_rate = 8000
     channels = 1
+    block_s = 0.1
+    rereadable = False
 
     def __init__(self, events):
         self.events = events
