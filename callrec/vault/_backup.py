@@ -47,6 +47,7 @@ from callrec.vault._backup_copy import (
     copy_hashed,
     digest_rows,
     export_full,
+    export_transaction,
     take_snapshot,
 )
 from callrec.vault._changes import start_new_generation
@@ -116,19 +117,11 @@ def _export(conn: sqlcipher3.Connection, dest: Path, key: bytes, what: str) -> S
     _new_file(dest, what)
     try:
         conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
-        try:
-            conn.execute("BEGIN")
-            try:
-                snapshot = take_snapshot(conn)
-                version = conn.execute("PRAGMA main.user_version").fetchone()[0]
-                conn.execute("SELECT sqlcipher_export('export')")
-                conn.execute(f"PRAGMA export.user_version = {int(version)}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.execute("DETACH DATABASE export")
+        with export_transaction(conn):
+            snapshot = take_snapshot(conn)
+            version = conn.execute("PRAGMA main.user_version").fetchone()[0]
+            conn.execute("SELECT sqlcipher_export('export')")
+            conn.execute(f"PRAGMA export.user_version = {int(version)}")
     except BaseException:
         dest.unlink(missing_ok=True)
         raise

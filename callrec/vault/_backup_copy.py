@@ -14,6 +14,7 @@ back from the backup on a fresh connection and compares (:func:`digest_rows`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from callrec.vault._periods import file_sha256
 from callrec.vault._schema import TRACKED_TABLES, UNTRACKED_TABLES
 
 __all__ = ["Applied", "NeedsFullCopy", "Snapshot", "apply_changes", "copy_hashed", "digest_rows", "export_full",
-           "take_snapshot"]
+           "export_transaction", "take_snapshot"]
 
 #: Tables whose rows a backup never takes from the vault (each file keeps its own).
 _NOT_COPIED = ("row_changes", "backup_state")
@@ -110,38 +111,47 @@ def _mark(conn: sqlcipher3.Connection, state: ChangeState) -> None:
                  (state.generation, state.newest, time.time()))
 
 
-def export_full(conn: sqlcipher3.Connection, dest: Path, key: bytes) -> Snapshot:
-    """Copy the vault on ``conn`` into the new, empty file ``dest`` under ``key``, rowids kept,
-    in one read snapshot; the copy holds that snapshot's change cursor. Returns the snapshot."""
-    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
+@contextlib.contextmanager
+def export_transaction(conn: sqlcipher3.Connection) -> Iterator[None]:
+    """One transaction over the vault (its read snapshot) and the attached ``export`` file
+    (rollback journal, ``synchronous = FULL``): committed when the block ends, rolled back on any
+    error; ``export`` is detached either way."""
     try:
         _configure_export(conn)
         conn.execute("BEGIN")
         try:
-            conn.execute("PRAGMA defer_foreign_keys = ON")
-            snapshot, state = take_snapshot(conn), change_state(conn)
-            version = int(conn.execute("PRAGMA main.user_version").fetchone()[0])
-            objects = conn.execute("SELECT type, name, sql FROM main.sqlite_master"
-                                   " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid").fetchall()
-            for kind, _, sql in objects:
-                if kind == "table":
-                    conn.execute(_in_export(sql))
-            for kind, name, _ in objects:
-                if kind == "table" and name not in _NOT_COPIED:
-                    columns = _columns(conn, "main", name)
-                    conn.execute(f'INSERT INTO export."{name}" ({columns}) SELECT {columns} FROM main."{name}"')
-            conn.execute("INSERT INTO export.sqlite_sequence SELECT * FROM main.sqlite_sequence")
-            for kind, _, sql in objects:
-                if kind != "table":
-                    conn.execute(_in_export(sql))
-            _mark(conn, state)
-            conn.execute(f"PRAGMA export.user_version = {version}")
+            yield
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
     finally:
         conn.execute("DETACH DATABASE export")
+
+
+def export_full(conn: sqlcipher3.Connection, dest: Path, key: bytes) -> Snapshot:
+    """Copy the vault on ``conn`` into the new, empty file ``dest`` under ``key``, rowids kept,
+    in one read snapshot; the copy holds that snapshot's change cursor. Returns the snapshot."""
+    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(dest), f"x'{key.hex()}'"))
+    with export_transaction(conn):
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        snapshot, state = take_snapshot(conn), change_state(conn)
+        version = int(conn.execute("PRAGMA main.user_version").fetchone()[0])
+        objects = conn.execute("SELECT type, name, sql FROM main.sqlite_master"
+                               " WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid").fetchall()
+        for kind, _, sql in objects:
+            if kind == "table":
+                conn.execute(_in_export(sql))
+        for kind, name, _ in objects:
+            if kind == "table" and name not in _NOT_COPIED:
+                columns = _columns(conn, "main", name)
+                conn.execute(f'INSERT INTO export."{name}" ({columns}) SELECT {columns} FROM main."{name}"')
+        conn.execute("INSERT INTO export.sqlite_sequence SELECT * FROM main.sqlite_sequence")
+        for kind, _, sql in objects:
+            if kind != "table":
+                conn.execute(_in_export(sql))
+        _mark(conn, state)
+        conn.execute(f"PRAGMA export.user_version = {version}")
     return snapshot
 
 
@@ -195,21 +205,12 @@ def apply_changes(conn: sqlcipher3.Connection, dest: Path, key: bytes,
     except sqlcipher3.DatabaseError:
         raise NeedsFullCopy("the backup is under another key") from None
     try:
-        try:
-            conn.execute("SELECT count(*) FROM export.sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
-            raise NeedsFullCopy("the backup is under another key") from None
-        _configure_export(conn)
-        conn.execute("BEGIN")
-        try:
-            applied = _apply(conn, dest, fetch_periods, full_check)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    finally:
+        conn.execute("SELECT count(*) FROM export.sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError:
         conn.execute("DETACH DATABASE export")
-    return applied
+        raise NeedsFullCopy("the backup is under another key") from None
+    with export_transaction(conn):
+        return _apply(conn, dest, fetch_periods, full_check)
 
 
 def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tuple[tuple[str, str, int], ...]], None],
