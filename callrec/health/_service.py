@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from callrec.config import Config
+from callrec.errors import VaultError
 from callrec.health._alerts import Alerter
 from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
 from callrec.health._findings import Finding
@@ -63,6 +64,10 @@ class HealthService:
             # APScheduler logs every run at INFO ("Running job", "executed successfully"): once a
             # minute in the journal, drowning what matters. Failures still come as WARNING/ERROR.
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # A job that raises is logged once, by _on_event: one line for a vault fault (a full disk
+        # is not a bug), the traceback only for anything else. APScheduler's own copy would repeat
+        # every traceback.
+        logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC,
             executors={"default": ThreadPoolExecutor(2)},
@@ -162,14 +167,23 @@ class HealthService:
     def _on_event(self, event: JobEvent) -> None:
         job = event.job_id.removesuffix("_catch_up")
         if event.code == EVENT_JOB_EXECUTED:
-            record_job_run(self.vault, job, "ok")
+            self._record(job, "ok")
             return
         if isinstance(event, JobExecutionEvent) and event.exception is not None:
             detail = type(event.exception).__name__
             outcome = "error"
-            log.error("callrec health job %s failed (%s)", job, detail)
+            bug = not isinstance(event.exception, VaultError)
+            log.error("callrec health job %s failed (%s)%s", job, detail, f"\n{event.traceback}" if bug else "")
         else:
             detail = "missed" if event.code == EVENT_JOB_MISSED else "still running"
             outcome = "missed"
             log.warning("callrec health job %s was missed (%s)", job, detail)
-        record_job_run(self.vault, job, outcome, detail)
+        self._record(job, outcome, detail)
+
+    def _record(self, job: str, outcome: str, detail: str = "") -> None:
+        """Note a job's run; a vault that cannot take it (a full disk, say) is one line here —
+        the capture writer meets the same fault and stops the daemon with its own message."""
+        try:
+            record_job_run(self.vault, job, outcome, detail)
+        except VaultError as exc:
+            log.warning("callrec health job %s: its run could not be recorded (%s)", job, type(exc).__name__)
