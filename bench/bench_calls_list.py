@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -75,6 +76,7 @@ def build(directory: Path, years: int) -> Path:
     config_file = directory / "callrec.toml"
     if (directory / "built-with-words").exists():
         return config_file
+    shutil.rmtree(directory / "state", ignore_errors=True)  # a vault of an older bench is not added to
     directory.mkdir(parents=True, exist_ok=True)
     config_file.write_text(f'state_dir = "{directory / "state"}"\n')
     config = load_config(config_file)
