@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -46,22 +46,11 @@ class CallRecorder:
             self._unwritten[call_id] = (started_ts, sample_rate, channels, kind)
         else:
             with self.vault.transaction():
-                call_id = self._write_start(started_ts, sample_rate, channels, kind)
+                call_id = _write_start(self.vault, (started_ts, sample_rate, channels, kind))
         self._pending[call_id] = []
         self._pending_frames[call_id] = 0
         self._next_seq[call_id] = 0
         self._channels[call_id] = channels
-        return call_id
-
-    def _write_start(self, started_ts: float, sample_rate: int, channels: int, kind: str) -> int:
-        """The call's row and its ``call.start`` entry, inside the current transaction."""
-        cur = self.vault.conn.execute(
-            "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
-            (started_ts, sample_rate, channels, kind),
-        )
-        call_id = cur.lastrowid
-        self.vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
-                       detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
         return call_id
 
     def stored_id(self, call_id: int) -> int:
@@ -87,7 +76,7 @@ class CallRecorder:
                     continue
                 call_id = self._stored.get(key, key)
                 if key in self._unwritten:
-                    call_id = written[key] = self._write_start(*self._unwritten[key])
+                    call_id = written[key] = _write_start(self.vault, self._unwritten[key])
                 seq = self._next_seq[key]
                 frame_bytes = 2 * self._channels[key]
                 limit = MAX_ROW_BYTES - MAX_ROW_BYTES % frame_bytes
@@ -116,18 +105,11 @@ class CallRecorder:
         for table in (self._pending, self._pending_frames, self._next_seq, self._channels):
             table.pop(call_id, None)
         start = self._unwritten.pop(call_id, None)
-
-        written: list[int] = []
-
-        def write_start() -> int:
-            written.append(self._write_start(*start))
-            return written[0]
-
-        digest = _seal(self.vault, self._stored.get(call_id, call_id), ended_ts, status=status, kind=kind, flags=flags,
-                       levels=levels, tail=from_pcm_bytes(tail, channels) if tail else None,
-                       write_start=write_start if start is not None else None)
-        if written:
-            self._stored[call_id] = written[0]
+        digest, stored = _seal(self.vault, self._stored.get(call_id, call_id), ended_ts, status=status, kind=kind,
+                               flags=flags, levels=levels, tail=from_pcm_bytes(tail, channels) if tail else None,
+                               start=start)
+        if start is not None:
+            self._stored[call_id] = stored
         return digest
 
     def resume(self, call_id: int) -> int:
@@ -169,14 +151,27 @@ def _chunk_blocks(vault: Vault, call_id: int, channels: int) -> Iterator[np.ndar
         yield from_pcm_bytes(row[1], channels)
 
 
+def _write_start(vault: Vault, start: tuple[float, int, int, str]) -> int:
+    """The row of a call (started_ts, sample_rate, channels, kind) and its ``call.start`` entry,
+    inside the current transaction; the row's id."""
+    started_ts, sample_rate, channels, kind = start
+    call_id = vault.conn.execute(
+        "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
+        (started_ts, sample_rate, channels, kind),
+    ).lastrowid
+    vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
+              detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
+    return call_id
+
+
 def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, kind: str | None,
           flags: Sequence[str], levels: dict | None, tail: np.ndarray | None = None,
-          write_start: Callable[[], int] | None = None) -> str:
-    """``write_start``: writes the row of a call started deferred, in the same transaction, and
-    gives its id (a call shorter than a replay's batch takes one commit in all)."""
+          start: tuple[float, int, int, str] | None = None) -> tuple[str, int]:
+    """The PCM SHA-256 and the call's id. ``start``: the row of a call started deferred, written
+    first in the same transaction (a call shorter than a replay's batch takes one commit in all)."""
     with vault.transaction() as conn:
-        if write_start is not None:
-            call_id = write_start()
+        if start is not None:
+            call_id = _write_start(vault, start)
         row = conn.execute(
             "SELECT started_ts, sample_rate, channels, status, flags, kind FROM calls WHERE id = ?", (call_id,)
         ).fetchone()
@@ -205,4 +200,4 @@ def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, ki
         vault.log(SERVICE_ACTOR, "seal", call_id=call_id,
                   detail={"pcm_sha256": digest, "frames": frames, "sample_rate": rate, "channels": channels, "status": status,
                           "ended_ts": ended_ts, "kind": kind})
-    return digest
+    return digest, call_id
