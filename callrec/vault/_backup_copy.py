@@ -225,8 +225,12 @@ def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tup
     if unknown:
         raise NeedsFullCopy(f"changes name unknown tables ({', '.join(sorted(unknown))})")
     size_before = dest.stat().st_size
-    periods = tuple(conn.execute("SELECT file, sha256, bytes FROM main.periods ORDER BY file"))
-    fetch_periods(periods)
+    # Row counts cost a walk of each table: only a full check takes them. The digests over every
+    # changed rowid already show each insert, update and delete landed (a row left behind or
+    # missing changes its table's digest), and the rest of the copy was verified before. The
+    # snapshot reads the vault (``main``) only, so it may come before the copy is written.
+    snapshot = take_snapshot(conn, tables=None if full_check else [])
+    fetch_periods(snapshot.periods)
     for table, rowids in keys.items():
         params = (json.dumps(rowids),)
         conn.execute(f'DELETE FROM export."{table}" WHERE _rowid_ IN (SELECT value FROM json_each(?1))'
@@ -238,10 +242,6 @@ def _apply(conn: sqlcipher3.Connection, dest: Path, fetch_periods: Callable[[tup
                      " WHERE _rowid_ IN (SELECT value FROM json_each(?))", (json.dumps(rowids),))
     digests = {table: digest_rows(conn, "main", table, rowids) for table, rowids in keys.items()}
     rows = sum(len(rowids) for rowids in keys.values())
-    # Row counts cost a walk of each table: only a full check takes them. The digests over every
-    # changed rowid already show each insert, update and delete landed (a row left behind or
-    # missing changes its table's digest), and the rest of the copy was verified before.
-    snapshot = take_snapshot(conn, tables=None if full_check else [])
     conn.execute("DELETE FROM export.row_changes")
     _mark(conn, state)
     journal = Path(f"{dest}-journal")
