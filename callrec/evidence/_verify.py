@@ -60,7 +60,10 @@ def _json(files: Mapping[str, bytes], name: str, findings: list[str]) -> dict | 
     except (UnicodeDecodeError, ValueError):
         findings.append(f"file {name} is not valid JSON (altered)")
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        findings.append(f"file {name} is not a JSON object (altered or forged)")
+        return None
+    return value
 
 
 def _key(files: Mapping[str, bytes], expected: str | None, findings: list[str]) -> Ed25519PublicKey | None:
@@ -149,13 +152,27 @@ def _calls(files: Mapping[str, bytes], manifest: dict, bodies: list[dict], first
             findings.append(f"call {call_id}: decoded audio of {name} differs from the PCM SHA-256 in its seal entry (altered)")
 
 
+#: The manifest's members and their JSON types; anything else is a forged or altered manifest.
+_MANIFEST_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "format": str, "key_fingerprint": str, "case": dict, "calls": list, "files": list, "checkpoint": dict,
+}
+
+
+def _manifest_shape(manifest: dict, findings: list[str]) -> bool:
+    """``True`` when the manifest has every member with its documented type (else one finding each)."""
+    wrong = [name for name, kind in _MANIFEST_SHAPE.items() if not isinstance(manifest.get(name), kind)]
+    for name in wrong:
+        findings.append(f"manifest: member {name!r} is missing or not of its documented type (altered or forged)")
+    return not wrong
+
+
 def verify_package(files: Mapping[str, bytes], key_fingerprint: str | None = None) -> list[str]:
-    """Every finding, one line each; empty when the whole package holds."""
+    """Every finding, one line each; empty only when the whole package holds."""
     findings: list[str] = []
     public = _key(files, key_fingerprint, findings)
     manifest = _json(files, MANIFEST, findings)
-    if manifest is None:
-        return findings
+    if manifest is None or not _manifest_shape(manifest, findings):
+        return findings or [f"file {MANIFEST}: not a package manifest"]
     if manifest.get("format") != PACKAGE_FORMAT:
         findings.append(f"manifest: format {manifest.get('format')!r} is not {PACKAGE_FORMAT}: use a verifier for that format")
     if MANIFEST_SIG not in files:

@@ -174,3 +174,19 @@ def test_export_reads_are_logged_and_the_vault_still_verifies(exported):
 
 def test_verifier_finds_nothing_on_the_package_in_memory(exported):
     assert verify_package(read_package(exported[1]), exported[2]) == []
+
+
+@pytest.mark.parametrize("manifest", ["[]", "null", "0", '"x"', "{}", '{"format": 1}', '{"calls": {}}'])
+def test_forged_package_of_key_and_bare_manifest_is_never_ok(exported, tmp_path, manifest):
+    """A folder with the real public key and a manifest that is not a signed package manifest."""
+    forged = tmp_path / "forged"
+    (forged / "proof").mkdir(parents=True)
+    shutil.copy(exported[1] / "proof" / "signing-key.pem", forged / "proof" / "signing-key.pem")
+    (forged / "manifest.json").write_text(manifest)
+    as_json = _evidence_verify(forged, "--key-fingerprint", exported[2], "--json", cwd=tmp_path)
+    as_text = _evidence_verify(forged, "--key-fingerprint", exported[2], cwd=tmp_path)
+    assert as_json.returncode == as_text.returncode == 8, as_json.stderr + as_text.stderr
+    report = json.loads(as_json.stdout)
+    assert report["ok"] is False and report["findings"]
+    assert as_text.stdout.splitlines() == report["findings"]
+    assert "Traceback" not in as_text.stderr + as_json.stderr
