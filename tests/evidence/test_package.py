@@ -75,7 +75,7 @@ def test_manifest_says_what_the_issue_asks(exported):
 def test_package_reveals_nothing_of_calls_or_cases_outside_it(exported):
     _, package, _, inside, outside = exported
     blob = b"".join(p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file())
-    for secret in (OUTSIDE_TEXT, OUTSIDE_ACTOR, OUTSIDE_REASON):
+    for secret in (OUTSIDE_TEXT, OUTSIDE_ACTOR, OUTSIDE_REASON, "nobodyatall"):
         assert secret.encode() not in blob
     chain = json.loads((package / "proof" / "chain.json").read_text())
     bodies = [json.loads(e["body"]) for e in chain["entries"]]
