@@ -292,7 +292,7 @@ class AccessServer:
             vault = Vault.open(self.config)
             action = ACTIONS.get(name) if isinstance(name, str) else None
             if action is None:
-                shown = name[:40] if isinstance(name, str) else type(name).__name__
+                shown = name[:40].encode("utf-8", "backslashreplace").decode() if isinstance(name, str) else type(name).__name__
                 refuse(vault, actor.log_name, "socket", "no such action on the socket", detail={"action": shown})
             if request.get("v") != VERSION:
                 raise UsageError(f"unsupported protocol version {str(request.get('v'))[:20]!r}: this daemon speaks v{VERSION}")

@@ -410,3 +410,25 @@ def test_any_role_learns_the_signing_key_fingerprint_through_the_daemon(site):
         assert shown.stdout.strip().endswith(fingerprint)
     stranger = _as(site, "stranger", "key", "show")
     assert stranger.returncode == 4 and fingerprint not in stranger.stdout
+
+
+def test_lone_surrogates_are_one_line_usage_errors_on_the_cli_and_the_socket(site):
+    """A reason of invalid UTF-8 on the command line (Python hands it over as a lone surrogate),
+    or a JSON ``\\ud800`` escape in a hand-made request: a usage error, nothing stored, no crash."""
+    bad = os.fsdecode(b"caller \xff died")
+    window = ("--from", "2000-01-01", "--to", "2100-01-01")
+    with Vault.open(site["config"]) as vault:
+        before = len(log_entries(vault, action="case.open"))
+    for user in (site["accounts"]["rev"], None):  # through the daemon's socket, and in-process as root
+        result = run_cli(site["config_file"], "case", "open", "--reason", bad, *window, user=user)
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert "'reason'" in line and "lone surrogate" in line and "internal error" not in line
+    replies = _raw(site, "rev", [
+        {"v": 1, "action": "case.open", "args": {"reason": "\ud800", "from_iso": "2000-01-01", "to_iso": "2100-01-01"}},
+        {"v": 1, "action": "case.approve", "args": {"case_id": 1e400}},
+        {"v": 1, "action": "\udcff" * 3, "args": {}},
+    ])
+    assert [r["rc"] for r in replies] == [2, 2, 4], replies
+    with Vault.open(site["config"]) as vault:
+        assert len(log_entries(vault, action="case.open")) == before
