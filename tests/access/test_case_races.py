@@ -20,7 +20,7 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, _cases, add_transcript, get_case, log_entries
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
 
 pytestmark = pytest.mark.root
 
@@ -66,20 +66,10 @@ def site():
             add_transcript(vault, call, 0, "vosk", "test", "0" * 64,
                            [{"word": "secret", "start": 0.1, "end": 0.5, "conf": 0.9}], "secret")
         (base / "racer.py").write_text(_RACER)
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
+        server = start_serve(config_file, config)
         yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base}
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, accounts.values(), base)
 
 
 def _cases_in(site, count: int, approved: bool, attached: bool) -> list[int]:

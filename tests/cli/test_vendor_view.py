@@ -9,8 +9,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied
 from callrec.vault import Vault, _cases, _content, add_transcript, add_user
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
 
 pytestmark = pytest.mark.root
 ROLES = {"maint": ["maintainer"], "ops": ["ops"], "rev": ["reviewer"], "appr": ["approver"]}
@@ -51,20 +49,10 @@ def site():
             _content.read_transcripts(vault, accounts["rev"], call, case)
             with pytest.raises(AccessDenied):
                 _content.read_audio(vault, accounts["stranger"], call, case)
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
+        server = start_serve(config_file, config)
         yield {"config_file": config_file, "accounts": accounts, "case": case}
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, accounts.values(), base)
 
 
 def _report(site, role: str) -> dict:
