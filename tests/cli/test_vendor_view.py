@@ -86,3 +86,17 @@ def test_the_maintainers_status_names_no_one(site):
     for role in ("rev", "appr", "stranger"):
         assert site["accounts"][role] not in result.stdout
     assert "case" not in json.loads(result.stdout)
+
+
+def test_the_maintainers_html_page_names_no_one(site):
+    """The page the maintainer gets is rendered from its own view, not read from the stored file."""
+    from callrec.access._health import _anonymous
+    from callrec.health import build_report, render_html
+
+    config = load_config(site["config_file"])
+    with Vault.open(config) as vault:
+        report = build_report(vault, config, dt.datetime.now(config.zone).date())
+    assert site["accounts"]["rev"] in render_html(report, config.zone)  # what ops and admins see
+    page = render_html(_anonymous(report), config.zone)
+    for role in ("rev", "appr", "stranger"):
+        assert site["accounts"][role] not in page
