@@ -215,3 +215,62 @@ def test_resigned_forgeries_named_in_the_issue_are_findings_in_text_and_json_ali
     as_json = subprocess.run([*run, "--json"], capture_output=True, text=True, env={}, cwd=workdir, timeout=120)
     assert text.returncode == as_json.returncode == 8 and not text.stderr and not as_json.stderr
     assert text.stdout.splitlines() == json.loads(as_json.stdout)["findings"] == report.findings
+
+
+def _relink(exported, package: Path, chain: dict) -> None:
+    """Play the key holder: re-fold the chain, re-sign the checkpoint, re-list and re-sign the manifest."""
+    import hashlib
+
+    signer = load_signing_key(load_config(exported[0]).checkpoint_key_path)
+    by_seq = {e["seq"]: e["body"] for e in chain["entries"]}
+    links, digest = [], chain["prev_hash"]
+    for offset, link in enumerate(chain["links"]):
+        body = by_seq.get(chain["first_seq"] + offset)
+        links.append(hashlib.sha256(body.encode("utf-8")).hexdigest() if body is not None else link)
+        digest = hashlib.sha256(f"callrec-log-v2:{digest}:{links[-1]}".encode("ascii")).hexdigest()
+    chain["links"] = links
+    cp = json.loads((package / "proof" / "checkpoint.json").read_text())
+    cp["hash"] = digest
+    cp["message"] = f"{cp['seq']}:{digest}:{cp['message'].split(':')[2]}"
+    cp["sig"] = signer.sign(cp["message"].encode("ascii")).hex()
+    files = {"proof/chain.json": json.dumps(chain).encode(), "proof/checkpoint.json": json.dumps(cp).encode()}
+    manifest = json.loads((package / "manifest.json").read_text())
+    for name, data in files.items():
+        (package / name).write_bytes(data)
+        item = next(f for f in manifest["files"] if f["file"] == name)
+        item.update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    manifest["checkpoint"]["hash"] = digest
+    _resign(exported, package, manifest)
+
+
+def test_relinking_an_unchanged_chain_still_verifies(exported, workdir):
+    """The forger below is faithful: without a change its package holds (so findings come from the change)."""
+    package = _fresh(exported, workdir)
+    _relink(exported, package, json.loads((package / "proof" / "chain.json").read_text()))
+    assert check_package(scan_package(package), exported[2]).findings == []
+
+
+BODY_MEMBERS = ["seq", "ts", "actor", "action", "outcome", "call_id", "case_id", "reason", "detail", "checkpoints",
+                "nonce"]
+
+
+@FUZZ
+@given(data=st.data())
+def test_a_relinked_body_of_the_wrong_shape_is_a_finding(exported, workdir, data):
+    """The key holder rewrites a shown entry with a member of another type (or none) and re-signs
+    everything: the links and signatures hold, the body's shape does not."""
+    package = _fresh(exported, workdir)
+    chain = json.loads((package / "proof" / "chain.json").read_text())
+    entry = data.draw(st.sampled_from(chain["entries"]))
+    body = json.loads(entry["body"])
+    key = data.draw(st.sampled_from(BODY_MEMBERS))
+    new = data.draw((json_values | st.just(_DELETE)).filter(lambda v: v is _DELETE or _kind(v) != _kind(body[key])))
+    if key in ("call_id", "case_id") and (new is None or body[key] is None):
+        return  # documented as possibly null: covered by the rules on whose entry it is
+    if new is _DELETE:
+        del body[key]
+    else:
+        body[key] = new
+    entry["body"] = json.dumps(body)
+    _relink(exported, package, chain)
+    _check(package, exported[2])
