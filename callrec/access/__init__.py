@@ -57,11 +57,12 @@ from callrec.access._health import CdrImported, CheckResult, Report, cdr_import,
 from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
 from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
-from callrec.access._registry import ACTIONS, Action, perform, validate
+from callrec.access._registry import ACTIONS, Action, check_bounds, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
 
 __all__ = [
     "ACTIONS",
+    "check_bounds",
     "ACTION_ROLES",
     "Action",
     "Actor",

@@ -29,6 +29,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "maintenance.list": ("maintainer", "admin"),
     "health.check": _HEALTH,
     "health.report": _HEALTH,
+    "report.who_read": ("ops", "admin"),  # privilege: who read or was refused, in which case (not the vendor)
     "cdr.import": _HEALTH,
     # cases: the only way to content
     "case.open": ("reviewer",),

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from callrec.access import Action
+from callrec.access import Action, check_bounds
 from callrec.access._wire import (
     MAX_REQUEST_BYTES,
     VERSION,
@@ -54,6 +54,7 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
     """Run ``action`` in the daemon for this account; its typed result, or its error raised here."""
     args = dict(args)
     upload = args.pop(action.upload) if action.upload else None
+    check_bounds(action.name, args)  # a lone surrogate could not even be sent
     line = dumps_line({"v": VERSION, "action": action.name, "args": args})
     if len(line) > MAX_REQUEST_BYTES:
         raise RemoteError(f"{action.name}: the request is larger than {MAX_REQUEST_BYTES} bytes", 2)

@@ -9,7 +9,6 @@ requests reach the small pool of worker threads. Nothing here opens a path a cli
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -33,9 +32,10 @@ from callrec.access._wire import (
     send_frame,
 )
 from callrec.config import Config
-from callrec.errors import AccessDenied, CallrecError, UsageError, VaultCorrupt, VaultError
+from callrec.errors import AccessDenied, CallrecError, UsageError, VaultError
 from callrec.identity import account_of_uid
-from callrec.vault import DatabaseError, Vault, refuse
+from callrec.lockfile import try_lock
+from callrec.vault import DatabaseError, Vault, classify, refuse
 
 __all__ = ["AccessServer", "SocketInUse", "Limits"]
 
@@ -90,12 +90,9 @@ class AccessServer:
         self.limits = limits
         path: Path = config.socket_path
         lock_path = path.with_name(path.name + ".lock")
-        self._lock_file = open(lock_path, "a")  # noqa: SIM115 - held for the server's lifetime
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise SocketInUse(path, lock_path) from None
+        self._lock_file = try_lock(lock_path)  # held for the server's lifetime; 0600, no symlink
+        if self._lock_file is None:
+            raise SocketInUse(path, lock_path)
         path.unlink(missing_ok=True)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(path))
@@ -295,7 +292,7 @@ class AccessServer:
             vault = Vault.open(self.config)
             action = ACTIONS.get(name) if isinstance(name, str) else None
             if action is None:
-                shown = name[:40] if isinstance(name, str) else type(name).__name__
+                shown = name[:40].encode("utf-8", "backslashreplace").decode() if isinstance(name, str) else type(name).__name__
                 refuse(vault, actor.log_name, "socket", "no such action on the socket", detail={"action": shown})
             if request.get("v") != VERSION:
                 raise UsageError(f"unsupported protocol version {str(request.get('v'))[:20]!r}: this daemon speaks v{VERSION}")
@@ -306,7 +303,7 @@ class AccessServer:
         except CallrecError as exc:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:
-            err = VaultCorrupt(self.config.vault_path, str(exc))
+            err = classify(self.config.vault_path, exc)  # busy is busy, not damage
             reply, frames, rc = {"v": VERSION, "rc": err.exit_code, "error": str(err)}, [], err.exit_code
         except Exception as exc:  # noqa: BLE001 - a bug is one line for the caller; details in the journal only
             log.error("socket: internal error (%s) in action %s", type(exc).__name__, name if name in ACTIONS else "?",

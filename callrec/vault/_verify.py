@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 
-from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem
+from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem, VaultBusy
 from callrec.timefmt import format_ts
 from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
-from callrec.vault._db import DatabaseError
+from callrec.vault._db import DatabaseError, classify
 from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open_period
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
@@ -298,6 +298,8 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
         try:
             findings += step(vault)
         except DatabaseError as exc:
+            if isinstance(classify(vault.path, exc), VaultBusy):  # busy is not damage: say so, retry
+                raise classify(vault.path, exc) from None
             findings.append(f"{name}: cannot be read, the vault is damaged ({exc})")
     if not findings:  # signatures that held need not be re-checked by the next default run
         _advance_point(vault)
