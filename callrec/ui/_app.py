@@ -80,7 +80,7 @@ def done(target: str, action: str, success: str, **args: Any) -> Response:
         flash(success, "ok")
     except Refused as exc:
         flash(exc.args[0], "refused")
-    return redirect(target)
+    return redirect(target, 303)
 
 
 def _before() -> Response | None:
@@ -164,7 +164,7 @@ def _home() -> Any:
 def _language(code: str) -> Response:
     if code not in LANGUAGES:
         abort(404)
-    response = redirect(url_for("home"))
+    response = redirect(url_for("home"), 303)
     response.set_cookie(LANGUAGE_COOKIE, code, httponly=True, samesite="Strict", max_age=365 * 86400)
     return response
 

@@ -34,9 +34,9 @@ def open_case() -> Response:
         case = ask("case.open", reason=form.get("reason", ""), from_iso=form.get("from", ""), to_iso=form.get("to", ""))
     except Refused as exc:
         flash(exc.args[0], "refused")
-        return redirect(url_for("cases.reviewer"))
+        return redirect(url_for("cases.reviewer"), 303)
     flash(gettext("Case %(id)s opened: an approver must approve it before its calls can be played.", id=case.id), "ok")
-    return redirect(url_for("cases.case", case_id=case.id))
+    return redirect(url_for("cases.case", case_id=case.id), 303)
 
 
 @cases.get("/cases/<int:case_id>")
@@ -67,11 +67,11 @@ def play(case_id: int, call_id: int) -> Response:
         audio = ask("play", call_id=call_id, case_id=case_id, follow=True)
     except Refused as exc:
         flash(exc.args[0], "refused")
-        return redirect(url_for("cases.case", case_id=case_id))
+        return redirect(url_for("cases.case", case_id=case_id), 303)
     lines = [{"start": li.start_s, "end": li.end_s, "speaker": li.speaker or "", "words": li.words}
              for li in audio.lines]
     key = services().media.put(Playback(audio.call_id, audio.case_id, audio.flac, audio.pcm_sha256, lines))
-    return redirect(url_for("cases.player", key=key))
+    return redirect(url_for("cases.player", key=key), 303)
 
 
 @cases.get("/play/<key>")
@@ -106,10 +106,10 @@ def export(case_id: int) -> Response:
             write_into(target, f.name, f.data)
     except (Refused, CallrecError, OSError) as exc:
         flash(exc.args[0] if isinstance(exc, Refused) else str(exc), "refused")
-        return redirect(url_for("cases.case", case_id=case_id))
+        return redirect(url_for("cases.case", case_id=case_id), 303)
     flash(gettext("Exported %(n)s files to %(dir)s. Check it with: %(command)s", n=len(package.files), dir=target,
                   command=f"callrec evidence verify {target} --key-fingerprint {package.key_fingerprint}"), "ok")
-    return redirect(url_for("cases.case", case_id=case_id))
+    return redirect(url_for("cases.case", case_id=case_id), 303)
 
 
 @cases.get("/approver")

@@ -123,7 +123,7 @@ exec runuser -u {account} -- env -u XDG_RUNTIME_DIR HOME={home} {CHROMIUM} "$@"
     return wrapper
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def site() -> Iterator[dict]:
     reason = _skip_reason()
     if reason:
@@ -164,13 +164,13 @@ def site() -> Iterator[dict]:
 
 
 def ui_of(site: dict, role: str) -> Ui:
-    """The account's ``callrec ui``, started on first use and kept for the module."""
+    """The account's ``callrec ui``, started on first use and kept for the tests of this package."""
     if role not in site["uis"]:
         site["uis"][role] = Ui(site, role)
     return site["uis"][role]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def playwright_api():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
