@@ -27,7 +27,6 @@ from callrec.access._admin import (
     users_revoke,
 )
 from callrec.access._calls import CallList, calls_list
-from callrec.access._client import DaemonUnreachable, RemoteError, request, use_socket
 from callrec.access._cases import (
     CaseCall,
     CaseDetail,
@@ -41,6 +40,7 @@ from callrec.access._cases import (
     case_refuse,
     case_show,
 )
+from callrec.access._client import DaemonUnreachable, RemoteError, request, use_socket
 from callrec.access._content import (
     PlayAudio,
     PlayFailed,

@@ -17,7 +17,8 @@ from flask import Flask, abort, flash, g, redirect, render_template, request, ur
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from callrec.access import ACTIONS, Me, request as send
+from callrec.access import ACTIONS, Me
+from callrec.access import request as send
 from callrec.config import Config
 from callrec.errors import CallrecError
 from callrec.ui._i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, gettext, local_time, translations

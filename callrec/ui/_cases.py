@@ -49,14 +49,14 @@ def attach(case_id: int) -> Response:
     call_id = request.form.get("call_id", type=int)
     if call_id is None:
         abort(400)
-    return done(url_for("cases.case", case_id=case_id), "case.attach", gettext("Call %(call)s attached.", call=call_id), case_id=case_id,
-                call_id=call_id)
+    return done(url_for("cases.case", case_id=case_id), "case.attach",
+                gettext("Call %(call)s attached.", call=call_id), case_id=case_id, call_id=call_id)
 
 
 @cases.post("/cases/<int:case_id>/close")
 def close(case_id: int) -> Response:
-    return done(url_for("cases.case", case_id=case_id), "case.close", gettext("Case closed: its calls are no longer on legal hold."),
-                case_id=case_id)
+    return done(url_for("cases.case", case_id=case_id), "case.close",
+                gettext("Case closed: its calls are no longer on legal hold."), case_id=case_id)
 
 
 @cases.post("/cases/<int:case_id>/calls/<int:call_id>/play")
@@ -124,7 +124,8 @@ def approver() -> str:
 
 @cases.post("/cases/<int:case_id>/approve")
 def approve(case_id: int) -> Response:
-    return done(url_for("cases.approver"), "case.approve", gettext("Case %(id)s approved.", id=case_id), case_id=case_id)
+    return done(url_for("cases.approver"), "case.approve", gettext("Case %(id)s approved.", id=case_id),
+                case_id=case_id)
 
 
 @cases.post("/cases/<int:case_id>/refuse")

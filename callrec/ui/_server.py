@@ -81,6 +81,10 @@ class UiServer(ThreadedWSGIServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.warning("callrec ui: a connection failed")
 
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Werkzeug's own messages (an error's traceback holds the request): one line, without them."""
+        log.warning("callrec ui: the server reported an %s", "error" if type == "error" else "event")
+
 
 def _refuse(request: socket.socket) -> None:
     request.settimeout(1.0)

@@ -25,7 +25,16 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import (
+    accounts_skip_reason,
+    add_os_account,
+    open_dir,
+    record_call,
+    run_cli,
+    start_serve,
+    tear_down_site,
+    write_config,
+)
 
 PHRASE = "熱が三十八度あります"
 HOTLINE = "0312345678"
@@ -34,21 +43,9 @@ ROLES = {"ops": ["ops"], "maint": ["maintainer"], "appr": ["approver"], "rev": [
 pytestmark = pytest.mark.root
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create OS accounts with useradd"
-    if not shutil.which("useradd") or not shutil.which("runuser"):
-        return "useradd/runuser not available"
-    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import callrec.cli"],
-                           capture_output=True, cwd="/")
-    if probe.returncode != 0:
-        return f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable venv, as .ci/run does)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def site():
-    reason = _skip_reason()
+    reason = accounts_skip_reason()
     if reason:
         pytest.skip(reason)
     base = open_dir("callrec-acct-")
@@ -69,22 +66,11 @@ def site():
             call = record_call(vault, seconds=2)
             add_transcript(vault, call, 0, "vosk", "test", "0" * 64,
                            [{"word": PHRASE, "start": 0.2, "end": 1.0, "conf": 0.9}], PHRASE)
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
-        assert config.socket_path.exists(), server.stderr.read() if server.poll() is not None else "no socket"
+        server = start_serve(config_file, config)
         yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base,
                "server": server}
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, list(accounts.values()), base)
 
 
 def _as(site, role, *argv, **kw):

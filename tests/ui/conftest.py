@@ -26,7 +26,16 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, add_transcript
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import (
+    accounts_skip_reason,
+    add_os_account,
+    open_dir,
+    record_call,
+    run_cli,
+    start_serve,
+    tear_down_site,
+    write_config,
+)
 from tests.health.conftest import DayPlan, build_day
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,17 +53,9 @@ pytestmark = pytest.mark.root
 
 
 def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create OS accounts with useradd"
-    if not shutil.which("useradd") or not shutil.which("runuser"):
-        return "useradd/runuser not available"
     if CHROMIUM is None:
         return "chromium is not installed (tools/install.sh --test)"
-    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import callrec.ui._app"],
-                           capture_output=True, cwd="/")
-    if probe.returncode != 0:
-        return f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable venv)"
-    return None
+    return accounts_skip_reason("callrec.ui._app")
 
 
 def _words(texts: list[str], offset: float, confs: list[float]) -> list[dict]:
@@ -143,24 +144,13 @@ def site() -> Iterator[dict]:
             assert run_cli(config_file, "users", "add", accounts[role], *(f"--role={r}" for r in roles)).returncode == 0
         config = load_config(config_file)
         call = _fill_vault(config)
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
-        assert config.socket_path.exists(), "the daemon made no socket"
+        server = start_serve(config_file, config)
         yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base,
                "uis": uis}
     finally:
         for ui in uis.values():
             ui.stop()
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, list(accounts.values()), base)
 
 
 def ui_of(site: dict, role: str) -> Ui:
@@ -225,7 +215,8 @@ for r in json.load(sys.stdin):
         conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body)
         resp = conn.getresponse()
-        out.append({"status": resp.status, "headers": dict(resp.getheaders()), "body": resp.read().decode("utf-8", "replace")})
+        body = resp.read().decode("utf-8", "replace")
+        out.append({"status": resp.status, "headers": dict(resp.getheaders()), "body": body})
     except OSError as exc:
         out.append({"error": str(exc)})
     finally:
