@@ -2,7 +2,7 @@
 each state-changing request, and the headers that keep the page to itself.
 
 The model is Jupyter's: the server prints (and opens) a URL holding a random token; the first
-request with it gets a cookie (HttpOnly, SameSite=Strict) and is redirected to the same page
+request with it gets a cookie (HttpOnly, SameSite=Strict) and is sent on to the same page
 without it. Every other request needs the cookie. A Host other than this server's loopback
 address is refused (DNS rebinding), so is an Origin other than the page's own or a cross-site
 fetch; a POST needs the CSRF token the page's forms carry (:meth:`Gate.csrf_refusal`, checked by
@@ -13,6 +13,7 @@ log says why, never which path or what was sent.
 from __future__ import annotations
 
 import hmac
+import html
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -89,10 +90,10 @@ class Gate:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in {f"http://{h}" for h in self.hosts}:
             return "the request comes from another site (Origin)"
+        if "token" in request.args:  # the token is the credential, wherever the link was (the token file)
+            return None if _same(request.args.get("token"), self.token) else "wrong token in the URL"
         if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
             return "the request comes from another site (Sec-Fetch-Site)"
-        if "token" in request.args:
-            return None if _same(request.args.get("token"), self.token) else "wrong token in the URL"
         if not _same(request.cookies.get(self.cookie), self.session):
             return "no valid token: open the URL that 'callrec ui' printed"
         return None
@@ -105,9 +106,16 @@ class Gate:
         return None
 
     def _welcome(self, request: Request) -> Response:
-        """The token was right: the cookie, and the same page without the token in its URL."""
+        """The token was right: the cookie, and the same page without the token in its URL.
+
+        The way on is a page that refreshes to it rather than a redirect: a redirect would keep
+        the navigation cross-site when it began in the token file (``file://``), and a
+        SameSite=Strict cookie is not sent on such a navigation."""
         rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
-        response = Response(status=303, headers={"Location": request.path + (f"?{urlencode(rest)}" if rest else "")})
+        target = html.escape(request.path + (f"?{urlencode(rest)}" if rest else ""), quote=True)
+        response = Response(f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh"'
+                            f' content="0;url={target}"><title>callrec</title></head><body>'
+                            f'<p><a href="{target}">callrec</a></p></body></html>\n', 200, mimetype="text/html")
         response.set_cookie(self.cookie, self.session, httponly=True, samesite="Strict", path="/")
         return response
 

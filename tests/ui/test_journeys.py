@@ -15,6 +15,7 @@ import pwd
 import re
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,13 @@ def _local(site, delta_h: float) -> str:
     """A datetime-local value (no offset: the configured zone), ``delta_h`` hours from now."""
     moment = dt.datetime.now(site["config"].zone) + dt.timedelta(hours=delta_h)
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _log_in(page, ui) -> None:
+    """Open the token URL and wait for the page it goes on to (without the token)."""
+    page.goto(ui.url)
+    page.wait_for_url(lambda url: "token=" not in url, timeout=10000)
+    page.wait_for_load_state()
 
 
 def _refused(site, role: str, action: str) -> list:
@@ -47,7 +55,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
     rev, appr = ui_of(site, "rev"), ui_of(site, "appr")
     call = site["call"]
     with browser_of(playwright_api, site, "rev") as page:
-        page.goto(rev.url)
+        _log_in(page, rev)
         assert page.url == f"{rev.origin}/reviewer", "one role: straight to its page, the token gone from the URL"
         assert "自分のケース" in page.locator("h1").inner_text(), "Japanese first"
         page.fill("#open-case textarea[name=reason]", REASON)
@@ -65,7 +73,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         assert _refused(site, "rev", "case.attach")
 
     with browser_of(playwright_api, site, "appr") as page:
-        page.goto(appr.url)
+        _log_in(page, appr)
         assert page.url == f"{appr.origin}/approver"
         card = page.locator(f"#case-{case_id}")
         assert REASON in card.inner_text() and site["accounts"]["rev"] in card.inner_text()
@@ -75,7 +83,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         assert page.locator(f"#case-{case_id}").count() == 0
 
     with browser_of(playwright_api, site, "rev") as page:
-        page.goto(rev.url)
+        _log_in(page, rev)
         page.goto(f"{rev.origin}/cases/{case_id}")
         assert page.locator(".status").first.inner_text() == "承認済み"
         assert site["accounts"]["appr"] in page.locator("#decision").inner_text()
@@ -93,7 +101,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
     _export_is_private_and_verifies(site, rev.home / "case-export")
 
     with browser_of(playwright_api, site, "appr", locale="en-US") as page:
-        page.goto(appr.url)
+        _log_in(page, appr)
         log = page.locator("#access-log").inner_text()
         assert "play" in log and "export" in log and site["accounts"]["rev"] in log
         assert REASON not in log and "保健所" not in log
@@ -137,10 +145,21 @@ def _export_is_private_and_verifies(site, out) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def test_the_token_file_opens_the_page_as_the_browser_would(site, playwright_api):
+    """What ``callrec ui`` opens without --no-browser: its private file, which goes on to the token URL."""
+    rev = ui_of(site, "rev")
+    token_file = Path(re.search(r"or the file (\S+)", rev.out.read_text()).group(1))
+    with browser_of(playwright_api, site, "rev") as page:
+        page.goto(token_file.as_uri())
+        page.wait_for_url(f"{rev.origin}/reviewer", timeout=10000)
+        assert page.locator("h1").inner_text() == "自分のケース"
+        assert rev.token not in page.url
+
+
 def test_ops_sees_a_day_with_a_gap_and_is_refused_cases(site, playwright_api):
     ops = ui_of(site, "ops")
     with browser_of(playwright_api, site, "ops") as page:
-        page.goto(ops.url)
+        _log_in(page, ops)
         assert page.url == f"{ops.origin}/ops"
         page.fill("input[name=date]", GAP_DAY.isoformat())
         page.click("form.inline button")
@@ -162,7 +181,7 @@ def test_ops_sees_a_day_with_a_gap_and_is_refused_cases(site, playwright_api):
 def test_maintainer_announces_a_window_and_sees_a_bad_one_refused(site, playwright_api):
     maint = ui_of(site, "maint")
     with browser_of(playwright_api, site, "maint") as page:
-        page.goto(maint.url)
+        _log_in(page, maint)
         assert page.url == f"{maint.origin}/maintainer"
         assert page.locator("#status").count() == 1
         page.fill("#announce input[name=from]", _local(site, 24))
@@ -183,7 +202,7 @@ def test_maintainer_announces_a_window_and_sees_a_bad_one_refused(site, playwrig
 def test_admin_sees_people_roles_retention_and_backups(site, playwright_api):
     adm = ui_of(site, "adm")
     with browser_of(playwright_api, site, "adm") as page:
-        page.goto(adm.url)
+        _log_in(page, adm)
         users = page.locator("#users").inner_text()
         assert all(site["accounts"][r] in users for r in ("rev", "appr", "ops", "maint", "adm"))
         assert page.locator("#retention").count() == 1 and page.locator("#backup").count() == 1
@@ -193,7 +212,7 @@ def test_admin_sees_people_roles_retention_and_backups(site, playwright_api):
 def test_an_account_without_a_role_is_refused_and_logged(site, playwright_api):
     stranger = ui_of(site, "stranger")
     with browser_of(playwright_api, site, "stranger") as page:
-        page.goto(stranger.url)
+        _log_in(page, stranger)
         assert "not a callrec user" in _refusal_shown(page)
         assert page.locator("nav a").count() == 0
         shoot(page, "no-role")
