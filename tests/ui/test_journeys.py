@@ -58,6 +58,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         _log_in(page, rev)
         assert page.url == f"{rev.origin}/reviewer", "one role: straight to its page, the token gone from the URL"
         assert "自分のケース" in page.locator("h1").inner_text(), "Japanese first"
+        shoot(page, "reviewer-my-cases")
         page.fill("#open-case textarea[name=reason]", REASON)
         page.fill("#open-case input[name=from]", _local(site, -3))
         page.fill("#open-case input[name=to]", _local(site, 1))
@@ -70,6 +71,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         # Before approval the daemon refuses to attach: the page says so and the log has it.
         page.click(f"#call-{call} form button")
         assert "access refused" in _refusal_shown(page)
+        shoot(page, "reviewer-refused-before-approval")
         assert _refused(site, "rev", "case.attach")
 
     with browser_of(playwright_api, site, "appr") as page:
