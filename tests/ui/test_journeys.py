@@ -201,14 +201,28 @@ def test_maintainer_announces_a_window_and_sees_a_bad_one_refused(site, playwrig
         assert "逆順の予定" not in page.locator("#windows").inner_text()
 
 
-def test_admin_sees_people_roles_retention_and_backups(site, playwright_api):
+def test_admin_sees_people_roles_retention_and_backups_and_grants_a_role(site, playwright_api):
     adm = ui_of(site, "adm")
+    appr = site["accounts"]["appr"]
     with browser_of(playwright_api, site, "adm") as page:
         _log_in(page, adm)
         users = page.locator("#users").inner_text()
         assert all(site["accounts"][r] in users for r in ("rev", "appr", "ops", "maint", "adm"))
         assert page.locator("#retention").count() == 1 and page.locator("#backup").count() == 1
         shoot(page, "admin")
+        page.fill("#add-user input[name=name]", appr)
+        page.select_option("#add-user select[name=role]", "ops")
+        page.click("#add-user button >> nth=0")
+        assert page.locator(".message.ok").count() == 1
+        assert "運用担当" in page.locator("#users tr", has_text=appr).inner_text()
+        page.fill("#add-user input[name=name]", appr)
+        page.select_option("#add-user select[name=role]", "ops")
+        page.click("#add-user button >> nth=1")
+        assert "運用担当" not in page.locator("#users tr", has_text=appr).inner_text()
+
+        page.click("button[lang=en]")
+        page.goto(f"{adm.origin}/admin")
+        assert page.locator("h1").first.inner_text() == "People and roles"
 
 
 def test_an_account_without_a_role_is_refused_and_logged(site, playwright_api):
