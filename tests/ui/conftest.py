@@ -169,14 +169,18 @@ def playwright_api():
 
 @contextlib.contextmanager
 def browser_of(pw, site: dict, role: str, locale: str = "ja-JP"):
-    """A page in a Chromium running as the role's account, logged in through its ui's token URL."""
+    """A page in a Chromium running as the role's account. On leaving, every request the page made
+    must have gone to a ``callrec ui`` on 127.0.0.1 (or been the token file): nothing from the network."""
     account = site["accounts"][role]
     browser = pw.chromium.launch(executable_path=str(chromium_as(site, account)), args=ARGS)
+    seen: list[str] = []
     try:
         page = browser.new_context(locale=locale, viewport={"width": 1100, "height": 800}).new_page()
+        page.on("request", lambda r: seen.append(r.url))
         yield page
     finally:
         browser.close()
+    assert seen and all(re.match(r"(http://127\.0\.0\.1:\d+/|file:///)", url) for url in seen), seen
 
 
 def shoot(page, name: str) -> None:

@@ -94,6 +94,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         shoot(page, "reviewer-case-approved")
         page.click(f"#call-{call} form button")  # play
         _plays_and_follows(page, call)
+        _tries_the_network_and_is_stopped(page)
         shoot(page, "reviewer-player")
 
         page.goto(f"{rev.origin}/cases/{case_id}")
@@ -137,6 +138,19 @@ def _plays_and_follows(page, call: int) -> None:
     page.wait_for_timeout(300)
     assert page.locator(f"{section} li.current").get_attribute("data-start") == lines.nth(1).get_attribute("data-start")
     assert not _audio(page, section, "paused")
+
+
+def _tries_the_network_and_is_stopped(page) -> None:
+    """A script that reaches for another address (here an injected image and a fetch) is stopped
+    by the page's Content-Security-Policy before a byte leaves."""
+    blocked, violations = [], []
+    page.on("requestfailed", lambda r: blocked.append((r.url, r.failure)))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.evaluate("() => { const i = document.createElement('img'); i.src = 'http://127.0.0.1:9/x.png';"
+                  " document.body.appendChild(i); fetch('http://127.0.0.1:9/y').catch(() => {}); }")
+    page.wait_for_timeout(300)
+    assert len(violations) >= 2, violations
+    assert ("http://127.0.0.1:9/x.png", "csp") in blocked, blocked
 
 
 def _export_is_private_and_verifies(site, out) -> None:
