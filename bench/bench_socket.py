@@ -28,7 +28,7 @@ from pathlib import Path
 from callrec.access import ACTIONS, Actor, calls_list
 from callrec.cli._remote import request
 from callrec.config import load_config
-from callrec.server import AccessServer
+from callrec.daemon import AccessServer
 from callrec.vault import Vault
 from callrec.vault._users import add_user
 

@@ -1,6 +1,7 @@
 """Capture: sources (sound card, replayed file), the segmenter with its tone and DTMF detectors,
 and the writer that turns the line feed into sealed calls and a coverage ledger."""
 
+from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
 from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
 from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
 from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
@@ -15,6 +16,12 @@ from callrec.capture._sources import (
 )
 
 __all__ = [
+    "TapGap",
+    "TapFinding",
+    "CallStart",
+    "CallEvent",
+    "CallEnd",
+    "CallAudio",
     "BLOCK_S",
     "BadFeedFile",
     "Block",

@@ -7,7 +7,6 @@ import signal
 import threading
 
 from callrec.cli._context import Context
-from callrec.server import AccessServer
 from callrec.vault import Vault
 
 
@@ -17,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    from callrec.daemon import AccessServer
+
     Vault.open(ctx.config).close()
     server = AccessServer(ctx.config)
     stop = threading.Event()

@@ -6,7 +6,7 @@ log's structure and the exchange's call times.
 
 from callrec.health._alerts import Alerter
 from callrec.health._cdr import CdrFileError, CdrImport, import_cdr, import_cdr_bytes
-from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
+from callrec.health._checks import CHECKS, SCHEDULER_JOB, Check, CheckContext, Issue, live_window, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
 from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
 from callrec.health._metrics import metrics_path, write_metrics
@@ -22,7 +22,6 @@ from callrec.health._report import (
     summary_line,
     write_report,
 )
-from callrec.health._service import HealthService, live_window, record_job_run
 from callrec.health._status import (
     DaemonStatus,
     StatusKeeper,
@@ -37,6 +36,7 @@ from callrec.health._status import (
 )
 
 __all__ = [
+    "SCHEDULER_JOB",
     "Alerter",
     "CHECKS",
     "CdrFileError",
@@ -45,7 +45,6 @@ __all__ = [
     "DaemonStatus",
     "CheckContext",
     "Finding",
-    "HealthService",
     "Issue",
     "MaintenanceWindow",
     "ReportDayBeforeService",
@@ -70,7 +69,6 @@ __all__ = [
     "reconcile",
     "refresh_stored_days",
     "refresh_stored_report",
-    "record_job_run",
     "report_paths",
     "run_checks",
     "status_from_file",

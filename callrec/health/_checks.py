@@ -42,10 +42,15 @@ from callrec.vault import (
     verify_chain_since_last,
 )
 
-__all__ = ["Check", "CHECKS", "CheckContext", "Issue", "run_checks", "SCHEDULER_JOB"]
+__all__ = ["Check", "CHECKS", "CheckContext", "Issue", "live_window", "run_checks", "SCHEDULER_JOB"]
 
 #: The scheduler job whose silence is itself a finding.
 SCHEDULER_JOB = "checks"
+
+
+def live_window(now: float) -> tuple[float, float]:
+    """What a live run looks back on: the last 24 hours."""
+    return now - 86400, now
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from callrec.access import ACTIONS
 from callrec.cli._remote import RemoteError, request
-from callrec.server import AccessServer, SocketInUse
+from callrec.daemon import AccessServer, SocketInUse
 from callrec.vault import add_user
 from tests.conftest import record_call
 
@@ -58,7 +58,7 @@ def _reply(sock: socket.socket) -> dict:
 
 @pytest.fixture
 def tight(vault, config):
-    from callrec.server import Limits
+    from callrec.daemon import Limits
 
     srv = AccessServer(config, Limits(idle_s=0.5, per_account=3, total=5))
     srv.start()

@@ -14,7 +14,7 @@ import pytest
 from callrec.cli import calls
 from callrec.cli._context import Context
 from callrec.config import load_config
-from callrec.server import AccessServer
+from callrec.daemon import AccessServer
 from tests.conftest import FIXTURES
 from tests.fixtures.calls_list.make import WINDOWS, ZONE, outputs
 

@@ -9,7 +9,8 @@ import os
 import pytest
 
 from callrec.config import load_config
-from callrec.health import HealthService, build_report
+from callrec.daemon import HealthService
+from callrec.health import build_report
 from callrec.vault import Vault
 from callrec.vault._periods import list_periods
 from tests.conftest import record_call, write_config

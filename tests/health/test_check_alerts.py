@@ -10,8 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
-from callrec.health import Alerter, HealthService, record_job_run, run_checks
-from callrec.vault import Vault, heartbeat, log_entries, open_session
+from callrec.daemon import HealthService
+from callrec.health import Alerter, run_checks
+from callrec.vault import Vault, heartbeat, log_entries, open_session, record_job_run
 from tests.conftest import record_call, run_cli, write_config
 
 

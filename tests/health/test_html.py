@@ -14,7 +14,8 @@ import zlib
 import numpy as np
 import pytest
 
-from callrec.health import HealthService, build_report, write_report
+from callrec.daemon import HealthService
+from callrec.health import build_report, write_report
 from callrec.health._html import GAP_COLOURS
 from callrec.vault import add_transcript, add_user, attach_call, decide_case, open_case, read_transcripts
 from tests.conftest import record_call

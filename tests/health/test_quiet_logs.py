@@ -10,7 +10,7 @@ import sys
 import time
 
 from callrec.config import load_config
-from callrec.health import HealthService
+from callrec.daemon import HealthService
 from callrec.vault import Vault
 from tests.conftest import run_cli, write_config
 

@@ -9,8 +9,8 @@ import pytest
 
 from callrec.access import _table
 from callrec.config import load_config
+from callrec.daemon import HealthService
 from callrec.errors import AccessDenied
-from callrec.health import HealthService
 from callrec.vault import SERVICE_ACTOR, Vault, get_call, log_entries
 from tests.conftest import record_call, write_config
 

@@ -1,4 +1,4 @@
-"""The health jobs inside the daemon: APScheduler 3.x ``BackgroundScheduler`` in UTC.
+"""The scheduled jobs of the daemon (health checks, integrity, archive, retention, daily report): APScheduler 3.x ``BackgroundScheduler`` in UTC.
 
 Jobs are declared here in code. Every job runs at most once at a time, a late run is merged
 into one (``coalesce``) and dropped after ``misfire_grace_time``; a listener writes each run's
@@ -25,16 +25,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from callrec.access import SERVICE, retention_run
 from callrec.config import Config
 from callrec.errors import VaultError
-from callrec.health._alerts import Alerter
-from callrec.health._checks import CHECKS, SCHEDULER_JOB, run_checks
-from callrec.health._findings import Finding
-from callrec.health._metrics import write_metrics
-from callrec.health._report import refresh_stored_report, report_paths
+from callrec.health import (
+    CHECKS,
+    SCHEDULER_JOB,
+    Alerter,
+    Finding,
+    live_window,
+    refresh_stored_report,
+    report_paths,
+    run_checks,
+    write_metrics,
+)
 from callrec.vault import Vault, close_periods, prune_changes, record_job_run, scrub
 
-__all__ = ["HealthService", "record_job_run", "live_window"]
+__all__ = ["HealthService"]
 
 log = logging.getLogger("callrec.health")
 
@@ -42,11 +49,6 @@ INTEGRITY_JOB = "integrity"
 REPORT_JOB = "daily_report"
 RETENTION_JOB = "retention"
 ARCHIVE_JOB = "archive"
-
-
-def live_window(now: float) -> tuple[float, float]:
-    """What a live run looks back on: the last 24 hours."""
-    return now - 86400, now
 
 
 def _hhmm(value: str) -> tuple[int, int]:
@@ -132,8 +134,6 @@ class HealthService:
 
     def run_retention(self) -> tuple[int, int]:
         """Purge what the retention policy allows (never a call on legal hold); (purged, held)."""
-        from callrec.access import SERVICE, retention_run  # the access layer imports health
-
         result = retention_run(self.vault, SERVICE)
         purged, held = result.purged, len(result.held)
         self.vault.checkpoint()
