@@ -120,6 +120,23 @@ def open_dir(prefix: str) -> Path:
     return base
 
 
+def accounts_skip_reason(module: str = "callrec.cli") -> str | None:
+    """Why tests with real OS accounts cannot run here (they need root, useradd and runuser, and a
+    Python with callrec that other accounts can run), or None."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return "needs root to create OS accounts with useradd"
+    if not shutil.which("useradd") or not shutil.which("runuser"):
+        return "useradd/runuser not available"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", f"import {module}"],
+                           capture_output=True, cwd="/")
+    if probe.returncode != 0:
+        return (f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable"
+                " venv, as .ci/run does)")
+    return None
+
+
 def add_os_account(name: str) -> None:
     """A real OS account without a home or a login shell (remove it with ``userdel``)."""
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)

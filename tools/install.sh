@@ -4,14 +4,14 @@
 # so that people without the data key can run the CLI (it forwards to the daemon's socket).
 #   tools/install.sh          the recorder
 #   tools/install.sh --test   the recorder plus what the tests need (pytest, the Korean Vosk model,
-#                             Chromium for the HTML report test)
+#                             Chromium for the HTML report, player and ui tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${CALLREC_VENV:-/opt/callrec-venv}
 packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils)
 extras=""
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(chromium espeak-ng)
+    packages+=(chromium espeak-ng fonts-ipafont-gothic)  # a Japanese font for the ui's screenshots
     extras="[test]"
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -40,6 +40,7 @@ from callrec.access._cases import (
     case_refuse,
     case_show,
 )
+from callrec.access._client import DaemonUnreachable, RemoteError, request, use_socket
 from callrec.access._content import (
     PlayAudio,
     PlayFailed,
@@ -57,8 +58,10 @@ from callrec.access._health import CdrImported, CheckResult, Report, cdr_import,
 from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
 from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
+from callrec.access._private_files import export_target, make_private_dir, write_into, write_private_file
 from callrec.access._registry import ACTIONS, Action, check_bounds, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
+from callrec.access._whoami import Me, whoami
 
 __all__ = [
     "ACTIONS",
@@ -73,6 +76,7 @@ __all__ = [
     "CaseView",
     "CdrImported",
     "CheckResult",
+    "DaemonUnreachable",
     "Deletion",
     "DeletionList",
     "Done",
@@ -81,6 +85,7 @@ __all__ = [
     "KeyInfo",
     "LogHead",
     "MaintenanceList",
+    "Me",
     "LogListing",
     "LogRow",
     "Model",
@@ -88,6 +93,7 @@ __all__ = [
     "PlayAudio",
     "PlayFailed",
     "Report",
+    "RemoteError",
     "Requeued",
     "RetentionResult",
     "SERVICE",
@@ -113,6 +119,7 @@ __all__ = [
     "delete_refuse",
     "delete_request",
     "export",
+    "export_target",
     "health_check",
     "health_report",
     "key_show",
@@ -120,6 +127,7 @@ __all__ = [
     "maintenance_add",
     "maintenance_list",
     "log_show",
+    "make_private_dir",
     "may",
     "model_activate",
     "model_import",
@@ -128,6 +136,7 @@ __all__ = [
     "perform",
     "play",
     "play_failed",
+    "request",
     "retention_run",
     "retranscribe",
     "search",
@@ -136,6 +145,10 @@ __all__ = [
     "users_add",
     "users_list",
     "users_remove",
+    "use_socket",
     "users_revoke",
     "validate",
+    "whoami",
+    "write_into",
+    "write_private_file",
 ]

@@ -25,7 +25,16 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
+from tests.conftest import (
+    accounts_skip_reason,
+    add_os_account,
+    open_dir,
+    record_call,
+    run_cli,
+    start_serve,
+    tear_down_site,
+    write_config,
+)
 
 PHRASE = "熱が三十八度あります"
 HOTLINE = "0312345678"
@@ -34,21 +43,9 @@ ROLES = {"ops": ["ops"], "maint": ["maintainer"], "appr": ["approver"], "rev": [
 pytestmark = pytest.mark.root
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create OS accounts with useradd"
-    if not shutil.which("useradd") or not shutil.which("runuser"):
-        return "useradd/runuser not available"
-    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import callrec.cli"],
-                           capture_output=True, cwd="/")
-    if probe.returncode != 0:
-        return f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable venv, as .ci/run does)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def site():
-    reason = _skip_reason()
+    reason = accounts_skip_reason()
     if reason:
         pytest.skip(reason)
     base = open_dir("callrec-acct-")
@@ -73,7 +70,7 @@ def site():
         yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base,
                "server": server}
     finally:
-        tear_down_site(server, accounts.values(), base)
+        tear_down_site(server, list(accounts.values()), base)
 
 
 def _as(site, role, *argv, **kw):
