@@ -131,20 +131,30 @@ class Channel:
     def take(self, start: int, stop: int, out: np.ndarray) -> None:
         """Write the audio of samples [start, stop) into ``out`` (zeros where nothing arrived);
         chunks before ``stop`` are consumed, late ones (before ``start``) counted and dropped."""
-        keep = []
-        for pos, codec, media in self.chunks:
+        keep, due = [], []
+        for chunk in self.chunks:
+            pos, codec, media = chunk
             if pos >= stop:
-                keep.append((pos, codec, media))
-                continue
-            if pos + len(media) <= start:
+                keep.append(chunk)
+            elif pos + len(media) <= start:
                 self.late += 1
-                continue
-            samples = _TABLES[codec][np.frombuffer(media, dtype=np.uint8)]
-            lo, hi = max(pos, start), min(pos + len(media), stop)
-            out[lo - start : hi - start] = samples[lo - pos : hi - pos]
-            if pos + len(media) > stop:
-                keep.append((stop, codec, media[stop - pos :]))
+            else:
+                due.append(chunk)
+                if pos + len(media) > stop:
+                    keep.append((stop, codec, media[stop - pos :]))
         self.chunks = keep
+        for codec in {c for _, c, _ in due}:
+            self._write([d for d in due if d[1] == codec], _TABLES[codec], start, stop, out)
+
+    @staticmethod
+    def _write(due: list, table: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
+        """Decode every due chunk of one codec in one table lookup, then place each."""
+        samples = table[np.frombuffer(b"".join(media for _, _, media in due), dtype=np.uint8)]
+        at = 0
+        for pos, _, media in due:
+            lo, hi = max(pos, start), min(pos + len(media), stop)
+            out[lo - start : hi - start] = samples[at + lo - pos : at + hi - pos]
+            at += len(media)
 
     def loss(self) -> tuple[int, int]:
         """(expected packets, lost packets) over every SSRC; late packets count as lost."""

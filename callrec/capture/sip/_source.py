@@ -65,6 +65,12 @@ class SipSource:
             return not self._thread.is_alive()
         return True
 
+    def now(self) -> float:
+        """The source's clock (UNIX seconds): wall time live, the packets' own time replaying."""
+        if self.pcap_file is None:
+            return time.time()
+        return self._tap.now if self._tap is not None else 0.0
+
     def stats(self) -> dict[str, int]:
         """Counters only (packets, SIP messages, calls recorded and ignored): never a number."""
         tap = self._tap

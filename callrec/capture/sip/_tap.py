@@ -32,6 +32,8 @@ class Tap:
         self._last_packet: float | None = None
         self._silent_since: float | None = None
         self._next_tick = 0.0
+        #: The clock: the latest packet's or tick's time (wall time live, the capture's own replaying).
+        self.now = 0.0
         self.counts = {"packets": 0, "sip": 0, "rtp": 0, "other": 0}
 
     def begin(self, now: float) -> None:
@@ -42,7 +44,7 @@ class Tap:
         if ts >= self._next_tick:
             self.tick(ts)
         self.counts["packets"] += 1
-        self._last_packet = ts
+        self._last_packet = self.now = ts
         if self._silent_since is not None:
             self._emit(TapGap("tap_silent", self._silent_since, ts))
             self._silent_since = None
@@ -86,6 +88,7 @@ class Tap:
 
     def tick(self, now: float) -> None:
         self._next_tick = now + TICK_S
+        self.now = max(self.now, now)
         self.tracker.tick(now)
         last = self._last_packet
         if last is not None and self._silent_since is None and now - last > self._settings.tap_idle_s:
