@@ -2,7 +2,9 @@
 impairments (loss, reordering, duplicates, no BYE, a reused Call-ID, VLAN tags, NAT'd media,
 SIP over TCP, SRTP) are what real mirrors show and netem cannot make here.
 
-``python -m tests.capture.sip.pcapgen OUTDIR`` regenerates the fixtures in tests/fixtures/sip/.
+``python -m tests.capture.sip.pcapgen [--capture] [OUTDIR]`` regenerates tests/fixtures/sip/: with
+``--capture`` (root) it first records a real SIPp call on the lab's mirror (sipp_call.pcap and
+what each side sent), then writes the edited captures derived from it.
 """
 
 from __future__ import annotations
@@ -236,12 +238,107 @@ class Call:
                                                                        self.callee_rtp[0], self.callee_rtp[1], rtp + body)))
 
 
-def main(outdir: str) -> None:
+def read_pcap(path: Path) -> list[tuple[float, bytes]]:
+    """Frames of a classic pcap file (as tcpdump -w writes), either byte order, µs or ns."""
+    data = path.read_bytes()
+    magic = data[:4]
+    order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    scale = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
+    at, out = 24, []
+    while at + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack_from(order + "IIII", data, at)
+        out.append((sec + frac * scale, data[at + 16 : at + 16 + caplen]))
+        at += 16 + caplen
+    return out
+
+
+def is_rtp(frame_bytes: bytes) -> bool:
+    """An untagged IPv4/UDP frame not on port 5060 (in the fixtures that is RTP)."""
+    return frame_bytes[23] == 17 and 5060 not in struct.unpack_from("!HH", frame_bytes, 34)
+
+
+def tagged(frame_bytes: bytes, vid: int) -> bytes:
+    return frame_bytes[:12] + struct.pack("!HH", 0x8100, vid) + frame_bytes[12:]
+
+
+# -- edits of a real SIPp call captured on the lab's mirror (tests/fixtures/sip/sipp_call.pcap) --
+
+def edit_loss(packets: list, every: int = 25) -> list:
+    """Every ``every``-th RTP packet lost."""
+    rtp = [i for i, (_, f) in enumerate(packets) if is_rtp(f)]
+    gone = set(rtp[5::every])
+    return [p for i, p in enumerate(packets) if i not in gone]
+
+
+def edit_reorder_duplicate(packets: list) -> list:
+    """Neighbouring RTP packets swapped every 9 packets, and every frame seen twice (both mirror directions)."""
+    out = list(packets)
+    rtp = [i for i, (_, f) in enumerate(out) if is_rtp(f)]
+    for i in rtp[3:-3:9]:
+        (t1, f1), (t2, f2) = out[i], out[i + 1]
+        out[i], out[i + 1] = (t2, f1), (t1, f2)
+    return out + [(t + 0.00005, f) for t, f in out]
+
+
+def edit_no_bye(packets: list) -> list:
+    return [(t, f) for t, f in packets if b"BYE sip:" not in f and b"CSeq: 2 BYE" not in f]
+
+
+def edit_reused_call_id(packets: list, after_s: float = 100.0) -> list:
+    """The same call (same Call-ID, tags and CSeq) again ``after_s`` later: a new call, not a merge."""
+    return packets + [(t + after_s, f) for t, f in packets]
+
+
+def edit_vlan(packets: list, vid: int = 42) -> list:
+    return [(t, tagged(f, vid)) for t, f in packets]
+
+
+EDITS = {
+    "sipp_call_loss.pcap": edit_loss,
+    "sipp_call_reorder_dup.pcap": edit_reorder_duplicate,
+    "sipp_call_no_bye.pcap": edit_no_bye,
+    "sipp_call_reused_call_id.pcap": edit_reused_call_id,
+    "sipp_call_vlan.pcap": edit_vlan,
+}
+
+
+def capture_fixture(out: Path) -> None:
+    """Place one real SIPp µ-law call through the lab's mirror and keep the capture and what was sent."""
+    import subprocess
+    import tempfile
+    import time
+
+    from tests.capture.sip.conftest import SipLab
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = SipLab(Path(tmp))
+        try:
+            lab.setup()
+            pcap = Path(tmp) / "call.pcap"
+            dump = lab.in_tap(["tcpdump", "--immediate-mode", "-i", lab.tap_interface, "-U", "-w", str(pcap), "udp"],
+                              stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            placed = lab.call(LINE, seconds=1.5)
+            time.sleep(0.5)
+            dump.terminate()
+            dump.wait(10)
+            write_pcap(out / "sipp_call.pcap", read_pcap(pcap))
+        finally:
+            lab.teardown()
+    for channel, name in ((0, "caller"), (1, "callee")):
+        np.save(out / f"sipp_call_{name}.npy", placed.sent[channel])
+
+
+def main(outdir: str, capture: bool) -> None:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    write_pcap(out / "ulaw_call.pcap", Call().build().packets)
-    write_pcap(out / "alaw_vlan_call.pcap", Call(codec="pcma", vlans=(100, 200)).build().packets)
+    if capture:
+        capture_fixture(out)
+    real = read_pcap(out / "sipp_call.pcap")
+    for name, edit in EDITS.items():
+        write_pcap(out / name, edit(real))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/sip")
+    args = [a for a in sys.argv[1:] if a != "--capture"]
+    main(args[0] if args else "tests/fixtures/sip", "--capture" in sys.argv)
