@@ -4,13 +4,15 @@ Packets are held raw until flushed, then decoded in one table lookup per chunk, 
 cost is a header unpack and a list append. Duplicates (a mirror port copying both directions, or
 the same packet seen on two VLANs) are dropped by (SSRC, sequence number); gaps in the sequence
 are counted as loss and come out as silence. Comfort noise and RFC 4733 events are kept out of
-the audio; the events' digits are collected.
+the audio; the events' digits are collected. G.711 is decoded with our own tables, G.722 with
+libg722 (the PyPI ``G722`` package: ITU bit-exact, maintained).
 """
 
 from __future__ import annotations
 
 import struct
 
+import G722
 import numpy as np
 
 from callrec.capture.sip._g711 import ALAW, ULAW
@@ -25,6 +27,10 @@ _event = struct.Struct("!BBH").unpack_from
 _REANCHOR_SAMPLES = RATE
 _DTMF_DIGITS = "0123456789*#ABCD"
 _TABLES = {"pcmu": ULAW, "pcma": ALAW}
+#: G.722 at 64 kbit/s decoded straight to 8 kHz: one sample per byte, like G.711, so a wideband
+#: call lands on the same 8 kHz timeline (its RTP clock is 8 kHz too, RFC 3551 §4.5.2).
+_G722_BITRATE = 64000
+_DECODED = (*_TABLES, "g722")
 #: Sequence numbers remembered per stream for duplicate detection.
 _SEEN_WINDOW = 512
 
@@ -98,6 +104,7 @@ class Channel:
         self.digits = digits
         self._events: set[tuple[int, int]] = set()
         self.unsupported = False
+        self._g722: G722.G722 | None = None
 
     def feed(self, arrival: float, rtp: tuple, codec: str) -> None:
         pt, seq, ts, ssrc, _marker, media = rtp
@@ -114,7 +121,7 @@ class Channel:
         pos = stream.anchor_pos + _signed32(ts - stream.anchor_ts)
         if abs(pos - arrival_pos) > _REANCHOR_SAMPLES:
             stream.anchor_pos, stream.anchor_ts, pos = arrival_pos, ts, arrival_pos
-        if codec in _TABLES:
+        if codec in _DECODED:
             self.chunks.append((pos, codec, media))
             self.end = max(self.end, pos + len(media))
         elif codec not in ("cn", ""):
@@ -138,29 +145,38 @@ class Channel:
                 keep.append(chunk)
             elif pos + len(media) <= start:
                 self.late += 1
+            elif pos + len(media) > stop:  # split: the tail waits (G.722's decoder must see each byte once)
+                due.append((pos, codec, media[: stop - pos]))
+                keep.append((stop, codec, media[stop - pos :]))
             else:
                 due.append(chunk)
-                if pos + len(media) > stop:
-                    keep.append((stop, codec, media[stop - pos :]))
         self.chunks = keep
         for codec in {c for _, c, _ in due}:
-            self._write([d for d in due if d[1] == codec], _TABLES[codec], start, stop, out)
+            chunks = sorted((d for d in due if d[1] == codec), key=lambda d: d[0])
+            _write(chunks, self._decode(codec, b"".join(media for _, _, media in chunks)), start, stop, out)
 
-    @staticmethod
-    def _write(due: list, table: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
-        """Decode every due chunk of one codec in one table lookup, then place each."""
-        samples = table[np.frombuffer(b"".join(media for _, _, media in due), dtype=np.uint8)]
-        at = 0
-        for pos, _, media in due:
-            lo, hi = max(pos, start), min(pos + len(media), stop)
-            out[lo - start : hi - start] = samples[at + lo - pos : at + hi - pos]
-            at += len(media)
+    def _decode(self, codec: str, joined: bytes) -> np.ndarray:
+        """G.711 in one table lookup; G.722 through one ADPCM decoder per channel, fed in order."""
+        if codec != "g722":
+            return _TABLES[codec][np.frombuffer(joined, dtype=np.uint8)]
+        if self._g722 is None:
+            self._g722 = G722.G722(RATE, _G722_BITRATE)
+        return np.frombuffer(self._g722.decode(joined), dtype=np.int16)
 
     def loss(self) -> tuple[int, int]:
         """(expected packets, lost packets) over every SSRC; late packets count as lost."""
         expected = sum(s.expected for s in self.streams.values())
         received = sum(s.received for s in self.streams.values())
         return expected, max(0, expected - received) + self.late
+
+
+def _write(due: list, samples: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
+    """Place each due chunk's decoded samples (``samples`` holds them back to back, in order)."""
+    at = 0
+    for pos, _, media in due:
+        lo, hi = max(pos, start), min(pos + len(media), stop)
+        out[lo - start : hi - start] = samples[at + lo - pos : at + hi - pos]
+        at += len(media)
 
 
 def _signed32(value: int) -> int:

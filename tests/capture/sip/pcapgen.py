@@ -12,9 +12,11 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import G722
 import numpy as np
 
 from callrec.capture.sip import ALAW, ULAW
@@ -116,7 +118,18 @@ class Call:
 
     @property
     def pt(self) -> int:
-        return 0 if self.codec == "pcmu" else 8
+        return {"pcmu": 0, "pcma": 8, "g722": 9, "g729": 18}[self.codec]
+
+    def payload(self, audio: np.ndarray) -> tuple[bytes, np.ndarray]:
+        """The RTP payload bytes for ``audio`` and what a perfect decoder makes of them
+        (G.729 is not decoded by the tap: silence)."""
+        if self.codec == "g722":
+            encoded = G722.G722(8000, 64000).encode(array("h", audio.tolist()))
+            return encoded, np.frombuffer(G722.G722(8000, 64000).decode(encoded), np.int16).copy()
+        if self.codec == "g729":
+            return encode(audio, ULAW), np.zeros(len(audio), np.int16)
+        payload = encode(audio, self.table)
+        return payload, self.table[np.frombuffer(payload, np.uint8)].copy()
 
     def sdp(self, addr: tuple[str, int], direction: str = "sendrecv") -> bytes:
         proto = "RTP/SAVP" if self.secure else "RTP/AVP"
@@ -186,8 +199,7 @@ class Call:
         for channel, (src, dst, seed, ssrc) in enumerate(((self.caller_rtp, self.callee_rtp, self.caller_seed, 0x1111),
                                                           (self.callee_rtp, self.caller_rtp, self.callee_seed, 0x2222))):
             audio = tone(n / 8000, 440 if channel == 0 else 660, seed=seed)
-            payload = encode(audio, self.table)
-            decoded = self.table[np.frombuffer(payload, np.uint8)].copy()
+            payload, decoded = self.payload(audio)
             seq = 1000 * (channel + 1)
             for i in range(n // 160):
                 at = i * 0.02

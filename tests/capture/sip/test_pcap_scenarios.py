@@ -52,6 +52,26 @@ def test_a_call_is_recorded_sample_for_sample_per_channel(tmp_path, codec):
     assert stats["calls_recorded"] == 1
 
 
+def test_g722_is_decoded_to_8_khz(tmp_path):
+    call = Call(codec="g722", seconds=2.0).build()
+    [seen] = replay(tmp_path, call.packets)[0].calls
+    assert_exact(seen, call)
+    assert seen.end.flags == ()
+    # and it is the tone that was sent, not merely what the same decoder makes of it
+    original = pcapgen.tone(2.0, 440, seed=call.caller_seed)[:15000]
+    pos = int(np.flatnonzero(seen.audio[:, 0])[0])
+    heard = seen.audio[pos : pos + len(original), 0].astype(float)
+    lag = max(range(40), key=lambda k: np.dot(heard[k : k + 8000], original[:8000]))
+    assert np.corrcoef(heard[lag : lag + 8000], original[:8000])[0, 1] > 0.95
+
+
+def test_an_undecodable_codec_keeps_the_call_and_flags_it(tmp_path):
+    call = Call(codec="g729").build()
+    [seen] = replay(tmp_path, call.packets)[0].calls
+    assert seen.end.reason == "bye" and "codec_unsupported" in seen.end.flags
+    assert not seen.audio.any()
+
+
 @pytest.mark.parametrize("vlans", [(100,), (100, 200)])
 def test_vlan_tagged_mirror_traffic(tmp_path, vlans):
     call = Call(codec="pcma", vlans=vlans).build()
