@@ -109,9 +109,10 @@ class SipSource:
                 lost = time.time()
                 log.warning("SIP tap %s: interface lost", self.name)
                 emit(TapGap("device_lost", lost, None))
-                if not self._reopen(tap):
-                    break
+                back = self._reopen(tap)
                 emit(TapGap("device_lost", lost, time.time()))
+                if not back:
+                    break
         tap.close(time.time())
         if self._capture is not None:
             self._capture.close()

@@ -166,6 +166,14 @@ class SipLab:
         """The tap's interface vanishes (deleting one end of a veth pair deletes both)."""
         self.in_ns(self.exchange_ns, ["ip", "link", "del", "mir0"])
 
+    def replug_tap(self) -> None:
+        """The tap's interface comes back (a new veth pair under the same names, mirror re-aimed)."""
+        _ip("link", "add", "mir0", "netns", self.exchange_ns, "type", "veth", "peer", "name", self.tap_interface, "netns", self.tap_ns)
+        _ip("-n", self.exchange_ns, "link", "set", "mir0", "up")
+        _ip("-n", self.tap_ns, "link", "set", self.tap_interface, "up")
+        self.mirror(False)
+        self.mirror(True)
+
     def in_ns(self, ns: str, argv: list[str], **kw) -> subprocess.CompletedProcess:
         return subprocess.run(["ip", "netns", "exec", ns, *argv], check=True, capture_output=True, **kw)
 

@@ -103,11 +103,17 @@ def test_silent_mirror_and_lost_interface_are_gaps(sip_lab, tap_runner, tmp_path
     sip_lab.call(LINE, seconds=0.5)
     sip_lab.unplug_tap()
     time.sleep(2.5)
+    sip_lab.replug_tap()
+    time.sleep(2.0)
+    after = sip_lab.call(LINE, seconds=0.5)
     out, _ = tap.stop()
     causes = [(g.cause, g.end is None) for g in out.gaps]
     assert ("tap_silent", True) in causes and ("tap_silent", False) in causes
-    assert ("device_lost", True) in causes
-    assert len(out.calls) == 1
+    assert ("device_lost", True) in causes and ("device_lost", False) in causes
+    [lost] = [g for g in out.gaps if g.cause == "device_lost" and g.end is not None]
+    assert len(out.calls) == 2
+    assert lost.end < out.calls[1].start.ts, "the interface was not back before the next call"
+    assert_placed(out.calls[1], after)
 
 
 def test_edited_capture_replayed_into_the_mirror(sip_lab, tap_runner, tmp_path):
@@ -135,3 +141,20 @@ def _budget():
     started = time.monotonic()
     yield
     assert time.monotonic() - started < 60, "a live SIP test should take seconds"
+
+
+def test_kernel_drops_are_an_overflow_gap(sip_lab, tap_runner, tmp_path):
+    """A burst far beyond what a small kernel buffer holds: the drops pcap counts become a gap."""
+    packets = []
+    for i in range(30):
+        packets += Call(call_id=f"burst-{i}@x", start=1_700_000_000.0 + i * 0.01, seconds=3.0,
+                        caller_rtp=("192.0.2.10", 10000 + 2 * i), callee_rtp=("192.0.2.1", 30000 + 2 * i)).build().packets
+    pcap = tmp_path / "burst.pcap"
+    write_pcap(pcap, packets)
+    tap = LiveTap(sip_lab, tap_runner, tmp_path, number=pcapgen.LINE, buffer_bytes=65536)
+    sip_lab.in_ns(sip_lab.exchange_ns, ["tcpreplay", "-q", "--topspeed", "-i", "mir0", str(pcap)], timeout=120)
+    time.sleep(1.5)
+    out, stats = tap.stop()
+    assert stats["packets"] < len(packets), "nothing was dropped: the burst was too small"
+    overflow = [g for g in out.gaps if g.cause == "overflow"]
+    assert overflow and all(g.end is not None and g.end > g.start for g in overflow)

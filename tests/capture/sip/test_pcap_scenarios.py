@@ -7,13 +7,14 @@ compares the audio the tap emits with what each side sent, sample by sample, per
 from __future__ import annotations
 
 import logging
+import os
 import struct
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from callrec.capture.sip import BadPacketCapture, BadSipSettings, SipSource, SipSourceSettings
+from callrec.capture.sip import BadPacketCapture, BadSipSettings, CaptureInterfaceNotFound, SipSource, SipSourceSettings
 from tests.capture.sip import pcapgen
 from tests.capture.sip.pcapgen import LINE, OTHER, Call, frame, write_pcap
 from tests.capture.sip.tapcheck import assert_carries, group
@@ -306,3 +307,17 @@ def test_bad_capture_file_is_one_line_error(tmp_path):
     with pytest.raises(BadPacketCapture) as info:
         SipSource(SETTINGS, pcap_file=path).run(lambda e: None)
     assert "\n" not in str(info.value) and "garbage.pcap" in str(info.value)
+
+
+def test_live_settings_errors_name_the_thing():
+    with pytest.raises(CaptureInterfaceNotFound) as info:
+        SipSource(replace(SETTINGS, interface="nosuch-span9")).start(lambda e: None)
+    assert "nosuch-span9" in str(info.value) and "ip link" in str(info.value)
+    with pytest.raises(BadSipSettings, match="interface is missing"):
+        SipSource(SETTINGS)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="opening a capture needs root (CAP_NET_RAW)")
+def test_a_bpf_filter_that_does_not_compile_is_a_settings_error():
+    with pytest.raises(BadSipSettings, match="bpf_filter does not compile"):
+        SipSource(replace(SETTINGS, interface="lo", bpf_filter="host and and")).start(lambda e: None)
