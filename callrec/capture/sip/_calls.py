@@ -193,12 +193,9 @@ class CallTracker:
 
     def rtp(self, ts: float, dg: Datagram) -> bool:
         """Place one UDP datagram if it is media of a tracked call; False when it is not."""
-        entry = self._media.get((dg.dst, dg.dport))
+        entry = self._media.get((dg.dst, dg.dport)) or self._behind_nat(dg)
         if entry is None:
-            entry = self._media_ports.get(dg.dport)
-            if entry is None or parse_rtp(dg.payload) is None:
-                return False
-            self._media[(dg.dst, dg.dport)] = entry
+            return False
         call, channel = entry
         call.last_activity = ts
         back = (dg.src, dg.sport)
@@ -210,6 +207,20 @@ class CallTracker:
         if rtp is not None:
             call.channels[channel].feed(ts, rtp, call.codecs.get(rtp[0], ""))
         return True
+
+    def _behind_nat(self, dg: Datagram) -> tuple[_Call, int] | None:
+        """RTP to an SDP's port on another address (the receiver is behind NAT) is the call's
+        when it comes from exactly where the sender's own SDP said it receives (symmetric RTP);
+        a port number alone could be another call's."""
+        entry = self._media_ports.get(dg.dport)
+        if entry is None:
+            return None
+        call, channel = entry
+        sender = call.sdp.get(channel)
+        if sender is None or (dg.src, dg.sport) != (sender.addr, sender.port) or parse_rtp(dg.payload) is None:
+            return None
+        self._media[(dg.dst, dg.dport)] = entry
+        return entry
 
     # -- time -------------------------------------------------------------------------------
 

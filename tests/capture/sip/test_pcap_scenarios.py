@@ -231,6 +231,17 @@ def test_nat_media_is_learned_from_the_port(tmp_path):
     assert_exact(seen, call)
 
 
+def test_another_calls_rtp_on_the_same_port_stays_out(tmp_path):
+    """Phones often share a default RTP port: a stream to another phone's port 40000 from
+    another source is not the recorded call's, even though the port matches its SDP."""
+    call = Call().build()
+    stranger = [(t + 0.005, frame("192.0.2.1", 50500, "198.51.100.99", 40000, f[42:50] + b"\x99\x99\x99\x99" + bytes(160)))
+                for t, f in call.packets if f[23] == 17 and f[36:38] == struct.pack("!H", 40000)]
+    [seen] = replay(tmp_path, call.packets + stranger)[0].calls
+    assert_exact(seen, call)
+    assert seen.end.flags == ()
+
+
 def test_one_way_and_no_media_are_flagged(tmp_path):
     call = Call().build()
     one_way = [p for i, p in enumerate(call.packets) if i not in set(_rtp_indexes(call, 40000))]
