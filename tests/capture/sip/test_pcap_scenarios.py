@@ -332,3 +332,25 @@ def test_live_settings_errors_name_the_thing():
 def test_a_bpf_filter_that_does_not_compile_is_a_settings_error():
     with pytest.raises(BadSipSettings, match="bpf_filter does not compile"):
         SipSource(replace(SETTINGS, interface="lo", bpf_filter="host and and")).start(lambda e: None)
+
+
+def test_folded_headers_and_a_multipart_body(tmp_path):
+    """An INVITE with a folded To header, lower-case names and SDP inside multipart/mixed (SIP-I)."""
+    call = Call().build()
+    sdp = call.sdp(call.caller_rtp).decode()
+    body = ("--b1\r\nContent-Type: application/isup;version=itu-t92+\r\n\r\n\x01\x02\x03\r\n"
+            f"--b1\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--b1--\r\n").encode()
+    head = ("INVITE sip:0312345678@192.0.2.1 SIP/2.0\r\n"
+            "via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\n"
+            "f: <sip:09011112222@192.0.2.10>;tag=tag-a\r\n"
+            "To:\r\n <sip:0312345678@192.0.2.1>\r\n"
+            "i: call-1@192.0.2.10\r\ncseq: 1 INVITE\r\n"
+            "Content-Type: multipart/mixed;boundary=b1\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    call.packets[0] = (call.packets[0][0], frame(pcapgen.CALLER_IP, 5060, pcapgen.EXCHANGE_IP, 5060, head + body))
+    # the caller stays mute, so only the SDP inside the multipart body can place the callee's RTP
+    mute = set(_rtp_indexes(call, 50000))
+    [seen] = replay(tmp_path, [p for i, p in enumerate(call.packets) if i not in mute])[0].calls
+    assert seen.start.remote_number == "+819011112222"
+    assert_carries(seen.audio[:, 1], call.sent[1])
+    assert seen.end.flags == ("one_way_audio",)
