@@ -50,17 +50,21 @@ def _checksum(data: bytes) -> int:
 
 def frame(src: str, sport: int, dst: str, dport: int, payload: bytes, proto: int = 17,
           vlans: tuple[int, ...] = (), ident: int = 1) -> bytes:
-    """Ethernet (+802.1Q tags) / IPv4 / UDP or TCP frame with valid IP checksum."""
+    """Ethernet (+802.1Q tags) / IPv4 (valid checksum) or IPv6 / UDP or TCP frame."""
     if proto == 17:
         l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
     else:
         l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 65535, 0, 0) + payload
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ident & 0xFFFF, 0, 64, proto, 0,
-                         socket.inet_aton(src), socket.inet_aton(dst))
-    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
     eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
     for vid in vlans:
         eth += struct.pack("!HH", 0x8100, vid)
+    if ":" in src:
+        header = struct.pack("!IHBB16s16s", 6 << 28, len(l4), proto, 64, socket.inet_pton(socket.AF_INET6, src),
+                             socket.inet_pton(socket.AF_INET6, dst))
+        return eth + struct.pack("!H", 0x86DD) + header + l4
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ident & 0xFFFF, 0, 64, proto, 0,
+                         socket.inet_aton(src), socket.inet_aton(dst))
+    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
     return eth + struct.pack("!H", 0x0800) + header + l4
 
 
@@ -133,7 +137,8 @@ class Call:
 
     def sdp(self, addr: tuple[str, int], direction: str = "sendrecv") -> bytes:
         proto = "RTP/SAVP" if self.secure else "RTP/AVP"
-        lines = ["v=0", f"o=- 1 1 IN IP4 {addr[0]}", "s=-", f"c=IN IP4 {addr[0]}", "t=0 0",
+        family = "IP6" if ":" in addr[0] else "IP4"
+        lines = ["v=0", f"o=- 1 1 IN {family} {addr[0]}", "s=-", f"c=IN {family} {addr[0]}", "t=0 0",
                  f"m=audio {addr[1]} {proto} {self.pt} 101", f"a=rtpmap:{self.pt} {self.codec.upper()}/8000",
                  "a=rtpmap:101 telephone-event/8000", f"a={direction}"]
         if self.secure:
@@ -149,7 +154,7 @@ class Call:
             lines.append(f"{'c' if self.compact else 'Content-Type'}: application/sdp")
         lines.append(f"{'l' if self.compact else 'Content-Length'}: {len(body)}")
         payload = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        src, dst = (EXCHANGE_IP, CALLER_IP) if to_caller else (CALLER_IP, EXCHANGE_IP)
+        src, dst = (self.callee_rtp[0], self.caller_rtp[0]) if to_caller else (self.caller_rtp[0], self.callee_rtp[0])
         port = 5060
         self.packets.append((ts, frame(src, port, dst, port, payload, self.proto, self.vlans)))
 

@@ -354,3 +354,9 @@ def test_folded_headers_and_a_multipart_body(tmp_path):
     assert seen.start.remote_number == "+819011112222"
     assert_carries(seen.audio[:, 1], call.sent[1])
     assert seen.end.flags == ("one_way_audio",)
+
+
+def test_ipv6_signalling_and_media(tmp_path):
+    call = Call(caller_rtp=("2001:db8::10", 40000), callee_rtp=("2001:db8::1", 50000), vlans=(7,)).build()
+    [seen] = replay(tmp_path, call.packets)[0].calls
+    assert_exact(seen, call)
