@@ -32,6 +32,8 @@ FLUSH_S = 0.5
 REORDER_S = 0.2
 #: A retransmitted initial INVITE of an ended call within this long is not a new call (Timer B).
 _RETRANSMIT_S = 64.0
+#: A direction whose latest audio came within this long of the other's is still sending.
+_SENDING_S = 0.5
 #: Responses that ask the caller to retry the same INVITE with credentials.
 _AUTH_CHALLENGES = (401, 407)
 
@@ -246,8 +248,7 @@ class CallTracker:
             self._end(call, now, "source_stopped")
 
     def _flush(self, call: _Call, stop: int, final: bool = False) -> None:
-        heard = max(ch.end for ch in call.channels)
-        stop = max(stop, heard) if final else min(stop, heard)
+        stop = max(stop, max(ch.end for ch in call.channels)) if final else min(stop, _heard(call.channels))
         if stop <= call.emitted:
             return
         out = np.zeros((stop - call.emitted, 2), dtype=np.int16)
@@ -269,6 +270,15 @@ class CallTracker:
             del self._media_ports[port]
         del self._calls[call.call_id]
         self._ended[(call.call_id, call.caller_tag, call.cseq)] = ts
+
+
+def _heard(channels: list[Channel]) -> int:
+    """How far the call's audio may be cut while it goes on: up to where every direction that is
+    sending has arrived. A direction silent for a while (one-way audio, hold) does not hold the
+    other back; one merely a packet behind (after a silence or a stall of the tap) is waited for,
+    else its next packet would be partly late."""
+    latest = max(ch.last_arrival for ch in channels)
+    return min(ch.end for ch in channels if ch.last_arrival >= latest - _SENDING_S)
 
 
 def _summary(call: _Call) -> tuple[tuple[str, ...], float, str]:

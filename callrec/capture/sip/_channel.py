@@ -98,8 +98,9 @@ class Channel:
         self.chunks: list[tuple[int, str, bytes]] = []
         self.packets = 0
         self.late = 0
-        #: Sample position just past the latest audio placed.
+        #: Sample position just past the latest audio placed, and when that audio arrived.
         self.end = 0
+        self.last_arrival = float("-inf")
         #: Shared by both channels of a call, so the digits keep their order of arrival.
         self.digits = digits
         self._events: set[tuple[int, int]] = set()
@@ -124,8 +125,12 @@ class Channel:
         if codec in _DECODED:
             self.chunks.append((pos, codec, media))
             self.end = max(self.end, pos + len(media))
+            self.last_arrival = arrival
         elif codec not in ("cn", ""):
+            # kept as silence, which still has to flow on to the consumer as the call goes on
             self.unsupported = True
+            self.end = max(self.end, pos)
+            self.last_arrival = arrival
 
     def _event(self, ssrc: int, ts: int, media: bytes) -> None:
         if len(media) < 4 or (ssrc, ts) in self._events:

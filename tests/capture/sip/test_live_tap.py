@@ -158,3 +158,25 @@ def test_kernel_drops_are_an_overflow_gap(sip_lab, tap_runner, tmp_path):
     assert stats["packets"] < len(packets), "nothing was dropped: the burst was too small"
     overflow = [g for g in out.gaps if g.cause == "overflow"]
     assert overflow and all(g.end is not None and g.end > g.start for g in overflow)
+
+
+def test_a_stalled_tap_catches_up_without_loss(sip_lab, tap_runner, tmp_path):
+    """The tap process stopped for 2.5 s mid-call (SIGSTOP: a stall of the machine): the packets
+    wait in the kernel's buffer and are placed by their own timestamps, none counted late."""
+    tap = LiveTap(sip_lab, tap_runner, tmp_path)
+    first = sip_lab.call(LINE, seconds=4.0, wait=False)
+    second = sip_lab.call(LINE, caller="0311112222", seconds=4.0, address=EXCHANGE_IP2, wait=False)
+    time.sleep(1.0)
+    stalled = [int(pid) for pid in subprocess.run(["pgrep", "-f", "tests.capture.sip.tap_runner"], capture_output=True,
+                                                  text=True).stdout.split() if int(pid) != os.getpid()]
+    for pid in stalled:
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(2.5)
+    for pid in stalled:
+        os.kill(pid, signal.SIGCONT)
+    assert first.wait(60) == 0 and second.wait(60) == 0
+    out, _ = tap.stop()
+    assert len(out.calls) == 2
+    for seen, call in zip(out.calls, (first, second), strict=True):
+        assert seen.end.flags == () and seen.end.loss_share == 0
+        assert_placed(seen, call.placed)

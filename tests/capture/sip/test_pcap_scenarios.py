@@ -71,6 +71,7 @@ def test_an_undecodable_codec_keeps_the_call_and_flags_it(tmp_path):
     [seen] = replay(tmp_path, call.packets)[0].calls
     assert seen.end.reason == "bye" and "codec_unsupported" in seen.end.flags
     assert not seen.audio.any()
+    assert len(seen.chunks) > 3, "the silence was not handed on while the call went on"
 
 
 @pytest.mark.parametrize("vlans", [(100,), (100, 200)])
