@@ -157,7 +157,8 @@ def live(path: Path, packets: int, tmp: Path) -> None:
         data = pickle.loads(out.read_bytes())
         overflow = [e for e in data["events"] if type(e).__name__ == "TapGap" and e.cause == "overflow"]
         print(f"live mirror      : {packets} packets at {packets / wall:,.0f}/s, {len(overflow)} overflow gaps "
-              f"(kernel drops), {data['stats'].get('calls_recorded', 0)} calls recorded, {data['stats'].get('rtp', 0)} RTP placed")
+              f"(kernel drops), {data['stats'].get('calls_recorded', 0)} calls recorded, {data['stats'].get('rtp', 0)} RTP placed; "
+              f"tap process CPU {data['cpu_s']:.2f} s over {wall:.1f} s (imports included)")
     finally:
         lab.teardown()
 
