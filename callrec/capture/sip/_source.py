@@ -184,5 +184,10 @@ def _check(settings: SipSourceSettings, live: bool) -> None:
     if live and not settings.interface:
         raise BadSipSettings("interface is missing: name the mirrored network interface (see 'ip link')")
     for name in ("rtp_timeout_s", "hold_timeout_s", "ring_timeout_s", "tap_idle_s"):
-        if getattr(settings, name) <= 0:
+        value = getattr(settings, name)
+        if not isinstance(value, int | float) or value <= 0:
             raise BadSipSettings(f"{name} must be a positive number of seconds")
+    if not settings.sip_ports or any(not isinstance(p, int) or not 0 < p < 65535 for p in settings.sip_ports):
+        raise BadSipSettings("sip_ports must list UDP/TCP port numbers, e.g. [5060]")
+    if not isinstance(settings.buffer_bytes, int) or settings.buffer_bytes < 65536:
+        raise BadSipSettings("buffer_bytes must be at least 65536 (the kernel's capture buffer)")

@@ -327,6 +327,12 @@ def test_live_settings_errors_name_the_thing():
     assert "nosuch-span9" in str(info.value) and "ip link" in str(info.value)
     with pytest.raises(BadSipSettings, match="interface is missing"):
         SipSource(SETTINGS)
+    for bad, what in ((dict(directions=("up",)), "directions"), (dict(sip_ports=(0,)), "sip_ports"),
+                      (dict(rtp_timeout_s=0), "rtp_timeout_s"), (dict(tap_idle_s="5"), "tap_idle_s"),
+                      (dict(buffer_bytes=10), "buffer_bytes")):
+        with pytest.raises(BadSipSettings, match=what) as info:
+            SipSource(replace(SETTINGS, **bad), pcap_file="x.pcap")
+        assert "\n" not in str(info.value)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="opening a capture needs root (CAP_NET_RAW)")
