@@ -14,12 +14,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.capture.sip import pcapgen
 from tests.capture.sip.conftest import EXCHANGE_IP2, REPO
 from tests.capture.sip.pcapgen import Call, write_pcap
-from tests.capture.sip.tapcheck import assert_carries, group
+from tests.capture.sip.tapcheck import assert_carries, find_offset, group
 
 LINE = "0312345678"
 
@@ -85,6 +86,23 @@ def test_cancel_while_ringing_and_dtmf(sip_lab, tap_runner, tmp_path):
     assert out.calls[1].end.dtmf == "19#"
     # the DTMF stayed out of the caller's channel: it carries nothing but silence
     assert not out.calls[1].audio[:, 0].any()
+
+
+def test_hold_longer_than_the_rtp_timeout(sip_lab, tap_runner, tmp_path):
+    """SIPp holds the call (re-INVITE a=inactive, both streams paused) for 3 s with a 1.5 s RTP
+    timeout: the call goes on, and the audio from before and after the hold is in it."""
+    tap = LiveTap(sip_lab, tap_runner, tmp_path, rtp_timeout_s=1.5, hold_timeout_s=60.0)
+    placed = sip_lab.held_call(LINE, talk_s=1.0, hold_s=3.0)
+    out, _ = tap.stop()
+    [seen] = out.calls
+    assert seen.end.reason == "bye"
+    assert seen.end.ts - seen.start.ts > 4.5
+    for channel in (0, 1):
+        assert_carries(seen.audio[:, channel], placed.sent[channel][:4000])
+        resumed = [find_offset(seen.audio[:, channel], placed.sent[channel], k) for k in range(60, 80)]
+        assert any(pos >= 0 for pos in resumed), "the audio after the hold is missing"
+        heard = np.flatnonzero(seen.audio[:, channel])
+        assert np.diff(heard).max() > 2.5 * 8000, "no RTP pause as long as the hold: the test holds nothing"
 
 
 def test_sip_over_tcp_is_a_critical_finding(sip_lab, tap_runner, tmp_path):
