@@ -326,6 +326,3 @@ def tap_runner():
     def argv(settings_json: str, out: Path) -> list[str]:
         return [sys.executable, "-m", "tests.capture.sip.tap_runner", settings_json, str(out)]
     return argv
-
-
-os.environ.setdefault("PYTHONPATH", str(REPO))
