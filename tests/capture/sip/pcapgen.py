@@ -110,6 +110,8 @@ class Call:
     hold: tuple[float, float] | None = None  # (start offset in audio, duration): caller sends sendonly
     move_at: float | None = None  # re-INVITE by the callee moving its media to port+2 at this offset
     compact: bool = False
+    first_seq: int = 1000
+    first_ts: int = 0
     packets: list[tuple[float, bytes]] = field(default_factory=list)
     #: What each side sent, as decoded int16 (what a perfect tap would emit), per channel.
     sent: dict[int, np.ndarray] = field(default_factory=dict)
@@ -205,7 +207,7 @@ class Call:
                                                           (self.callee_rtp, self.caller_rtp, self.callee_seed, 0x2222))):
             audio = tone(n / 8000, 440 if channel == 0 else 660, seed=seed)
             payload, decoded = self.payload(audio)
-            seq = 1000 * (channel + 1)
+            seq = self.first_seq + 1000 * channel
             for i in range(n // 160):
                 at = i * 0.02
                 if self.hold and channel == 1 and self.hold[0] <= at < self.hold[0] + self.hold[1]:
@@ -214,7 +216,7 @@ class Call:
                 dst_now = dst
                 if self.move_at is not None and channel == 0 and at >= self.move_at:
                     dst_now = (dst[0], dst[1] + 2)
-                rtp = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, (i * 160) & 0xFFFFFFFF, ssrc)
+                rtp = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, (self.first_ts + i * 160) & 0xFFFFFFFF, ssrc)
                 self.packets.append((t0 + at, frame(src[0], src[1], dst_now[0], dst_now[1], rtp + payload[i * 160 : (i + 1) * 160], vlans=self.vlans)))
                 seq += 1
             self.sent[channel] = decoded

@@ -144,6 +144,14 @@ def test_lost_packets_become_silence_and_a_flag(tmp_path):
     assert seen.end.loss_share == pytest.approx(6 / 300, abs=1e-3)
 
 
+def test_sequence_and_timestamp_wrap_around(tmp_path):
+    """Sequence numbers past 65535 and RTP timestamps past 2^32 mid-call: no loss, no jump."""
+    call = Call(seconds=3.0, first_seq=65500 - 1000, first_ts=0xFFFFFFFF - 8000).build()
+    [seen] = replay(tmp_path, call.packets)[0].calls
+    assert_exact(seen, call)
+    assert seen.end.flags == () and seen.end.loss_share == 0
+
+
 def test_reordered_and_duplicated_packets_are_put_right(tmp_path):
     call = Call(seconds=3.0).build()
     packets = list(call.packets)
