@@ -24,7 +24,7 @@ import numpy as np
 from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
 from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import Source
-from callrec.config import Config
+from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
 
@@ -66,12 +66,14 @@ class CaptureBusy(CaptureError):
 class Pipeline:
     def __init__(self, config: Config, vault: Vault, source: Source,
                  on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False,
-                 resume: ReplayResume | None = None) -> None:
+                 resume: ReplayResume | None = None, line: str = DEFAULT_LINE) -> None:
         """``guest_ok``: when the live daemon holds the capture lock, run anyway as a guest
         (``callrec replay`` ingesting a feed recorded during an outage) without recovering its
         unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`.
-        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`)."""
+        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`).
+        ``line``: the line recorded (its ledger, its calls, its capture lock)."""
         self.config = config
+        self.line = line
         self.guest_ok = guest_ok
         self.resume = resume or ReplayResume()
         #: Calls found again that the killed run had sealed (not recorded twice).
@@ -163,19 +165,19 @@ class Pipeline:
 
     def run(self) -> None:
         """The writer loop, in the calling thread, until the feed ends or :meth:`stop`."""
-        self._lock_file = _capture_lock(self.config)
+        self._lock_file = _capture_lock(self.config, self.line)
         if self._lock_file is None and not self.guest_ok:
-            raise CaptureBusy(_lock_path(self.config))
+            raise CaptureBusy(_lock_path(self.config, self.line))
         for call_id in self.resume.unfinished.values():
             self._held[call_id] = self.recorder.resume(call_id)
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
-            self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True)
+            self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True, line=self.line)
         else:
-            for call_id in self.recorder.recover_interrupted():
+            for call_id in self.recorder.recover_interrupted(self.line):
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
                 self._sealed(call_id)
-            self._session = open_session(self.vault, self.source.name, self.source.now())
+            self._session = open_session(self.vault, self.source.name, self.source.now(), line=self.line)
         self._last_heartbeat = time.monotonic()
         self.source.start(self.feed)
         self.started.set()
@@ -227,7 +229,7 @@ class Pipeline:
             self._block(event)
         elif isinstance(event, Dropped):
             log.warning("capture queue overflow: %.1f s of audio dropped", event.end_ts - event.start_ts)
-            add_gap(self.vault, event.start_ts, event.end_ts, "overflow")
+            add_gap(self.vault, event.start_ts, event.end_ts, "overflow", line=self.line)
         elif isinstance(event, Lost):
             log.error("capture device lost (%s)", event.detail)
             self.segmenter.finish("device_lost")
@@ -276,7 +278,7 @@ class Pipeline:
 
     def _open_gap(self, cause: str, ts: float, detail: str) -> None:
         if cause not in self._open_gaps:
-            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail)
+            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail, line=self.line)
 
     def _close_gap(self, cause: str, ts: float) -> None:
         gap_id = self._open_gaps.pop(cause, None)
@@ -324,7 +326,7 @@ class Pipeline:
         else:
             # A replay's call row goes into its first commit (a re-run records a lost call again).
             self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels,
-                                                     deferred=self.source.rereadable)
+                                                     deferred=self.source.rereadable, line=self.line)
             if not self.source.rereadable:
                 log.info("call %d started", self._call_id)
         self.call_audio(frames)
@@ -360,13 +362,15 @@ class Pipeline:
         self.on_sealed(call_id)
 
 
-def _lock_path(config: Config):
-    return config.vault_path.with_name(config.vault_path.name + ".capture-lock")
+def _lock_path(config: Config, line: str = DEFAULT_LINE):
+    """One capture of a line at a time: the daemon's pipeline of the line, or a replay into it."""
+    suffix = "" if line == DEFAULT_LINE else f".{line}"
+    return config.vault_path.with_name(f"{config.vault_path.name}.capture-lock{suffix}")
 
 
-def _capture_lock(config: Config):
-    """The open lock file when this process is now the vault's only capture, else None."""
-    lock = open(_lock_path(config), "a")
+def _capture_lock(config: Config, line: str = DEFAULT_LINE):
+    """The open lock file when this process is now the line's only capture, else None."""
+    lock = open(_lock_path(config, line), "a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -13,7 +13,7 @@ __all__ = ["list_calls"]
 #: The columns with a handful of distinct values come as one text (``kind status rate channels
 #: transcript flags``) that is split and decoded once per distinct value: a month is thousands of
 #: rows, and each column fetched is an object built per row.
-_COLUMNS = ("id, started_ts, ended_ts, frames, kind || ' ' ||"
+_COLUMNS = ("id, started_ts, ended_ts, frames, line || ' ' || kind || ' ' ||"
             #: The worker's internal 'running' is shown as 'pending' (DESIGN.md "Interfaces"); a purged
             #: call's transcript is shown as 'purged' whatever it was before, since its text is gone.
             " status || ' ' || sample_rate || ' ' || channels || ' ' || CASE WHEN status = 'purged' THEN 'purged'"
@@ -29,9 +29,9 @@ _WINDOW = (
 )
 
 
-def _shared(text: str) -> tuple[str, str, int, int, str, tuple[str, ...]]:
-    kind, status, rate, channels, transcript, flags = text.split(" ", 5)
-    return kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
+def _shared(text: str) -> tuple[str, str, str, int, int, str, tuple[str, ...]]:
+    line, kind, status, rate, channels, transcript, flags = text.split(" ", 6)
+    return line, kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
 
 
 def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list[dict]:
@@ -49,6 +49,7 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
     decoded = {text: _shared(text) for text in set(shared)}
     return [{
         "id": cid,
+        "line": line,
         "started_at": start,
         "ended_at": end,
         "duration_s": round(n / rate, 3),
@@ -59,6 +60,6 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
         "transcript_status": transcript,
         "flags": list(flags),
         "levels": level,
-    } for cid, start, end, n, (kind, status, rate, channels, transcript, flags), level
+    } for cid, start, end, n, (line, kind, status, rate, channels, transcript, flags), level
         in zip(ids, times[:len(rows)], times[len(rows):], frames, map(decoded.__getitem__, shared),
                json.loads(f"[{','.join(levels)}]"), strict=True)]

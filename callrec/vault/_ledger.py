@@ -21,7 +21,8 @@ __all__ = [
     "gaps_in", "coverage", "in_service_since", "measured_span",
 ]
 
-GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline")
+#: ``tap_silent``: a SIP line's mirror delivered no packet at all for ``tap_idle_s``.
+GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline", "tap_silent")
 
 
 @dataclass(frozen=True)
