@@ -6,7 +6,7 @@ signalling source's call events."""
 from callrec.capture._calls_pipeline import CallsPipeline, SignallingSource
 from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
 from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
-from callrec.capture._kinds import SOURCE_KINDS, SourceUnavailable, open_line_pipeline, open_line_source
+from callrec.capture._kinds import SOURCE_KINDS, open_line_pipeline, open_line_source
 from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
 from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
 from callrec.capture._sources import (
@@ -23,7 +23,6 @@ __all__ = [
     "CallsPipeline",
     "SOURCE_KINDS",
     "SignallingSource",
-    "SourceUnavailable",
     "open_line_pipeline",
     "open_line_source",
     "TapGap",

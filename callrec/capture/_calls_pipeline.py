@@ -72,6 +72,9 @@ class SignallingSource(Protocol):
 
     def stop(self) -> None: ...
 
+    # Optional: ``finished() -> bool``, a file read to its end (the writer then seals and stops);
+    # ``error``, what stopped the source (raised by :meth:`CallsPipeline.join`).
+
 
 @dataclass
 class _Open:
@@ -112,7 +115,7 @@ class CallsPipeline:
         #: Calls between their start and end as the source emitted them (bounds the queue).
         self._emitted_open = 0
         self._dropped: tuple[float, float] | None = None
-        self._ended = False
+        self._draining = False
         self._wake = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,15 +145,9 @@ class CallsPipeline:
             self._events.append((time.monotonic(), event))
             self._wake.notify()
 
-    def end_of_input(self) -> None:
-        """A file source read its last packet: the writer seals what is open and stops."""
-        with self._wake:
-            self._ended = True
-            self._wake.notify()
-
     def _take(self) -> tuple[float, CallEvent] | None:
         with self._wake:
-            if not self._events and not self._ended:
+            if not self._events and not self._draining:
                 self._wake.wait(_POLL_S)
             if not self._events:
                 return None
@@ -222,11 +219,13 @@ class CallsPipeline:
         self._begin()
         self.source.start(self.emit)
         self.started.set()
+        finished = getattr(self.source, "finished", lambda: False)
         try:
             while not self._stop.is_set():
+                done = finished()  # before the take: a source that has finished emitted everything already
                 item = self._take()
                 self.last_progress = time.monotonic()
-                if item is None and self._ended:
+                if item is None and done:
                     break
                 if item is not None:
                     self._handle(*item)
@@ -242,7 +241,7 @@ class CallsPipeline:
 
     def _take_nowait(self) -> tuple[float, CallEvent] | None:
         with self._wake:
-            self._ended = True
+            self._draining = True
         return self._take()
 
     def _after_event(self) -> None:

@@ -21,20 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from callrec.config import Config, LineConfig
-from callrec.errors import CaptureError
 from callrec.vault import Vault
 
-__all__ = ["SOURCE_KINDS", "SourceUnavailable", "open_line_pipeline", "open_line_source"]
+__all__ = ["SOURCE_KINDS", "open_line_pipeline", "open_line_source"]
 
 #: Source kind (``[[lines]] source``) → the module that implements it.
 SOURCE_KINDS: dict[str, str] = {
     "sound": "callrec.capture._kind_sound",
     "sip": "callrec.capture._kind_sip",
 }
-
-
-class SourceUnavailable(CaptureError):
-    """line {0}: source {1!r} cannot run here ({2})"""
 
 
 def _kind(line: LineConfig) -> Any:

@@ -42,17 +42,25 @@ class SipLineConfig:
     #: For turning national numbers (``03…``) into E.164 (``+813…``).
     country_code: str = field(default="81", metadata=check(lambda v: v.isdigit() and 1 <= len(v) <= 3,
                                                             "must be 1 to 3 digits, e.g. \"81\""))
+    #: Dialled before a country code (Japan ``010``).
+    international_prefix: str = field(default="010", metadata=check(lambda v: v.isdigit(), "must be digits, e.g. \"010\""))
     #: Which calls are recorded: ``"in"`` (the number was called), ``"out"`` (the line called out).
     directions: list[str] = ("in", "out")
     #: A call with no RTP in either direction for this long has ended (``rtp_timeout``).
-    rtp_timeout_s: float = field(default=30.0, metadata=check(lambda v: 1 <= v <= 3600, "must be between 1 and 3600 seconds"))
+    rtp_timeout_s: float = field(default=60.0, metadata=check(lambda v: 1 <= v <= 3600, "must be between 1 and 3600 seconds"))
     #: The same while the call is on hold (sendonly/inactive): music on hold may send nothing.
-    hold_timeout_s: float = field(default=600.0, metadata=check(lambda v: 1 <= v <= 86400,
-                                                                "must be between 1 and 86400 seconds"))
+    hold_timeout_s: float = field(default=3600.0, metadata=check(lambda v: 1 <= v <= 86400,
+                                                                 "must be between 1 and 86400 seconds"))
+    #: A call offered but neither answered nor refused for this long is given up.
+    ring_timeout_s: float = field(default=300.0, metadata=check(lambda v: 1 <= v <= 3600,
+                                                                "must be between 1 and 3600 seconds"))
     #: No packet at all on the interface for this long is a gap ``tap_silent``.
-    tap_idle_s: float = field(default=60.0, metadata=check(lambda v: 1 <= v <= 86400, "must be between 1 and 86400 seconds"))
-    #: UDP ports SIP is read on.
+    tap_idle_s: float = field(default=300.0, metadata=check(lambda v: 1 <= v <= 86400,
+                                                            "must be between 1 and 86400 seconds"))
+    #: Ports SIP is read on.
     sip_ports: list[int] = (5060,)
+    #: Added to the kernel BPF filter with ``and (...)``, e.g. ``"host 192.0.2.10"`` (the exchange).
+    bpf_filter: str = ""
 
     def problem(self) -> str | None:
         if not self.directions or not set(self.directions) <= {"in", "out"}:
