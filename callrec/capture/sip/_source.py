@@ -166,7 +166,7 @@ def _replay(capture: Capture, tap: Tap, stopping: threading.Event) -> float:
 
 def _check(settings: SipSourceSettings, live: bool) -> None:
     if normalise_number(settings.number, settings.country_code, settings.international_prefix) is None:
-        raise BadSipSettings("number is missing or holds no digits: give the line's number, e.g. \"03-1234-5678\"")
+        raise BadSipSettings("number is missing or not a phone number: give the line's number as digits (with an optional leading +, dashes or spaces)")
     if not settings.country_code.isdigit():
         raise BadSipSettings("country_code must be digits without '+', e.g. \"81\"")
     if not settings.directions or any(d not in DIRECTIONS for d in settings.directions):
