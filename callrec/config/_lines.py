@@ -29,8 +29,9 @@ DEFAULT_LINE = "main"
 #: Source kinds a line may name (``callrec.capture``'s registry has a module for each).
 LINE_SOURCES = ("sound", "sip")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-#: A number as the exchange dials it: national ``0…`` or E.164 ``+…``, digits only otherwise.
-_NUMBER = re.compile(r"\+?[0-9]{3,20}")
+#: A number as people write it: national ``0…`` or E.164 ``+…``, digits with ``-``, spaces, dots
+#: or brackets between them (the tap normalises it).
+_NUMBER = re.compile(r"\+?[0-9](?:[0-9 ().-]*[0-9])?")
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,8 @@ def _line(table: object, index: int, capture_table: dict, file: Path) -> LineCon
     name, number, source = (_text(table, k, file, where) for k in ("name", "number", "source"))
     if not _NAME.fullmatch(name):
         raise ConfigBadValue(file, f"{where}.name", "must be 1-32 of a-z 0-9 _ - starting with a letter or digit")
-    if not _NUMBER.fullmatch(number):
-        raise ConfigBadValue(file, f"{where}.number", "must be the line's number: digits, national 0... or E.164 +...")
+    if not _NUMBER.fullmatch(number) or sum(c.isdigit() for c in number) < 3:
+        raise ConfigBadValue(file, f"{where}.number", "must be the line's number: digits (national 0... or E.164 +...), - or spaces between them")
     if source not in LINE_SOURCES:
         raise ConfigBadValue(file, f"{where}.source", f"must be one of {', '.join(LINE_SOURCES)}")
     sip_keys = {k: v for k, v in table.items() if k in _SIP_KEYS}
