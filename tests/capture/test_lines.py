@@ -272,3 +272,43 @@ def test_no_number_in_calls_list_report_status_checks_verify_or_the_journal(line
     assert not any(f["check"] == "tap" for f in sections["main"]["findings"])
     status = json.loads(run_cli(config_file, "status", "--json").stdout)
     assert [line["name"] for line in status["lines"]] == ["hotline", "main"]
+
+
+def test_status_and_calls_list_through_the_socket_name_the_lines_and_no_number(lines_config):
+    import argparse
+    import io
+
+    from callrec.cli import calls, status
+    from callrec.cli._context import Context
+    from callrec.daemon import AccessServer
+
+    config_file, config, vault = lines_config
+    t0 = time.time() - 3600
+    events, _ = _script(t0)
+    _run(config, vault, events, t0)
+    server = AccessServer(config)
+    server.start()
+    try:
+        out = {}
+        for name, module, args in (("status", status, argparse.Namespace(json=True)),
+                                   ("calls", calls, argparse.Namespace(from_="2000-01-01", to=None, json=True))):
+            ctx = Context(str(config_file), "root", out=io.StringIO(), remote=True)
+            assert module.run(ctx, args) == 0
+            out[name] = ctx.out.getvalue()
+    finally:
+        server.stop()
+    assert [line["name"] for line in json.loads(out["status"])["lines"]] == ["hotline", "main"]
+    assert {c["line"] for c in json.loads(out["calls"])} == {"hotline"}
+    assert not [shape for text in out.values() for shape in SHAPES if shape in text]
+
+
+def test_health_checks_run_per_line(lines_config):
+    config_file, config, vault = lines_config
+    t0 = time.time() - 3600
+    _run(config, vault, [], t0)
+    done = run_cli(config_file, "health", "check")
+    assert done.returncode == 2
+    assert "capture_alive: line hotline: capture stopped (stopped)" in done.stdout
+    assert "capture_alive: line main: capture has never run" in done.stdout
+    assert "test_call: line hotline: no test call has ever been recorded" in done.stdout
+    assert done.stdout.count("vault_integrity") <= 1  # the recorder's own checks run once, not per line
