@@ -32,6 +32,7 @@ from typing import Protocol
 
 from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
 from callrec.capture._pipeline import FLUSH_S, REPLAY_COMMIT_BYTES, CaptureBusy, _capture_lock, _lock_path
+from callrec.capture._writer import WriterThread
 from callrec.config import Config, LineConfig
 from callrec.vault import (
     CallNumbers,
@@ -90,13 +91,14 @@ def _mask(message: str) -> str:
     return _DIGITS.sub("[number]", message)
 
 
-class CallsPipeline:
+class CallsPipeline(WriterThread):
     def __init__(self, config: Config, vault: Vault, source: SignallingSource, line: LineConfig,
                  on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False) -> None:
         self.config = config
         self.vault = vault
         self.source = source
         self.line = line
+        self.thread_name = f"capture-{line.name}"
         self.guest_ok = guest_ok
         self.on_sealed = on_sealed or (lambda call_id: None)
         self.recorder = CallRecorder(vault)
@@ -163,26 +165,10 @@ class CallsPipeline:
 
     # -- running ---------------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run_catching, name=f"capture-{self.line.name}")
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
+        super().stop()
         with self._wake:
             self._wake.notify()
-
-    def join(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
-
-    def alive(self, max_age_s: float) -> bool:
-        return (self._thread is not None and self._thread.is_alive()
-                and time.monotonic() - self.last_progress < max_age_s)
 
     def line_state(self) -> dict:
         """For the status file: times and counts only, never a number."""
@@ -193,12 +179,6 @@ class CallsPipeline:
         return {"line": self.line.name, "source": self.source.name, "device_state": state,
                 "last_frame": self.last_event_ts, "input_dbfs": None, "queue_depth": depth, "queue_capacity": 0,
                 "calls_in_progress": len(self._open)}
-
-    def _run_catching(self) -> None:
-        try:
-            self.run()
-        except BaseException as exc:  # handed to join() in the thread that owns the process
-            self.error = exc
 
     def _begin(self) -> None:
         self._lock_file = _capture_lock(self.config, self.line.name)

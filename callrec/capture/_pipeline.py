@@ -24,6 +24,7 @@ import numpy as np
 from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
 from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import Source
+from callrec.capture._writer import WriterThread
 from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import CaptureError
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
@@ -63,7 +64,7 @@ class CaptureBusy(CaptureError):
     """another capture is writing into this vault (lock {0} is held): stop 'callrec run' first"""
 
 
-class Pipeline:
+class Pipeline(WriterThread):
     def __init__(self, config: Config, vault: Vault, source: Source,
                  on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False,
                  resume: ReplayResume | None = None, line: str = DEFAULT_LINE) -> None:
@@ -118,24 +119,6 @@ class Pipeline:
 
     # -- running -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Run the writer in a thread of its own (see :meth:`join`)."""
-        self._thread = threading.Thread(target=self._run_catching, name="capture-writer")
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the writer to finish: the call in progress is sealed, the session closed."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the writer; True once it is done. Re-raises what made it fail."""
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
-
     @property
     def input_dbfs(self) -> float | None:
         """The last block's level (dBFS, RMS), worked out when the status file asks, not per block."""
@@ -151,17 +134,6 @@ class Pipeline:
                  else "capturing" if self.started.is_set() else "starting")
         return {"source": self.source.name, "device_state": state, "last_frame": self.last_block_ts,
                 "input_dbfs": self.input_dbfs, "queue_depth": self.feed.depth, "queue_capacity": self.feed.capacity}
-
-    def alive(self, max_age_s: float) -> bool:
-        """The writer loop went round within ``max_age_s`` (the watchdog's test)."""
-        return (self._thread is not None and self._thread.is_alive()
-                and time.monotonic() - self.last_progress < max_age_s)
-
-    def _run_catching(self) -> None:
-        try:
-            self.run()
-        except BaseException as exc:  # handed to join() in the thread that owns the process
-            self.error = exc
 
     def run(self) -> None:
         """The writer loop, in the calling thread, until the feed ends or :meth:`stop`."""
