@@ -8,6 +8,7 @@ buffer of packets per call instead of one Python object per packet.
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,9 +44,14 @@ def interface_present(interface: str) -> bool:
 
 
 class Capture:
-    def __init__(self, handle: object) -> None:
+    def __init__(self, handle: object, live: bool = False) -> None:
         self._handle = handle
         self.linktype = handle.datalink()
+        #: Live handles are non-blocking and waited on with select(): a blocking read on an idle
+        #: interface never returns (TPACKET_V3 ignores the timeout until a first packet).
+        self._fd = handle.getfd() if live else None
+        if live:
+            handle.setnonblock(1)
 
     def batches(self) -> Iterator[list[tuple[float, bytes, int, int]]]:
         """Lists of (timestamp, buffer, offset, length); an empty list on a live timeout; ends at EOF."""
@@ -55,6 +61,8 @@ class Capture:
             except pcapy.PcapError as exc:
                 raise CaptureLost(str(exc)) from None
             if not meta:
+                if self._fd is not None:
+                    select.select([self._fd], [], [], _TIMEOUT_MS / 1000)
                 yield []
                 continue
             rows = np.frombuffer(meta, dtype=np.uint32).reshape(-1, 4).tolist()
@@ -97,4 +105,4 @@ def open_live(settings: SipSourceSettings) -> Capture:
     except pcapy.PcapError as exc:
         handle.close()
         raise BadSipSettings(f"bpf_filter does not compile ({str(exc).splitlines()[0]}): give a tcpdump filter expression") from None
-    return Capture(handle)
+    return Capture(handle, live=True)
