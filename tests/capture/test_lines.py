@@ -312,3 +312,20 @@ def test_health_checks_run_per_line(lines_config):
     assert "capture_alive: line main: capture has never run" in done.stdout
     assert "test_call: line hotline: no test call has ever been recorded" in done.stdout
     assert done.stdout.count("vault_integrity") <= 1  # the recorder's own checks run once, not per line
+
+
+def test_metrics_give_each_line_its_coverage_and_no_number(lines_config):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from callrec.health import write_metrics
+
+    _, config, vault = lines_config
+    t0 = time.time() - 3600
+    events, _ = _script(t0)
+    _run(config, vault, events, t0)
+    text = write_metrics(vault, config, []).read_text()
+    metrics = {m.name: m for m in text_string_to_metric_families(text)}
+    ratios = {s.labels["line"]: s.value for s in metrics["callrec_line_coverage_ratio_24h"].samples}
+    assert set(ratios) == {"hotline", "main"} and ratios["main"] == 0.0 < ratios["hotline"]
+    assert metrics["callrec_coverage_ratio_24h"].samples[0].value == 0.0
+    assert not [shape for shape in SHAPES if shape in text]
