@@ -64,8 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool, line: str) -> None:
-    start, end = source.start_ts, source.start_ts + source.duration_s
+def _check_overlap(ctx: Context, vault: Vault, feed: Path, span: tuple[float, float], force: bool, line: str) -> None:
+    """A feed whose span the line already holds calls or coverage for is refused unless ``force``
+    (then logged): the same feed replayed twice would record its calls twice."""
+    start, end = span
     calls = sum(c.line == line for c in calls_overlapping(vault, start, end))
     sessions = sessions_overlapping(vault, start, end, line)
     if not calls and not sessions:
@@ -73,8 +75,8 @@ def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool, 
     zone = ctx.config.zone
     if not force:
         what = f"{calls} call(s)" if calls else "recorded coverage"
-        raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), source.path.name)
-    vault.log_now(ctx.actor, "replay.force", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
+        raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), feed.name)
+    vault.log_now(ctx.actor, "replay.force", detail={"feed": feed.name, "from_ts": start, "to_ts": end,
                                                      "calls_already": calls, "sessions_already": sessions})
 
 
@@ -111,6 +113,8 @@ def _replay_capture(ctx: Context, args: argparse.Namespace, line: LineConfig) ->
     config = ctx.config
     with Vault.open(config) as vault:
         source = open_line_source(line, replay=args.feed)
+        if source.span is not None:
+            _check_overlap(ctx, vault, args.feed, source.span, args.force, line.name)
         pipeline = open_line_pipeline(config, vault, line, source, guest_ok=True)
         pipeline.start()
         ctx.print(f"replaying {args.feed.name} into line {line.name}")
@@ -149,7 +153,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     with Vault.open(config) as vault:
         resume = _resume(ctx, vault, source)
         if resume is None:
-            _check_overlap(ctx, vault, source, args.force, line.name)
+            _check_overlap(ctx, vault, source.path, (source.start_ts, source.start_ts + source.duration_s), args.force,
+                           line.name)
         pipeline = Pipeline(dataclasses.replace(config, capture=line.capture), vault, source, guest_ok=True,
                             resume=resume, line=line.name)
 

@@ -91,3 +91,30 @@ def test_a_line_that_does_not_exist_is_one_line_naming_the_lines(tmp_path):
     assert run_cli(config_file, "init").returncode == 0
     done = run_cli(config_file, "replay", str(tmp_path / "x.pcap"), "--line", "nope")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "hotline" in done.stderr
+
+
+def test_the_replay_covers_the_captures_span_and_the_same_capture_twice_is_refused(replayed, tmp_path):
+    config_file, calls, done = replayed
+    assert done.returncode == 0, done.stderr
+    first_packet = min(ts for c in calls for ts, _ in c.packets)
+    last_packet = max(ts for c in calls for ts, _ in c.packets)
+    with Vault.open(load_config(config_file)) as vault:
+        ((line, started, ended),) = vault.query("SELECT line, started_ts, ended_ts FROM capture_sessions")
+    assert line == "hotline" and abs(started - first_packet) < 0.01 and abs(ended - last_packet) < 0.01
+    again = run_cli(config_file, "replay", str(tmp_path / "outage.pcap"), "--line", "hotline", "--no-asr")
+    assert again.returncode != 0 and again.stderr.count("\n") == 1 and "already holds 2 call(s)" in again.stderr
+    forced = run_cli(config_file, "replay", str(tmp_path / "outage.pcap"), "--line", "hotline", "--no-asr", "--force")
+    assert forced.returncode == 0, forced.stderr
+    with Vault.open(load_config(config_file)) as vault:
+        assert vault.query("SELECT count(*) FROM access_log WHERE action = 'replay.force'")[0][0] == 1
+
+
+def test_a_file_that_is_no_capture_is_one_line_and_records_nothing(tmp_path):
+    config_file = write_config(tmp_path, LINE)
+    assert run_cli(config_file, "init").returncode == 0
+    bad = tmp_path / "notes.pcap"
+    bad.write_text("not a packet capture\n")
+    done = run_cli(config_file, "replay", str(bad), "--line", "hotline")
+    assert done.returncode != 0 and done.stderr.count("\n") == 1 and "cannot read packet capture" in done.stderr
+    with Vault.open(load_config(config_file)) as vault:
+        assert vault.query("SELECT count(*) FROM capture_sessions")[0][0] == 0
