@@ -83,3 +83,39 @@ def test_callrec_run_records_real_calls_from_the_mirror(sip_lab, tmp_path):
             ("hotline", f"sip:{sip_lab.tap_interface}", "stopped")]
     for caller in (*CALLERS, LINE):
         assert caller not in err and caller[1:] not in err
+
+
+def _frames_committed(config) -> int:
+    with Vault.open(config) as vault:
+        return vault.query("SELECT coalesce(sum(frames), 0) FROM chunks")[0][0]
+
+
+def test_a_killed_daemon_leaves_the_call_that_its_restart_seals_interrupted(sip_lab, tmp_path):
+    config_file = write_config(tmp_path / "rec", f'[asr]\nenabled = false\n[[lines]]\nname = "hotline"\n'
+                                                 f'number = "{LINE}"\nsource = "sip"\n'
+                                                 f'interface = "{sip_lab.tap_interface}"\n')
+    assert run_cli(config_file, "init").returncode == 0
+    config = load_config(config_file)
+    argv = [sys.executable, "-m", "callrec", "--config", str(config_file), "run"]
+    daemon = sip_lab.in_tap(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert _wait(lambda: _line_states(config) == [("hotline", "capturing")], 30)
+    call = sip_lab.call(LINE, caller=CALLERS[0], seconds=6.0, wait=False)
+    assert _wait(lambda: _frames_committed(config) >= 2 * 8000, 30), "no audio committed during the call"
+    daemon.kill()  # SIGKILL: no seal, no session end
+    daemon.wait(10)
+    killed_at = time.time()
+    held = _frames_committed(config)
+    daemon = sip_lab.in_tap(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait(lambda: _line_states(config) == [("hotline", "capturing")], 30)
+        assert call.wait(60) == 0
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.communicate(timeout=60)
+    with Vault.open(config) as vault:
+        (row,) = vault.query("SELECT status, line, frames, started_ts FROM calls")
+        gaps = vault.query("SELECT cause, line FROM gaps")
+    status, line, frames, started = row
+    assert (status, line) == ("interrupted", "hotline")
+    assert frames >= held and started + frames / 8000 > killed_at - 1.5  # at most about a second lost
+    assert ("crash", "hotline") in gaps
