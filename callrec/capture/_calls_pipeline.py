@@ -197,10 +197,10 @@ class CallsPipeline(WriterThread):
     def run(self) -> None:
         """The writer loop, in the calling thread, until the source ends or :meth:`stop`."""
         self._begin()
-        self.source.start(self.emit)
-        self.started.set()
         finished = getattr(self.source, "finished", lambda: False)
         try:
+            self.source.start(self.emit)  # a source that cannot start still closes the session it began
+            self.started.set()
             while not self._stop.is_set():
                 done = finished()  # before the take: a source that has finished emitted everything already
                 item = self._take()

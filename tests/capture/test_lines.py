@@ -329,3 +329,19 @@ def test_metrics_give_each_line_its_coverage_and_no_number(lines_config):
     assert set(ratios) == {"hotline", "main"} and ratios["main"] == 0.0 < ratios["hotline"]
     assert metrics["callrec_coverage_ratio_24h"].samples[0].value == 0.0
     assert not [shape for shape in SHAPES if shape in text]
+
+
+def test_a_source_that_cannot_start_ends_the_writer_with_its_error_and_closes_the_session(lines_config):
+    from callrec.errors import CaptureError
+
+    _, config, vault = lines_config
+
+    class Unplugged(ScriptedTap):
+        def start(self, emit) -> None:
+            raise CaptureError("the mirror interface is gone")
+
+    pipeline = CallsPipeline(config, vault, Unplugged([], time.time()), config.line("hotline"))
+    pipeline.start()
+    with pytest.raises(CaptureError, match="mirror interface"):
+        pipeline.join(30)
+    assert vault.query("SELECT end_cause FROM capture_sessions") == [("stopped",)]
