@@ -123,7 +123,10 @@ class CallsPipeline(WriterThread):
         self._thread: threading.Thread | None = None
         self._session: int | None = None
         self._lock_file = None
-        self._oldest_unflushed: float | None = None
+        #: (received, taken) of the oldest uncommitted audio: the commit is due once the writer has
+        #: held it ``FLUSH_S`` (a backlog is then committed in big batches, not an event at a time);
+        #: the latency reported counts from when the source handed it over.
+        self._oldest_unflushed: tuple[float, float] | None = None
         self._unflushed_bytes = 0
         self._last_heartbeat = 0.0
 
@@ -279,7 +282,7 @@ class CallsPipeline(WriterThread):
         call.frames += len(event.frames)
         self._unflushed_bytes += event.frames.nbytes
         if self._oldest_unflushed is None:
-            self._oldest_unflushed = received
+            self._oldest_unflushed = (received, time.monotonic())
 
     def _end(self, event: CallEnd) -> None:
         if event.key in self._open:
@@ -330,10 +333,10 @@ class CallsPipeline(WriterThread):
         if self.source.rereadable:
             due = self._unflushed_bytes >= REPLAY_COMMIT_BYTES
         else:
-            due = time.monotonic() - self._oldest_unflushed >= FLUSH_S
+            due = time.monotonic() - self._oldest_unflushed[1] >= FLUSH_S
         if due:
             self.recorder.flush()
-            self.commit_latencies.append(time.monotonic() - self._oldest_unflushed)
+            self.commit_latencies.append(time.monotonic() - self._oldest_unflushed[0])
             self._oldest_unflushed, self._unflushed_bytes = None, 0
 
     def _maybe_heartbeat(self) -> None:

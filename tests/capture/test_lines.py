@@ -345,3 +345,28 @@ def test_a_source_that_cannot_start_ends_the_writer_with_its_error_and_closes_th
     with pytest.raises(CaptureError, match="mirror interface"):
         pipeline.join(30)
     assert vault.query("SELECT end_cause FROM capture_sessions") == [("stopped",)]
+
+
+def test_a_backlog_is_committed_in_batches_not_an_event_at_a_time(lines_config):
+    """Events that waited (the writer was held up) are not each their own commit: the commit is due
+    once the writer has held audio for FLUSH_S, so a backlog costs a few commits, and every
+    commit still counts its latency from when the source handed the audio over."""
+    _, config, vault = lines_config
+    t0 = time.time() - 600
+    pipeline = CallsPipeline(config, vault, ScriptedTap([], t0), config.line("hotline"))
+    for k in range(20):
+        pipeline.emit(CallStart(f"c{k}", t0, "in", REMOTE[0], LOCAL))
+    frames = _tone(10.0, 440, 1)
+    for i in range(0, len(frames), 160):
+        for k in range(20):
+            pipeline.emit(CallAudio(f"c{k}", t0 + i / 8000, frames[i:i + 160]))
+    time.sleep(0.6)  # the backlog is older than a commit interval before the writer starts
+    pipeline.start()
+    deadline = time.monotonic() + 60
+    while pipeline.recorder.vault.query("SELECT coalesce(sum(frames), 0) FROM calls")[0][0] < 20 * len(frames):
+        assert time.monotonic() < deadline, "the backlog was never committed"
+        time.sleep(0.1)
+    pipeline.stop()
+    pipeline.join(60)
+    assert 1 <= len(pipeline.commit_latencies) < 50  # 10,000 audio events
+    assert min(pipeline.commit_latencies) >= 0.6
