@@ -34,8 +34,9 @@ def _shared(text: str) -> tuple[str, str, str, int, int, str, tuple[str, ...]]:
     return line, kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
 
 
-def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list[dict]:
-    """Calls overlapping ``[from_ts, to_ts)``, oldest first, as the ``calls list --json`` objects.
+def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo, *, with_line: bool = False) -> list[dict]:
+    """Calls overlapping ``[from_ts, to_ts)``, oldest first, as the ``calls list --json`` objects
+    (``with_line``: each names its line, ``line``).
 
     A month is thousands of calls, so the times are formatted in bulk, the ``levels`` of all the
     calls are decoded as one JSON array, and the columns with a handful of values once per value.
@@ -47,9 +48,8 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
     ids, starts, ends, frames, shared, levels = zip(*rows, strict=True)
     times = format_ts_many(starts + ends, zone)
     decoded = {text: _shared(text) for text in set(shared)}
-    return [{
+    listed = [{
         "id": cid,
-        "line": line,
         "started_at": start,
         "ended_at": end,
         "duration_s": round(n / rate, 3),
@@ -63,3 +63,7 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
     } for cid, start, end, n, (line, kind, status, rate, channels, transcript, flags), level
         in zip(ids, times[:len(rows)], times[len(rows):], frames, map(decoded.__getitem__, shared),
                json.loads(f"[{','.join(levels)}]"), strict=True)]
+    if with_line:
+        for call, text in zip(listed, shared, strict=True):
+            call["line"] = decoded[text][0]
+    return listed
