@@ -32,6 +32,8 @@ FLUSH_S = 0.5
 REORDER_S = 0.2
 #: A retransmitted initial INVITE of an ended call within this long is not a new call (Timer B).
 _RETRANSMIT_S = 64.0
+#: A direction whose latest audio came within this long of the other's is still sending.
+_SENDING_S = 0.5
 #: Responses that ask the caller to retry the same INVITE with credentials.
 _AUTH_CHALLENGES = (401, 407)
 
@@ -193,12 +195,9 @@ class CallTracker:
 
     def rtp(self, ts: float, dg: Datagram) -> bool:
         """Place one UDP datagram if it is media of a tracked call; False when it is not."""
-        entry = self._media.get((dg.dst, dg.dport))
+        entry = self._media.get((dg.dst, dg.dport)) or self._behind_nat(dg)
         if entry is None:
-            entry = self._media_ports.get(dg.dport)
-            if entry is None or parse_rtp(dg.payload) is None:
-                return False
-            self._media[(dg.dst, dg.dport)] = entry
+            return False
         call, channel = entry
         call.last_activity = ts
         back = (dg.src, dg.sport)
@@ -210,6 +209,20 @@ class CallTracker:
         if rtp is not None:
             call.channels[channel].feed(ts, rtp, call.codecs.get(rtp[0], ""))
         return True
+
+    def _behind_nat(self, dg: Datagram) -> tuple[_Call, int] | None:
+        """RTP to an SDP's port on another address (the receiver is behind NAT) is the call's
+        when it comes from exactly where the sender's own SDP said it receives (symmetric RTP);
+        a port number alone could be another call's."""
+        entry = self._media_ports.get(dg.dport)
+        if entry is None:
+            return None
+        call, channel = entry
+        sender = call.sdp.get(channel)
+        if sender is None or (dg.src, dg.sport) != (sender.addr, sender.port) or parse_rtp(dg.payload) is None:
+            return None
+        self._media[(dg.dst, dg.dport)] = entry
+        return entry
 
     # -- time -------------------------------------------------------------------------------
 
@@ -235,8 +248,7 @@ class CallTracker:
             self._end(call, now, "source_stopped")
 
     def _flush(self, call: _Call, stop: int, final: bool = False) -> None:
-        heard = max(ch.end for ch in call.channels)
-        stop = max(stop, heard) if final else min(stop, heard)
+        stop = max(stop, max(ch.end for ch in call.channels)) if final else min(stop, _heard(call.channels))
         if stop <= call.emitted:
             return
         out = np.zeros((stop - call.emitted, 2), dtype=np.int16)
@@ -258,6 +270,15 @@ class CallTracker:
             del self._media_ports[port]
         del self._calls[call.call_id]
         self._ended[(call.call_id, call.caller_tag, call.cseq)] = ts
+
+
+def _heard(channels: list[Channel]) -> int:
+    """How far the call's audio may be cut while it goes on: up to where every direction that is
+    sending has arrived. A direction silent for a while (one-way audio, hold) does not hold the
+    other back; one merely a packet behind (after a silence or a stall of the tap) is waited for,
+    else its next packet would be partly late."""
+    latest = max(ch.last_arrival for ch in channels)
+    return min(ch.end for ch in channels if ch.last_arrival >= latest - _SENDING_S)
 
 
 def _summary(call: _Call) -> tuple[tuple[str, ...], float, str]:

@@ -1,8 +1,10 @@
 """libpcap through pcapy-ng: a live mirrored interface with a kernel BPF filter, or a capture file.
 
-pcapy-ng was chosen over python-libpcap and pypcap: it is maintained, builds against Debian's
-libpcap, exposes ``stats()`` (kernel drops) and ``next_batch()``, which hands over a whole
-buffer of packets per call instead of one Python object per packet.
+pcapy-ng was chosen over python-libpcap (Cython, an sdist to compile, one packet per call),
+pypcap (last release 2022) and the ctypes binding ``libpcap`` (a beta): it is maintained, ships
+wheels, exposes ``stats()`` (kernel drops) and ``next_batch()``, which hands over a whole buffer
+of packets per call instead of one Python object per packet. No raw ``AF_PACKET`` fallback is
+needed while it installs from a wheel.
 """
 
 from __future__ import annotations

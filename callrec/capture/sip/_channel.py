@@ -4,13 +4,15 @@ Packets are held raw until flushed, then decoded in one table lookup per chunk, 
 cost is a header unpack and a list append. Duplicates (a mirror port copying both directions, or
 the same packet seen on two VLANs) are dropped by (SSRC, sequence number); gaps in the sequence
 are counted as loss and come out as silence. Comfort noise and RFC 4733 events are kept out of
-the audio; the events' digits are collected.
+the audio; the events' digits are collected. G.711 is decoded with our own tables, G.722 with
+libg722 (the PyPI ``G722`` package: ITU bit-exact, maintained).
 """
 
 from __future__ import annotations
 
 import struct
 
+import G722
 import numpy as np
 
 from callrec.capture.sip._g711 import ALAW, ULAW
@@ -25,6 +27,10 @@ _event = struct.Struct("!BBH").unpack_from
 _REANCHOR_SAMPLES = RATE
 _DTMF_DIGITS = "0123456789*#ABCD"
 _TABLES = {"pcmu": ULAW, "pcma": ALAW}
+#: G.722 at 64 kbit/s decoded straight to 8 kHz: one sample per byte, like G.711, so a wideband
+#: call lands on the same 8 kHz timeline (its RTP clock is 8 kHz too, RFC 3551 §4.5.2).
+_G722_BITRATE = 64000
+_DECODED = (*_TABLES, "g722")
 #: Sequence numbers remembered per stream for duplicate detection.
 _SEEN_WINDOW = 512
 
@@ -92,12 +98,14 @@ class Channel:
         self.chunks: list[tuple[int, str, bytes]] = []
         self.packets = 0
         self.late = 0
-        #: Sample position just past the latest audio placed.
+        #: Sample position just past the latest audio placed, and when that audio arrived.
         self.end = 0
+        self.last_arrival = float("-inf")
         #: Shared by both channels of a call, so the digits keep their order of arrival.
         self.digits = digits
         self._events: set[tuple[int, int]] = set()
         self.unsupported = False
+        self._g722: G722.G722 | None = None
 
     def feed(self, arrival: float, rtp: tuple, codec: str) -> None:
         pt, seq, ts, ssrc, _marker, media = rtp
@@ -114,11 +122,15 @@ class Channel:
         pos = stream.anchor_pos + _signed32(ts - stream.anchor_ts)
         if abs(pos - arrival_pos) > _REANCHOR_SAMPLES:
             stream.anchor_pos, stream.anchor_ts, pos = arrival_pos, ts, arrival_pos
-        if codec in _TABLES:
+        if codec in _DECODED:
             self.chunks.append((pos, codec, media))
             self.end = max(self.end, pos + len(media))
+            self.last_arrival = arrival
         elif codec not in ("cn", ""):
+            # kept as silence, which still has to flow on to the consumer as the call goes on
             self.unsupported = True
+            self.end = max(self.end, pos)
+            self.last_arrival = arrival
 
     def _event(self, ssrc: int, ts: int, media: bytes) -> None:
         if len(media) < 4 or (ssrc, ts) in self._events:
@@ -131,26 +143,45 @@ class Channel:
     def take(self, start: int, stop: int, out: np.ndarray) -> None:
         """Write the audio of samples [start, stop) into ``out`` (zeros where nothing arrived);
         chunks before ``stop`` are consumed, late ones (before ``start``) counted and dropped."""
-        keep = []
-        for pos, codec, media in self.chunks:
+        keep, due = [], []
+        for chunk in self.chunks:
+            pos, codec, media = chunk
             if pos >= stop:
-                keep.append((pos, codec, media))
-                continue
-            if pos + len(media) <= start:
+                keep.append(chunk)
+            elif pos + len(media) <= start:
                 self.late += 1
-                continue
-            samples = _TABLES[codec][np.frombuffer(media, dtype=np.uint8)]
-            lo, hi = max(pos, start), min(pos + len(media), stop)
-            out[lo - start : hi - start] = samples[lo - pos : hi - pos]
-            if pos + len(media) > stop:
+            elif pos + len(media) > stop:  # split: the tail waits (G.722's decoder must see each byte once)
+                due.append((pos, codec, media[: stop - pos]))
                 keep.append((stop, codec, media[stop - pos :]))
+            else:
+                due.append(chunk)
         self.chunks = keep
+        for codec in {c for _, c, _ in due}:
+            chunks = sorted((d for d in due if d[1] == codec), key=lambda d: d[0])
+            _write(chunks, self._decode(codec, b"".join(media for _, _, media in chunks)), start, stop, out)
+
+    def _decode(self, codec: str, joined: bytes) -> np.ndarray:
+        """G.711 in one table lookup; G.722 through one ADPCM decoder per channel, fed in order."""
+        if codec != "g722":
+            return _TABLES[codec][np.frombuffer(joined, dtype=np.uint8)]
+        if self._g722 is None:
+            self._g722 = G722.G722(RATE, _G722_BITRATE)
+        return np.frombuffer(self._g722.decode(joined), dtype=np.int16)
 
     def loss(self) -> tuple[int, int]:
         """(expected packets, lost packets) over every SSRC; late packets count as lost."""
         expected = sum(s.expected for s in self.streams.values())
         received = sum(s.received for s in self.streams.values())
         return expected, max(0, expected - received) + self.late
+
+
+def _write(due: list, samples: np.ndarray, start: int, stop: int, out: np.ndarray) -> None:
+    """Place each due chunk's decoded samples (``samples`` holds them back to back, in order)."""
+    at = 0
+    for pos, _, media in due:
+        lo, hi = max(pos, start), min(pos + len(media), stop)
+        out[lo - start : hi - start] = samples[at + lo - pos : at + hi - pos]
+        at += len(media)
 
 
 def _signed32(value: int) -> int:

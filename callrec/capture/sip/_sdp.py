@@ -72,7 +72,7 @@ def _connection(value: str) -> bytes:
     family = socket.AF_INET6 if parts[1] == "IP6" else socket.AF_INET
     try:
         return socket.inet_pton(family, parts[2].split("/")[0])
-    except OSError:
+    except (OSError, ValueError):  # not an address, or one with a NUL in it
         return b""
 
 

@@ -65,6 +65,12 @@ class SipSource:
             return not self._thread.is_alive()
         return True
 
+    def now(self) -> float:
+        """The source's clock (UNIX seconds): wall time live, the packets' own time replaying."""
+        if self.pcap_file is None:
+            return time.time()
+        return self._tap.now if self._tap is not None else 0.0
+
     def stats(self) -> dict[str, int]:
         """Counters only (packets, SIP messages, calls recorded and ignored): never a number."""
         tap = self._tap
@@ -103,9 +109,10 @@ class SipSource:
                 lost = time.time()
                 log.warning("SIP tap %s: interface lost", self.name)
                 emit(TapGap("device_lost", lost, None))
-                if not self._reopen(tap):
-                    break
+                back = self._reopen(tap)
                 emit(TapGap("device_lost", lost, time.time()))
+                if not back:
+                    break
         tap.close(time.time())
         if self._capture is not None:
             self._capture.close()
@@ -120,7 +127,10 @@ class SipSource:
             for ts, buf, off, caplen in batch:
                 tap.packet(ts, buf, off, caplen)
             now = time.time()
-            if now >= next_tick:
+            # wall time moves the calls' clock only when nothing is waiting: after a stall the
+            # kernel hands its queue over block by block, and those packets are not late; while
+            # packets flow, their own timestamps tick the clock inside tap.packet()
+            if not batch and now >= next_tick:
                 tap.tick(now)
                 next_tick = now + TICK_S
             if now - checked >= _HEALTH_EVERY_S:
@@ -174,5 +184,10 @@ def _check(settings: SipSourceSettings, live: bool) -> None:
     if live and not settings.interface:
         raise BadSipSettings("interface is missing: name the mirrored network interface (see 'ip link')")
     for name in ("rtp_timeout_s", "hold_timeout_s", "ring_timeout_s", "tap_idle_s"):
-        if getattr(settings, name) <= 0:
+        value = getattr(settings, name)
+        if not isinstance(value, int | float) or value <= 0:
             raise BadSipSettings(f"{name} must be a positive number of seconds")
+    if not settings.sip_ports or any(not isinstance(p, int) or not 0 < p < 65535 for p in settings.sip_ports):
+        raise BadSipSettings("sip_ports must list UDP/TCP port numbers, e.g. [5060]")
+    if not isinstance(settings.buffer_bytes, int) or settings.buffer_bytes < 65536:
+        raise BadSipSettings("buffer_bytes must be at least 65536 (the kernel's capture buffer)")

@@ -4,6 +4,8 @@ runs on its packets' own timestamps."""
 
 from __future__ import annotations
 
+import logging
+import struct
 from collections.abc import Callable
 
 from callrec.capture._events import CallEvent, TapFinding, TapGap
@@ -13,6 +15,8 @@ from callrec.capture.sip._settings import SipSourceSettings
 from callrec.capture.sip._sipmsg import looks_like_sip, parse_sip
 
 __all__ = ["Tap", "TICK_S"]
+
+log = logging.getLogger(__name__)
 
 #: How often timeouts and audio flushes are looked at, in the clock's seconds.
 TICK_S = 0.1
@@ -32,7 +36,9 @@ class Tap:
         self._last_packet: float | None = None
         self._silent_since: float | None = None
         self._next_tick = 0.0
-        self.counts = {"packets": 0, "sip": 0, "rtp": 0, "other": 0}
+        #: The clock: the latest packet's or tick's time (wall time live, the capture's own replaying).
+        self.now = 0.0
+        self.counts = {"packets": 0, "sip": 0, "rtp": 0, "other": 0, "malformed": 0}
 
     def begin(self, now: float) -> None:
         """Live capture starts: silence is counted from here even before the first packet."""
@@ -42,17 +48,23 @@ class Tap:
         if ts >= self._next_tick:
             self.tick(ts)
         self.counts["packets"] += 1
-        self._last_packet = ts
+        self._last_packet = self.now = ts
         if self._silent_since is not None:
             self._emit(TapGap("tap_silent", self._silent_since, ts))
             self._silent_since = None
-        dg = self._decoder.decode(buf, off, caplen, ts)
-        if dg is None:
-            self.counts["other"] += 1
-        elif dg.proto == UDP:
-            self._udp(ts, dg)
-        elif dg.proto == TCP:
-            self._tcp(ts, dg)
+        try:
+            dg = self._decoder.decode(buf, off, caplen, ts)
+            if dg is None:
+                self.counts["other"] += 1
+            elif dg.proto == UDP:
+                self._udp(ts, dg)
+            elif dg.proto == TCP:
+                self._tcp(ts, dg)
+        except (ValueError, IndexError, KeyError, struct.error) as exc:
+            # one malformed packet on a mirror must not end the capture of every call on it
+            self.counts["malformed"] += 1
+            if self.counts["malformed"] == 1:
+                log.warning("SIP tap: a malformed packet was skipped (%s); more are only counted", type(exc).__name__)
 
     def _udp(self, ts: float, dg: Datagram) -> None:
         if self.tracker.rtp(ts, dg):
@@ -86,6 +98,7 @@ class Tap:
 
     def tick(self, now: float) -> None:
         self._next_tick = now + TICK_S
+        self.now = max(self.now, now)
         self.tracker.tick(now)
         last = self._last_packet
         if last is not None and self._silent_since is None and now - last > self._settings.tap_idle_s:

@@ -104,7 +104,24 @@ def uac_scenario(caller: str, codec: str, audio: Path | None, talk_ms: int, dtmf
     return xml
 
 
-def uas_scenario(codec: str, audio: Path | None, cancel: bool = False) -> str:
+def uac_hold_scenario(caller: str, codec: str, audio: Path, talk_ms: int, hold_ms: int) -> str:
+    """A call put on hold (re-INVITE a=inactive: neither side sends) for ``hold_ms``, then resumed."""
+    pt = 0 if codec == "PCMU" else 8
+    sdp = _SDP.format(pt=pt, codec=codec)
+    xml = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="callrec caller holding">\n'
+    xml += _request("INVITE", 1, caller, sdp, to_tag="")
+    xml += '  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
+    xml += '  <recv response="200" rtd="true"/>\n' + _request("ACK", 1, caller, retrans=False)
+    xml += _media(audio, pt, "") + f'  <pause milliseconds="{talk_ms}"/>\n'
+    for cseq, direction, action, wait in ((2, "inactive", "pause", hold_ms), (3, "sendrecv", "resume", talk_ms)):
+        xml += _request("INVITE", cseq, caller, sdp.replace("a=sendrecv", f"a={direction}"))
+        xml += '  <recv response="200"/>\n' + _request("ACK", cseq, caller, retrans=False)
+        xml += f'  <nop><action><exec rtp_stream="{action}"/></action></nop>\n  <pause milliseconds="{wait}"/>\n'
+    xml += _request("BYE", 4, caller) + '  <recv response="200" crlf="true"/>\n</scenario>\n'
+    return xml
+
+
+def uas_scenario(codec: str, audio: Path | None, cancel: bool = False, holds: bool = False) -> str:
     pt = 0 if codec == "PCMU" else 8
     xml = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="callrec exchange">\n'
     xml += '  <recv request="INVITE" crlf="true"/>\n' + _response("180 Ringing")
@@ -115,6 +132,11 @@ def uas_scenario(codec: str, audio: Path | None, cancel: bool = False) -> str:
     xml += _response("200 OK", _SDP.format(pt=pt, codec=codec)).replace("<send>", '<send retrans="500">')
     xml += '  <recv request="ACK" crlf="true"/>\n'
     xml += _media(audio, pt, "")
+    if holds:
+        sdp = _SDP.format(pt=pt, codec=codec)
+        for direction, action in (("inactive", "pause"), ("sendrecv", "resume")):
+            xml += '  <recv request="INVITE"/>\n' + _response("200 OK", sdp.replace("a=sendrecv", f"a={direction}"), tag=False)
+            xml += f'  <recv request="ACK"/>\n  <nop><action><exec rtp_stream="{action}"/></action></nop>\n'
     xml += '  <recv request="BYE"/>\n' + _response("200 OK", tag=False) + "</scenario>\n"
     return xml
 
@@ -166,6 +188,14 @@ class SipLab:
         """The tap's interface vanishes (deleting one end of a veth pair deletes both)."""
         self.in_ns(self.exchange_ns, ["ip", "link", "del", "mir0"])
 
+    def replug_tap(self) -> None:
+        """The tap's interface comes back (a new veth pair under the same names, mirror re-aimed)."""
+        _ip("link", "add", "mir0", "netns", self.exchange_ns, "type", "veth", "peer", "name", self.tap_interface, "netns", self.tap_ns)
+        _ip("-n", self.exchange_ns, "link", "set", "mir0", "up")
+        _ip("-n", self.tap_ns, "link", "set", self.tap_interface, "up")
+        self.mirror(False)
+        self.mirror(True)
+
     def in_ns(self, ns: str, argv: list[str], **kw) -> subprocess.CompletedProcess:
         return subprocess.run(["ip", "netns", "exec", ns, *argv], check=True, capture_output=True, **kw)
 
@@ -208,6 +238,28 @@ class SipLab:
         self._procs.append(proc)
         time.sleep(0.3)
         return proc, sent
+
+    def held_call(self, number: str, talk_s: float = 1.0, hold_s: float = 3.0) -> Placed:
+        """A call whose caller puts it on hold (neither side sends RTP) for ``hold_s``, then resumes."""
+        _, callee_sent = self._audio("PCMU", 2 * talk_s + 1, 660)
+        uas_xml = self.workdir / f"uas-{self._seed}.xml"
+        uas_xml.write_text(uas_scenario("PCMU", self.workdir / f"audio-{self._seed}.pcmu", holds=True))
+        uas = subprocess.Popen(["ip", "netns", "exec", self.exchange_ns, "sipp", "-sf", str(uas_xml), "-i", EXCHANGE_IP,
+                                "-p", "5060", "-mi", EXCHANGE_IP, "-mp", "6000", "-m", "1", "-nostdin", "-timeout", "30s"],
+                               cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "sipp.log", "ab"))
+        self._procs.append(uas)
+        time.sleep(0.3)
+        audio, caller_sent = self._audio("PCMU", 2 * talk_s + 1, 440)
+        xml = self.workdir / f"uac-{self._seed}.xml"
+        xml.write_text(uac_hold_scenario("09011112222", "PCMU", audio, int(talk_s * 1000), int(hold_s * 1000)))
+        self._sip_port += 2
+        caller = subprocess.run(["ip", "netns", "exec", self.caller_ns, "sipp", "-sf", str(xml), "-i", CALLER_IP, "-p",
+                                 str(self._sip_port), "-mi", CALLER_IP, "-mp", str(20000 + 10 * (self._sip_port - 5070)),
+                                 "-s", number, "-m", "1", "-nostdin", "-timeout", "30s", f"{EXCHANGE_IP}:5060"],
+                                cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=open(self.workdir / "sipp.log", "ab"))
+        assert caller.returncode == 0, "the SIPp caller failed"
+        uas.wait(10)
+        return Placed({0: caller_sent, 1: callee_sent})
 
     def call(self, number: str, caller: str = "09011112222", codec: str = "PCMU", seconds: float = 2.0,
              address: str = EXCHANGE_IP, dtmf: str = "", cancel: bool = False, transport: str = "u1",
@@ -274,6 +326,3 @@ def tap_runner():
     def argv(settings_json: str, out: Path) -> list[str]:
         return [sys.executable, "-m", "tests.capture.sip.tap_runner", settings_json, str(out)]
     return argv
-
-
-os.environ.setdefault("PYTHONPATH", str(REPO))

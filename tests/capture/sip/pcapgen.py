@@ -2,7 +2,9 @@
 impairments (loss, reordering, duplicates, no BYE, a reused Call-ID, VLAN tags, NAT'd media,
 SIP over TCP, SRTP) are what real mirrors show and netem cannot make here.
 
-``python -m tests.capture.sip.pcapgen OUTDIR`` regenerates the fixtures in tests/fixtures/sip/.
+``python -m tests.capture.sip.pcapgen [--capture] [OUTDIR]`` regenerates tests/fixtures/sip/: with
+``--capture`` (root) it first records a real SIPp call on the lab's mirror (sipp_call.pcap and
+what each side sent), then writes the edited captures derived from it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import G722
 import numpy as np
 
 from callrec.capture.sip import ALAW, ULAW
@@ -46,17 +50,21 @@ def _checksum(data: bytes) -> int:
 
 def frame(src: str, sport: int, dst: str, dport: int, payload: bytes, proto: int = 17,
           vlans: tuple[int, ...] = (), ident: int = 1) -> bytes:
-    """Ethernet (+802.1Q tags) / IPv4 / UDP or TCP frame with valid IP checksum."""
+    """Ethernet (+802.1Q tags) / IPv4 (valid checksum) or IPv6 / UDP or TCP frame."""
     if proto == 17:
         l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
     else:
         l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x18, 65535, 0, 0) + payload
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ident & 0xFFFF, 0, 64, proto, 0,
-                         socket.inet_aton(src), socket.inet_aton(dst))
-    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
     eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
     for vid in vlans:
         eth += struct.pack("!HH", 0x8100, vid)
+    if ":" in src:
+        header = struct.pack("!IHBB16s16s", 6 << 28, len(l4), proto, 64, socket.inet_pton(socket.AF_INET6, src),
+                             socket.inet_pton(socket.AF_INET6, dst))
+        return eth + struct.pack("!H", 0x86DD) + header + l4
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ident & 0xFFFF, 0, 64, proto, 0,
+                         socket.inet_aton(src), socket.inet_aton(dst))
+    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
     return eth + struct.pack("!H", 0x0800) + header + l4
 
 
@@ -102,6 +110,8 @@ class Call:
     hold: tuple[float, float] | None = None  # (start offset in audio, duration): caller sends sendonly
     move_at: float | None = None  # re-INVITE by the callee moving its media to port+2 at this offset
     compact: bool = False
+    first_seq: int = 1000
+    first_ts: int = 0
     packets: list[tuple[float, bytes]] = field(default_factory=list)
     #: What each side sent, as decoded int16 (what a perfect tap would emit), per channel.
     sent: dict[int, np.ndarray] = field(default_factory=dict)
@@ -114,11 +124,23 @@ class Call:
 
     @property
     def pt(self) -> int:
-        return 0 if self.codec == "pcmu" else 8
+        return {"pcmu": 0, "pcma": 8, "g722": 9, "g729": 18}[self.codec]
+
+    def payload(self, audio: np.ndarray) -> tuple[bytes, np.ndarray]:
+        """The RTP payload bytes for ``audio`` and what a perfect decoder makes of them
+        (G.729 is not decoded by the tap: silence)."""
+        if self.codec == "g722":
+            encoded = G722.G722(8000, 64000).encode(array("h", audio.tolist()))
+            return encoded, np.frombuffer(G722.G722(8000, 64000).decode(encoded), np.int16).copy()
+        if self.codec == "g729":
+            return encode(audio, ULAW), np.zeros(len(audio), np.int16)
+        payload = encode(audio, self.table)
+        return payload, self.table[np.frombuffer(payload, np.uint8)].copy()
 
     def sdp(self, addr: tuple[str, int], direction: str = "sendrecv") -> bytes:
         proto = "RTP/SAVP" if self.secure else "RTP/AVP"
-        lines = ["v=0", f"o=- 1 1 IN IP4 {addr[0]}", "s=-", f"c=IN IP4 {addr[0]}", "t=0 0",
+        family = "IP6" if ":" in addr[0] else "IP4"
+        lines = ["v=0", f"o=- 1 1 IN {family} {addr[0]}", "s=-", f"c=IN {family} {addr[0]}", "t=0 0",
                  f"m=audio {addr[1]} {proto} {self.pt} 101", f"a=rtpmap:{self.pt} {self.codec.upper()}/8000",
                  "a=rtpmap:101 telephone-event/8000", f"a={direction}"]
         if self.secure:
@@ -134,7 +156,7 @@ class Call:
             lines.append(f"{'c' if self.compact else 'Content-Type'}: application/sdp")
         lines.append(f"{'l' if self.compact else 'Content-Length'}: {len(body)}")
         payload = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-        src, dst = (EXCHANGE_IP, CALLER_IP) if to_caller else (CALLER_IP, EXCHANGE_IP)
+        src, dst = (self.callee_rtp[0], self.caller_rtp[0]) if to_caller else (self.caller_rtp[0], self.callee_rtp[0])
         port = 5060
         self.packets.append((ts, frame(src, port, dst, port, payload, self.proto, self.vlans)))
 
@@ -184,9 +206,8 @@ class Call:
         for channel, (src, dst, seed, ssrc) in enumerate(((self.caller_rtp, self.callee_rtp, self.caller_seed, 0x1111),
                                                           (self.callee_rtp, self.caller_rtp, self.callee_seed, 0x2222))):
             audio = tone(n / 8000, 440 if channel == 0 else 660, seed=seed)
-            payload = encode(audio, self.table)
-            decoded = self.table[np.frombuffer(payload, np.uint8)].copy()
-            seq = 1000 * (channel + 1)
+            payload, decoded = self.payload(audio)
+            seq = self.first_seq + 1000 * channel
             for i in range(n // 160):
                 at = i * 0.02
                 if self.hold and channel == 1 and self.hold[0] <= at < self.hold[0] + self.hold[1]:
@@ -195,7 +216,7 @@ class Call:
                 dst_now = dst
                 if self.move_at is not None and channel == 0 and at >= self.move_at:
                     dst_now = (dst[0], dst[1] + 2)
-                rtp = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, (i * 160) & 0xFFFFFFFF, ssrc)
+                rtp = struct.pack("!BBHII", 0x80, self.pt, seq & 0xFFFF, (self.first_ts + i * 160) & 0xFFFFFFFF, ssrc)
                 self.packets.append((t0 + at, frame(src[0], src[1], dst_now[0], dst_now[1], rtp + payload[i * 160 : (i + 1) * 160], vlans=self.vlans)))
                 seq += 1
             self.sent[channel] = decoded
@@ -236,12 +257,107 @@ class Call:
                                                                        self.callee_rtp[0], self.callee_rtp[1], rtp + body)))
 
 
-def main(outdir: str) -> None:
+def read_pcap(path: Path) -> list[tuple[float, bytes]]:
+    """Frames of a classic pcap file (as tcpdump -w writes), either byte order, µs or ns."""
+    data = path.read_bytes()
+    magic = data[:4]
+    order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    scale = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
+    at, out = 24, []
+    while at + 16 <= len(data):
+        sec, frac, caplen, _ = struct.unpack_from(order + "IIII", data, at)
+        out.append((sec + frac * scale, data[at + 16 : at + 16 + caplen]))
+        at += 16 + caplen
+    return out
+
+
+def is_rtp(frame_bytes: bytes) -> bool:
+    """An untagged IPv4/UDP frame not on port 5060 (in the fixtures that is RTP)."""
+    return frame_bytes[23] == 17 and 5060 not in struct.unpack_from("!HH", frame_bytes, 34)
+
+
+def tagged(frame_bytes: bytes, vid: int) -> bytes:
+    return frame_bytes[:12] + struct.pack("!HH", 0x8100, vid) + frame_bytes[12:]
+
+
+# -- edits of a real SIPp call captured on the lab's mirror (tests/fixtures/sip/sipp_call.pcap) --
+
+def edit_loss(packets: list, every: int = 25) -> list:
+    """Every ``every``-th RTP packet lost."""
+    rtp = [i for i, (_, f) in enumerate(packets) if is_rtp(f)]
+    gone = set(rtp[5::every])
+    return [p for i, p in enumerate(packets) if i not in gone]
+
+
+def edit_reorder_duplicate(packets: list) -> list:
+    """Neighbouring RTP packets swapped every 9 packets, and every frame seen twice (both mirror directions)."""
+    out = list(packets)
+    rtp = [i for i, (_, f) in enumerate(out) if is_rtp(f)]
+    for i in rtp[3:-3:9]:
+        (t1, f1), (t2, f2) = out[i], out[i + 1]
+        out[i], out[i + 1] = (t2, f1), (t1, f2)
+    return out + [(t + 0.00005, f) for t, f in out]
+
+
+def edit_no_bye(packets: list) -> list:
+    return [(t, f) for t, f in packets if b"BYE sip:" not in f and b"CSeq: 2 BYE" not in f]
+
+
+def edit_reused_call_id(packets: list, after_s: float = 100.0) -> list:
+    """The same call (same Call-ID, tags and CSeq) again ``after_s`` later: a new call, not a merge."""
+    return packets + [(t + after_s, f) for t, f in packets]
+
+
+def edit_vlan(packets: list, vid: int = 42) -> list:
+    return [(t, tagged(f, vid)) for t, f in packets]
+
+
+EDITS = {
+    "sipp_call_loss.pcap": edit_loss,
+    "sipp_call_reorder_dup.pcap": edit_reorder_duplicate,
+    "sipp_call_no_bye.pcap": edit_no_bye,
+    "sipp_call_reused_call_id.pcap": edit_reused_call_id,
+    "sipp_call_vlan.pcap": edit_vlan,
+}
+
+
+def capture_fixture(out: Path) -> None:
+    """Place one real SIPp µ-law call through the lab's mirror and keep the capture and what was sent."""
+    import subprocess
+    import tempfile
+    import time
+
+    from tests.capture.sip.conftest import SipLab
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = SipLab(Path(tmp))
+        try:
+            lab.setup()
+            pcap = Path(tmp) / "call.pcap"
+            dump = lab.in_tap(["tcpdump", "--immediate-mode", "-i", lab.tap_interface, "-U", "-w", str(pcap), "udp"],
+                              stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            placed = lab.call(LINE, seconds=1.5)
+            time.sleep(0.5)
+            dump.terminate()
+            dump.wait(10)
+            write_pcap(out / "sipp_call.pcap", read_pcap(pcap))
+        finally:
+            lab.teardown()
+    for channel, name in ((0, "caller"), (1, "callee")):
+        np.save(out / f"sipp_call_{name}.npy", placed.sent[channel])
+
+
+def main(outdir: str, capture: bool) -> None:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    write_pcap(out / "ulaw_call.pcap", Call().build().packets)
-    write_pcap(out / "alaw_vlan_call.pcap", Call(codec="pcma", vlans=(100, 200)).build().packets)
+    if capture:
+        capture_fixture(out)
+    real = read_pcap(out / "sipp_call.pcap")
+    for name, edit in EDITS.items():
+        write_pcap(out / name, edit(real))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/sip")
+    args = [a for a in sys.argv[1:] if a != "--capture"]
+    main(args[0] if args else "tests/fixtures/sip", "--capture" in sys.argv)

@@ -11,6 +11,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 
 from callrec.capture.sip import SipSource, SipSourceSettings
 
@@ -34,7 +35,8 @@ def main(settings_json: str, out: str) -> None:
         pass
     source.stop()
     with lock, open(out, "wb") as f:
-        pickle.dump({"events": events, "stats": source.stats(), "error": repr(source.error) if source.error else None}, f)
+        pickle.dump({"events": events, "stats": source.stats(), "error": repr(source.error) if source.error else None,
+                     "cpu_s": time.process_time()}, f)
 
 
 if __name__ == "__main__":

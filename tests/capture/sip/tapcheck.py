@@ -56,12 +56,12 @@ def group(events: list) -> Outcome:
     return Outcome(list(calls.values()), gaps, findings)
 
 
-def find_offset(channel: np.ndarray, sent: np.ndarray) -> int:
-    """Where ``sent`` begins inside ``channel`` (by its first 160 samples), or -1."""
-    head = sent[:160]
-    for pos in range(0, max(0, len(channel) - len(head)) + 1):
-        if np.array_equal(channel[pos : pos + 160], head):
-            return pos
+def find_offset(channel: np.ndarray, sent: np.ndarray, packet: int = 0) -> int:
+    """Where ``sent`` begins inside ``channel``, found by its ``packet``-th 160 samples, or -1."""
+    block = sent[packet * 160 : (packet + 1) * 160]
+    for pos in range(0, max(0, len(channel) - len(block)) + 1):
+        if np.array_equal(channel[pos : pos + 160], block):
+            return pos - packet * 160
     return -1
 
 

@@ -14,12 +14,13 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.capture.sip import pcapgen
 from tests.capture.sip.conftest import EXCHANGE_IP2, REPO
 from tests.capture.sip.pcapgen import Call, write_pcap
-from tests.capture.sip.tapcheck import assert_carries, group
+from tests.capture.sip.tapcheck import assert_carries, find_offset, group
 
 LINE = "0312345678"
 
@@ -87,6 +88,23 @@ def test_cancel_while_ringing_and_dtmf(sip_lab, tap_runner, tmp_path):
     assert not out.calls[1].audio[:, 0].any()
 
 
+def test_hold_longer_than_the_rtp_timeout(sip_lab, tap_runner, tmp_path):
+    """SIPp holds the call (re-INVITE a=inactive, both streams paused) for 3 s with a 1.5 s RTP
+    timeout: the call goes on, and the audio from before and after the hold is in it."""
+    tap = LiveTap(sip_lab, tap_runner, tmp_path, rtp_timeout_s=1.5, hold_timeout_s=60.0)
+    placed = sip_lab.held_call(LINE, talk_s=1.0, hold_s=3.0)
+    out, _ = tap.stop()
+    [seen] = out.calls
+    assert seen.end.reason == "bye"
+    assert seen.end.ts - seen.start.ts > 4.5
+    for channel in (0, 1):
+        assert_carries(seen.audio[:, channel], placed.sent[channel][:4000])
+        resumed = [find_offset(seen.audio[:, channel], placed.sent[channel], k) for k in range(60, 80)]
+        assert any(pos >= 0 for pos in resumed), "the audio after the hold is missing"
+        heard = np.flatnonzero(seen.audio[:, channel])
+        assert np.diff(heard).max() > 2.5 * 8000, "no RTP pause as long as the hold: the test holds nothing"
+
+
 def test_sip_over_tcp_is_a_critical_finding(sip_lab, tap_runner, tmp_path):
     tap = LiveTap(sip_lab, tap_runner, tmp_path)
     sip_lab.call(LINE, transport="t1", seconds=0.5)
@@ -103,11 +121,17 @@ def test_silent_mirror_and_lost_interface_are_gaps(sip_lab, tap_runner, tmp_path
     sip_lab.call(LINE, seconds=0.5)
     sip_lab.unplug_tap()
     time.sleep(2.5)
+    sip_lab.replug_tap()
+    time.sleep(2.0)
+    after = sip_lab.call(LINE, seconds=0.5)
     out, _ = tap.stop()
     causes = [(g.cause, g.end is None) for g in out.gaps]
     assert ("tap_silent", True) in causes and ("tap_silent", False) in causes
-    assert ("device_lost", True) in causes
-    assert len(out.calls) == 1
+    assert ("device_lost", True) in causes and ("device_lost", False) in causes
+    [lost] = [g for g in out.gaps if g.cause == "device_lost" and g.end is not None]
+    assert len(out.calls) == 2
+    assert lost.end < out.calls[1].start.ts, "the interface was not back before the next call"
+    assert_placed(out.calls[1], after)
 
 
 def test_edited_capture_replayed_into_the_mirror(sip_lab, tap_runner, tmp_path):
@@ -135,3 +159,42 @@ def _budget():
     started = time.monotonic()
     yield
     assert time.monotonic() - started < 60, "a live SIP test should take seconds"
+
+
+def test_kernel_drops_are_an_overflow_gap(sip_lab, tap_runner, tmp_path):
+    """A burst far beyond what a small kernel buffer holds: the drops pcap counts become a gap."""
+    packets = []
+    for i in range(30):
+        packets += Call(call_id=f"burst-{i}@x", start=1_700_000_000.0 + i * 0.01, seconds=3.0,
+                        caller_rtp=("192.0.2.10", 10000 + 2 * i), callee_rtp=("192.0.2.1", 30000 + 2 * i)).build().packets
+    pcap = tmp_path / "burst.pcap"
+    write_pcap(pcap, packets)
+    tap = LiveTap(sip_lab, tap_runner, tmp_path, number=pcapgen.LINE, buffer_bytes=65536)
+    sip_lab.in_ns(sip_lab.exchange_ns, ["tcpreplay", "-q", "--topspeed", "-i", "mir0", str(pcap)], timeout=120)
+    time.sleep(1.5)
+    out, stats = tap.stop()
+    assert stats["packets"] < len(packets), "nothing was dropped: the burst was too small"
+    overflow = [g for g in out.gaps if g.cause == "overflow"]
+    assert overflow and all(g.end is not None and g.end > g.start for g in overflow)
+
+
+def test_a_stalled_tap_catches_up_without_loss(sip_lab, tap_runner, tmp_path):
+    """The tap process stopped for 2.5 s mid-call (SIGSTOP: a stall of the machine): the packets
+    wait in the kernel's buffer and are placed by their own timestamps, none counted late."""
+    tap = LiveTap(sip_lab, tap_runner, tmp_path)
+    first = sip_lab.call(LINE, seconds=4.0, wait=False)
+    second = sip_lab.call(LINE, caller="0311112222", seconds=4.0, address=EXCHANGE_IP2, wait=False)
+    time.sleep(1.0)
+    stalled = [int(pid) for pid in subprocess.run(["pgrep", "-f", "tests.capture.sip.tap_runner"], capture_output=True,
+                                                  text=True).stdout.split() if int(pid) != os.getpid()]
+    for pid in stalled:
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(2.5)
+    for pid in stalled:
+        os.kill(pid, signal.SIGCONT)
+    assert first.wait(60) == 0 and second.wait(60) == 0
+    out, _ = tap.stop()
+    assert len(out.calls) == 2
+    for seen, call in zip(out.calls, (first, second), strict=True):
+        assert seen.end.flags == () and seen.end.loss_share == 0
+        assert_placed(seen, call.placed)
