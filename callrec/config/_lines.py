@@ -62,6 +62,9 @@ class SipLineConfig:
     sip_ports: list[int] = (5060,)
     #: Added to the kernel BPF filter with ``and (...)``, e.g. ``"host 192.0.2.10"`` (the exchange).
     bpf_filter: str = ""
+    #: The kernel's capture buffer: a mirror at 10,000 packets/s needs a few MB to ride out stalls.
+    buffer_bytes: int = field(default=32 * 1024 * 1024, metadata=check(lambda v: 1 << 20 <= v <= 1 << 31,
+                                                                       "must be between 1 MiB and 2 GiB"))
 
     def problem(self) -> str | None:
         if not self.directions or not set(self.directions) <= {"in", "out"}:
