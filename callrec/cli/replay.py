@@ -140,11 +140,16 @@ def _transcribe(config, args: argparse.Namespace, waiting: int) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    config = ctx.config
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     line = _line(ctx, args.line)
     if line.source != "sound":
         return _replay_capture(ctx, args, line)
+    return _replay_feed(ctx, args, line)
+
+
+def _replay_feed(ctx: Context, args: argparse.Namespace, line: LineConfig) -> int:
+    """A WAV or FLAC feed through the segmenter's pipeline, into a sound line."""
+    config = ctx.config
     if args.start is None:
         raise UsageError("replay of a WAV or FLAC feed needs --start ISO: when its first sample was captured")
     start_ts = parse_iso(args.start, config.zone, "--start")
