@@ -54,7 +54,7 @@ def calls_list(vault: Vault, actor: Actor, *, from_iso: str | None = None, to_is
     zone = vault.config.zone
     start, end = parse_window(from_iso, to_iso, zone)
     with _collector_paused():
-        calls = list_calls(vault, start, end, zone)
+        calls = list_calls(vault, start, end, zone, with_line=True)
         quality = {cid: q.to_json() for cid, q in
                    quality_by_call(vault, [c["id"] for c in calls], vault.config.asr.uncertain_below).items()}
         for c in calls:  # recognition-quality numbers only, never words (DESIGN.md: ops see no content)

@@ -28,8 +28,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if not calls:
         ctx.print(f"no calls in {listing.from_at} .. {listing.to_at}")
         return 0
-    ctx.print(f"{'ID':>6}  {'STARTED':<29}  {'DURATION':>9}  {'KIND':<4}  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
+    # The LINE column where the config names lines; a config without [[lines]] prints as before.
+    width = max(4, *(len(line.name) for line in ctx.config.recorded_lines))
+    lines = bool(ctx.config.lines)
+    ctx.print(f"{'ID':>6}  {'LINE'.ljust(width) + '  ' if lines else ''}{'STARTED':<29}  {'DURATION':>9}  {'KIND':<4}"
+              f"  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
     for c in calls:
-        ctx.print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>8.1f}s  {c['kind']:<4}  {c['status']:<11}"
+        shown = f"{c['line'].ljust(width)}  " if lines else ""
+        ctx.print(f"{c['id']:>6}  {shown}{c['started_at']}  {c['duration_s']:>8.1f}s  {c['kind']:<4}  {c['status']:<11}"
                   f"  {c['transcript_status']:<10}  {','.join(c['flags'])}")
     return 0

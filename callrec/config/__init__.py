@@ -4,6 +4,7 @@ from callrec.config._asr import AsrConfig
 from callrec.config._capture import CaptureConfig
 from callrec.config._config import CREDENTIAL_NAME, Config
 from callrec.config._health import HealthConfig
+from callrec.config._lines import DEFAULT_LINE, LINE_SOURCES, LineConfig, SipLineConfig
 from callrec.config._load import DEFAULT_CONFIG, config_path, load_config
 from callrec.config._retention import CasesConfig, RetentionConfig
 from callrec.config._ui import UI_LANGUAGES, UiConfig
@@ -15,6 +16,10 @@ __all__ = [
     "Config",
     "CREDENTIAL_NAME",
     "DEFAULT_CONFIG",
+    "DEFAULT_LINE",
+    "LINE_SOURCES",
+    "LineConfig",
+    "SipLineConfig",
     "HealthConfig",
     "RetentionConfig",
     "UI_LANGUAGES",

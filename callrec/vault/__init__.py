@@ -87,6 +87,7 @@ from callrec.vault._ledger import (
 )
 from callrec.vault._log import log_entries, seal_seqs
 from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+from callrec.vault._numbers import CallNumbers, call_numbers
 from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
 from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
 from callrec.vault._queue import (
@@ -120,6 +121,7 @@ from callrec.vault._sessions import (
     unfinished_replay,
 )
 from callrec.vault._store import SERVICE_ACTOR, Vault
+from callrec.vault._tap import TapFindingRow, add_tap_finding, tap_findings
 from callrec.vault._transcripts import (
     Transcript,
     TranscriptCounts,
@@ -140,7 +142,8 @@ __all__ = [
     "DatabaseError", "ReadView", "SCHEMA_VERSION", "SERVICE_ACTOR", "Vault", "classify",
     "create_key_file", "read_key_file",
     # recording: the recorder, the coverage ledger and the capture state
-    "CallRecorder", "CaptureSession", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
+    "CallNumbers", "CallRecorder", "CaptureSession", "TapFindingRow", "add_tap_finding", "call_numbers",
+    "tap_findings", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
     "close_gap", "close_session", "coverage", "decode_flac", "encode_flac", "gaps_in", "heartbeat",
     "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "newest_session",
     "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping", "unfinished_replay",

@@ -13,7 +13,7 @@ __all__ = ["list_calls"]
 #: The columns with a handful of distinct values come as one text (``kind status rate channels
 #: transcript flags``) that is split and decoded once per distinct value: a month is thousands of
 #: rows, and each column fetched is an object built per row.
-_COLUMNS = ("id, started_ts, ended_ts, frames, kind || ' ' ||"
+_COLUMNS = ("id, started_ts, ended_ts, frames, line || ' ' || kind || ' ' ||"
             #: The worker's internal 'running' is shown as 'pending' (DESIGN.md "Interfaces"); a purged
             #: call's transcript is shown as 'purged' whatever it was before, since its text is gone.
             " status || ' ' || sample_rate || ' ' || channels || ' ' || CASE WHEN status = 'purged' THEN 'purged'"
@@ -29,13 +29,14 @@ _WINDOW = (
 )
 
 
-def _shared(text: str) -> tuple[str, str, int, int, str, tuple[str, ...]]:
-    kind, status, rate, channels, transcript, flags = text.split(" ", 5)
-    return kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
+def _shared(text: str) -> tuple[str, str, str, int, int, str, tuple[str, ...]]:
+    line, kind, status, rate, channels, transcript, flags = text.split(" ", 6)
+    return line, kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
 
 
-def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list[dict]:
-    """Calls overlapping ``[from_ts, to_ts)``, oldest first, as the ``calls list --json`` objects.
+def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo, *, with_line: bool = False) -> list[dict]:
+    """Calls overlapping ``[from_ts, to_ts)``, oldest first, as the ``calls list --json`` objects
+    (``with_line``: each names its line, ``line``).
 
     A month is thousands of calls, so the times are formatted in bulk, the ``levels`` of all the
     calls are decoded as one JSON array, and the columns with a handful of values once per value.
@@ -47,7 +48,7 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
     ids, starts, ends, frames, shared, levels = zip(*rows, strict=True)
     times = format_ts_many(starts + ends, zone)
     decoded = {text: _shared(text) for text in set(shared)}
-    return [{
+    listed = [{
         "id": cid,
         "started_at": start,
         "ended_at": end,
@@ -59,6 +60,10 @@ def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list
         "transcript_status": transcript,
         "flags": list(flags),
         "levels": level,
-    } for cid, start, end, n, (kind, status, rate, channels, transcript, flags), level
+    } for cid, start, end, n, (line, kind, status, rate, channels, transcript, flags), level
         in zip(ids, times[:len(rows)], times[len(rows):], frames, map(decoded.__getitem__, shared),
                json.loads(f"[{','.join(levels)}]"), strict=True)]
+    if with_line:
+        for call, text in zip(listed, shared, strict=True):
+            call["line"] = decoded[text][0]
+    return listed
