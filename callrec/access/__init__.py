@@ -6,62 +6,68 @@ otherwise sends the same action as a typed request to the daemon's socket (``cal
 ``docs/design/protocol.md``), which runs it for the account the kernel names.
 """
 
-from callrec.access._actor import SERVICE, Actor
-from callrec.access._admin import (
-    Deletion,
-    DeletionList,
-    Done,
-    Requeued,
-    RetentionResult,
-    User,
-    UserList,
-    delete_approve,
-    delete_list,
-    delete_refuse,
-    delete_request,
-    retention_run,
-    retranscribe,
-    users_add,
-    users_list,
-    users_remove,
-    users_revoke,
-)
-from callrec.access._calls import CallList, calls_list
-from callrec.access._cases import (
-    CaseCall,
-    CaseDetail,
-    CaseList,
-    CaseView,
-    case_approve,
-    case_attach,
-    case_close,
-    case_list,
-    case_open,
-    case_refuse,
-    case_show,
-)
-from callrec.access._content import (
-    PlayAudio,
-    PlayFailed,
-    SearchHit,
-    SearchResult,
-    TimedLine,
-    Transcript,
-    play,
-    play_failed,
-    search,
-    transcript,
-)
-from callrec.access._export import ExportFile, ExportPackage, build_export, export
-from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
-from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
-from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
-from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
-from callrec.access._registry import ACTIONS, Action, perform, validate
-from callrec.access._table import ACTION_ROLES, authorize, may
+from typing import TYPE_CHECKING
+
+from callrec.lazy import lazy_face
+
+if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
+    from callrec.access._actor import SERVICE, Actor
+    from callrec.access._admin import (
+        Deletion,
+        DeletionList,
+        Done,
+        Requeued,
+        RetentionResult,
+        User,
+        UserList,
+        delete_approve,
+        delete_list,
+        delete_refuse,
+        delete_request,
+        retention_run,
+        retranscribe,
+        users_add,
+        users_list,
+        users_remove,
+        users_revoke,
+    )
+    from callrec.access._calls import CallList, calls_list
+    from callrec.access._cases import (
+        CaseCall,
+        CaseDetail,
+        CaseList,
+        CaseView,
+        case_approve,
+        case_attach,
+        case_close,
+        case_list,
+        case_open,
+        case_refuse,
+        case_show,
+    )
+    from callrec.access._content import (
+        PlayAudio,
+        PlayFailed,
+        SearchHit,
+        SearchResult,
+        TimedLine,
+        Transcript,
+        play,
+        play_failed,
+        search,
+        transcript,
+    )
+    from callrec.access._export import ExportFile, ExportPackage, build_export, export
+    from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
+    from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
+    from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
+    from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
+    from callrec.access._registry import ACTIONS, Action, action, perform, validate
+    from callrec.access._table import ACTION_ROLES, authorize, may
 
 __all__ = [
     "ACTIONS",
+    "action",
     "ACTION_ROLES",
     "Action",
     "Actor",
@@ -138,3 +144,5 @@ __all__ = [
     "users_revoke",
     "validate",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

@@ -1,19 +1,24 @@
 """Capture: sources (sound card, replayed file), the segmenter with its tone and DTMF detectors,
 and the writer that turns the line feed into sealed calls and a coverage ledger."""
 
-from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
-from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
-from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
-from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
-from callrec.capture._sources import (
-    BLOCK_S,
-    BadFeedFile,
-    DeviceNotFound,
-    DeviceSource,
-    DeviceUnusable,
-    FileSource,
-    Source,
-)
+from typing import TYPE_CHECKING
+
+from callrec.lazy import lazy_face
+
+if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
+    from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
+    from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
+    from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
+    from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
+    from callrec.capture._sources import (
+        BLOCK_S,
+        BadFeedFile,
+        DeviceNotFound,
+        DeviceSource,
+        DeviceUnusable,
+        FileSource,
+        Source,
+    )
 
 __all__ = [
     "TapGap",
@@ -42,3 +47,5 @@ __all__ = [
     "Segmenter",
     "Source",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

@@ -17,123 +17,128 @@ The vault owns its tables: other packages read and change them only through the 
 - files: backup, restore, rekey, verify, key files.
 """
 
-from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
-from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
-from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
-from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, restore
-from callrec.vault._call import (
-    Call,
-    RemovedCall,
-    calls_overlapping,
-    calls_started,
-    count_calls,
-    get_call,
-    get_calls,
-    has_calls,
-    last_test_call_ts,
-    removed_calls_overlapping,
-)
-from callrec.vault._calls import list_calls
-from callrec.vault._cases import (
-    HOLDING_STATUSES,
-    Case,
-    attach_call,
-    case_call_ids,
-    close_case,
-    decide_case,
-    get_case,
-    list_cases,
-    open_case,
-    require_own_approved,
-)
-from callrec.vault._changes import prune_changes
-from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
-from callrec.vault._content import (
-    CONTENT_ACTIONS,
-    SealedAudio,
-    read_audio,
-    read_case_transcripts,
-    read_transcripts,
-    resolve_case,
-)
-from callrec.vault._db import DatabaseError, classify
-from callrec.vault._deletion import (
-    DeletionRequest,
-    approve_deletion,
-    deletion_call_span,
-    list_deletion_requests,
-    refuse_deletion,
-    request_deletion,
-)
-from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
-from callrec.vault._guard import refuse
-from callrec.vault._heads import head_line, key_fingerprint, signed_head
-from callrec.vault._integrity import damaged_pages, quick_check
-from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
-from callrec.vault._keyfile import create_key_file, read_key_file
-from callrec.vault._ledger import (
-    GAP_CAUSES,
-    Gap,
-    add_gap,
-    close_gap,
-    close_session,
-    coverage,
-    gaps_in,
-    heartbeat,
-    in_service_since,
-    measured_span,
-    open_gap,
-    open_session,
-)
-from callrec.vault._log import log_entries, seal_seqs
-from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
-from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
-from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
-from callrec.vault._queue import (
-    TRANSCRIPT_STATUSES,
-    Claim,
-    QueueSummary,
-    TranscribedChannel,
-    claim_next,
-    finish_done,
-    finish_failed,
-    mark_no_model,
-    oldest_waiting_ts,
-    queue_summary,
-    release,
-    requeue,
-    requeue_no_model,
-    resume_interrupted,
-    transcript_backlog,
-)
-from callrec.vault._recorder import CallRecorder
-from callrec.vault._retention import RetentionPlan, held_call_ids, plan_retention, run_retention
-from callrec.vault._schema import ROLES, SCHEMA_VERSION
-from callrec.vault._sessions import (
-    CaptureSession,
-    capture_running,
-    last_heartbeat_ts,
-    last_sign_of_life_ts,
-    newest_session,
-    open_gap_starts,
-    sessions_overlapping,
-    unfinished_replay,
-)
-from callrec.vault._store import SERVICE_ACTOR, Vault
-from callrec.vault._transcripts import (
-    Transcript,
-    TranscriptCounts,
-    add_transcript,
-    latest_counts,
-    latest_transcripts,
-    latest_words,
-    store_counts,
-    transcript_sha256,
-    uncounted_transcripts,
-)
-from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
-from callrec.vault._verify import archive_summary, scrub, verify, verify_chain_since_last
-from callrec.vault._view import ReadView
+from typing import TYPE_CHECKING
+
+from callrec.lazy import lazy_face
+
+if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
+    from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
+    from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
+    from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
+    from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, restore
+    from callrec.vault._call import (
+        Call,
+        RemovedCall,
+        calls_overlapping,
+        calls_started,
+        count_calls,
+        get_call,
+        get_calls,
+        has_calls,
+        last_test_call_ts,
+        removed_calls_overlapping,
+    )
+    from callrec.vault._calls import list_calls
+    from callrec.vault._cases import (
+        HOLDING_STATUSES,
+        Case,
+        attach_call,
+        case_call_ids,
+        close_case,
+        decide_case,
+        get_case,
+        list_cases,
+        open_case,
+        require_own_approved,
+    )
+    from callrec.vault._changes import prune_changes
+    from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
+    from callrec.vault._content import (
+        CONTENT_ACTIONS,
+        SealedAudio,
+        read_audio,
+        read_case_transcripts,
+        read_transcripts,
+        resolve_case,
+    )
+    from callrec.vault._db import DatabaseError, classify
+    from callrec.vault._deletion import (
+        DeletionRequest,
+        approve_deletion,
+        deletion_call_span,
+        list_deletion_requests,
+        refuse_deletion,
+        request_deletion,
+    )
+    from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
+    from callrec.vault._guard import refuse
+    from callrec.vault._heads import head_line, key_fingerprint, signed_head
+    from callrec.vault._integrity import damaged_pages, quick_check
+    from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
+    from callrec.vault._keyfile import create_key_file, read_key_file
+    from callrec.vault._ledger import (
+        GAP_CAUSES,
+        Gap,
+        add_gap,
+        close_gap,
+        close_session,
+        coverage,
+        gaps_in,
+        heartbeat,
+        in_service_since,
+        measured_span,
+        open_gap,
+        open_session,
+    )
+    from callrec.vault._log import log_entries, seal_seqs
+    from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+    from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
+    from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
+    from callrec.vault._queue import (
+        TRANSCRIPT_STATUSES,
+        Claim,
+        QueueSummary,
+        TranscribedChannel,
+        claim_next,
+        finish_done,
+        finish_failed,
+        mark_no_model,
+        oldest_waiting_ts,
+        queue_summary,
+        release,
+        requeue,
+        requeue_no_model,
+        resume_interrupted,
+        transcript_backlog,
+    )
+    from callrec.vault._recorder import CallRecorder
+    from callrec.vault._retention import RetentionPlan, held_call_ids, plan_retention, run_retention
+    from callrec.vault._schema import ROLES, SCHEMA_VERSION
+    from callrec.vault._sessions import (
+        CaptureSession,
+        capture_running,
+        last_heartbeat_ts,
+        last_sign_of_life_ts,
+        newest_session,
+        open_gap_starts,
+        sessions_overlapping,
+        unfinished_replay,
+    )
+    from callrec.vault._store import SERVICE_ACTOR, Vault
+    from callrec.vault._transcripts import (
+        Transcript,
+        TranscriptCounts,
+        add_transcript,
+        latest_counts,
+        latest_transcripts,
+        latest_words,
+        store_counts,
+        transcript_sha256,
+        uncounted_transcripts,
+    )
+    from callrec.vault._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
+    from callrec.vault._verify import archive_summary, scrub, verify, verify_chain_since_last
+    from callrec.vault._view import ReadView
 
 __all__ = [
     # store
@@ -177,3 +182,5 @@ __all__ = [
     # the archive of closed days
     "archive_summary", "prune_changes", "scrub",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)
