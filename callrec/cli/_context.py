@@ -74,6 +74,16 @@ class Context:
     def print(self, *args: object) -> None:
         print(*args, file=self.out)
 
+    def write(self, data: bytes) -> None:
+        """UTF-8 bytes (JSON from :mod:`callrec.jsoncodec`) to the output, as they are when it is a file."""
+        buffer = getattr(self.out, "buffer", None)
+        if buffer is None:
+            self.out.write(data.decode("utf-8"))
+            return
+        self.out.flush()
+        buffer.write(data)
+        buffer.flush()
+
     def close(self) -> None:
         if self._vault is not None:
             if self._vault.appended:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         last_test_call_ts,
         removed_calls_overlapping,
     )
-    from callrec.vault._calls import list_calls
+    from callrec.vault._calls import list_calls, list_calls_paged
     from callrec.vault._cases import (
         HOLDING_STATUSES,
         Case,
@@ -152,7 +152,7 @@ __all__ = [
     # calls and the transcription queue
     "Call", "Claim", "QueueSummary", "RemovedCall", "TRANSCRIPT_STATUSES", "TranscribedChannel",
     "calls_overlapping", "calls_started", "claim_next", "count_calls", "finish_done",
-    "finish_failed", "get_call", "get_calls", "has_calls", "last_test_call_ts", "list_calls", "mark_no_model",
+    "finish_failed", "get_call", "get_calls", "has_calls", "last_test_call_ts", "list_calls", "list_calls_paged", "mark_no_model",
     "oldest_waiting_ts", "queue_summary", "release", "removed_calls_overlapping", "requeue", "requeue_no_model",
     "resume_interrupted", "transcript_backlog",
     # sealed audio, wherever it is (the hot file or a closed day's file)
