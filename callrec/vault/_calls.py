@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import tzinfo
 
+from callrec import jsoncodec
 from callrec.timefmt import format_ts_many
 from callrec.vault._store import Vault
 
@@ -39,7 +39,7 @@ _WINDOW = (
 
 def _shared(text: str) -> tuple[str, str, int, int, str, tuple[str, ...]]:
     kind, status, rate, channels, transcript, flags = text.split(" ", 5)
-    return kind, status, int(rate), int(channels), transcript, tuple(json.loads(flags))
+    return kind, status, int(rate), int(channels), transcript, tuple(jsoncodec.loads(flags))
 
 
 def list_calls(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo) -> list[dict]:
@@ -53,13 +53,18 @@ def list_calls_paged(vault: Vault, from_ts: float, to_ts: float, zone: tzinfo,
     (one query each, no transaction held between them: a call sealed meanwhile may show up)."""
     (max_call_s,) = vault.query("SELECT value FROM archive_state WHERE key = 'max_call_s'")[0]
     earliest = from_ts - max_call_s - 1.0
-    bounds = {"from": from_ts, "to": to_ts, "earliest": earliest, "lowest": earliest, "after_ts": float("-inf"),
-              "after_id": 0, "page": page}
+    bounds = _bounds(from_ts, to_ts, earliest, page)
     while rows := vault.query(_WINDOW, bounds):
         yield _objects(rows, zone)
         if len(rows) < page:
             return
         bounds.update(after_ts=rows[-1][1], after_id=rows[-1][0], lowest=max(earliest, rows[-1][1]))
+
+
+def _bounds(from_ts: float, to_ts: float, earliest: float, page: int) -> dict:
+    """The parameters of :data:`_WINDOW` for the first page."""
+    return {"from": from_ts, "to": to_ts, "earliest": earliest, "lowest": earliest, "after_ts": float("-inf"),
+            "after_id": 0, "page": page}
 
 
 def _objects(rows: list[tuple], zone: tzinfo) -> list[dict]:
@@ -82,4 +87,4 @@ def _objects(rows: list[tuple], zone: tzinfo) -> list[dict]:
         "levels": level,
     } for cid, start, end, n, (kind, status, rate, channels, transcript, flags), level
         in zip(ids, times[:len(rows)], times[len(rows):], frames, map(decoded.__getitem__, shared),
-               json.loads(f"[{','.join(levels)}]"), strict=True)]
+               jsoncodec.loads(f"[{','.join(levels)}]"), strict=True)]
