@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         users_remove,
         users_revoke,
     )
+    from callrec.access._archive import backup, rekey, rekey_periods, restore
     from callrec.access._calls import CallList, calls_list
     from callrec.access._cases import (
         CaseCall,
@@ -68,6 +69,10 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
 __all__ = [
     "ACTIONS",
     "action",
+    "backup",
+    "rekey",
+    "rekey_periods",
+    "restore",
     "ACTION_ROLES",
     "Action",
     "Actor",

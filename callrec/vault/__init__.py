@@ -25,7 +25,15 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
     from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
     from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
     from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
-    from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, restore
+    from callrec.vault._backup import (
+        BackupResult,
+        RekeyResult,
+        RestoreResult,
+        backup,
+        finish_interrupted_rekey,
+        rekey,
+        restore,
+    )
     from callrec.vault._call import (
         Call,
         RemovedCall,
@@ -177,7 +185,7 @@ __all__ = [
     "last_ok_run_ts", "last_retention_ts", "maintenance_windows", "quick_check", "record_job_run",
     "store_cdr_import",
     # files: backup, restore, rekey, verify
-    "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
+    "BackupResult", "RekeyResult", "RestoreResult", "backup", "finish_interrupted_rekey", "rekey", "restore", "verify",
     "PeriodRekeyResult", "rekey_periods", "resuming_period_rekey",
     # the archive of closed days
     "archive_summary", "prune_changes", "scrub",

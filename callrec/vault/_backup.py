@@ -226,7 +226,8 @@ def _check_backup_dir(dest: Path) -> None:
 
 def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None,
            new_key_path: Path | None = None, full_check: bool = False) -> BackupResult:
-    """Bring the backup directory ``dest`` up to date with the vault (admin only).
+    """Bring the backup directory ``dest`` up to date with the vault (the access layer checks the
+    role: ``callrec.access.backup``).
 
     Each closed period file is copied to ``dest/periods/`` once, hashed against the hash entered
     in the chain, and left alone by later runs. ``dest/vault.db`` is kept up to date in place: the
@@ -241,7 +242,6 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     inside the hot copy. The ``backup`` entry is logged and checkpointed before the copy, so the
     copy contains the record of its own making.
     """
-    _authorize(vault, actor, "backup")
     _check_backup_dir(dest)
     if new_key_path is not None:
         try:
@@ -376,13 +376,6 @@ def _roll_back_journal(path: Path, key: bytes) -> None:
         conn.close()
 
 
-def _authorize(vault: Vault, actor: str, action: str) -> None:
-    """The access layer's role table decides (imported here: it builds on the vault package)."""
-    from callrec.access import Actor, authorize
-
-    authorize(vault, Actor.person(actor), action)
-
-
 # --- daemon -------------------------------------------------------------------------------
 
 
@@ -442,9 +435,8 @@ def _move_back(aside: Path, path: Path) -> None:
 
 
 def _replace_current(config: Config, actor: str, backup_path: Path) -> tuple[Path, tuple[int, str]]:
-    """Log the restore in the current vault, fold its WAL in, and move it aside (admin only)."""
+    """Log the restore in the current vault, fold its WAL in, and move it aside."""
     with Vault.open(config) as current:
-        _authorize(current, actor, "restore")
         current.log_now(actor, "restore.replace", detail={"backup": str(backup_path)})
         current.checkpoint()
         replaced_head = head(current.conn)
@@ -646,7 +638,7 @@ def finish_interrupted_rekey(config: Config) -> str | None:
 
 
 def rekey(vault: Vault, actor: str) -> RekeyResult:
-    """Re-encrypt the vault under a new random key (admin only, daemon stopped).
+    """Re-encrypt the vault under a new random key (daemon stopped; the access layer checks the role).
 
     Steps, each leaving a vault that opens with one of the key files: write ``<key>.new``;
     ``PRAGMA rekey`` (one transaction: all pages or none); keep the old key as
@@ -654,7 +646,6 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
     :func:`finish_interrupted_rekey` completes a run cut short between the steps.
     """
     config = vault.config
-    _authorize(vault, actor, "rekey")
     ensure_daemon_stopped(config, "callrec rekey")
     key_path = _check_rekeyable(config)
     new_path = _new_key_path(key_path)
