@@ -34,7 +34,7 @@ import numpy as np
 
 from callrec import jsoncodec
 from callrec.access import Actor, CallList, perform
-from callrec.access._wire import Rows, dumps_line, encode_result
+from callrec.access.wire import Rows, dumps_line, encode_result
 from callrec.asr import transcript_counts
 from callrec.config import load_config
 from callrec.timefmt import format_ts

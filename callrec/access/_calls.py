@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
-from callrec.access._wire import Rows
+from callrec.access.wire import Rows
 from callrec.asr import quality_by_call
 from callrec.timefmt import format_ts, parse_window
 from callrec.vault import Vault, list_calls_paged

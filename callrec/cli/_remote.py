@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from callrec.access import Action
-from callrec.access._wire import (
+from callrec.access.wire import (
     MAX_REQUEST_BYTES,
     VERSION,
     ProtocolError,

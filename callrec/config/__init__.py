@@ -3,13 +3,14 @@
 from callrec.config._asr import AsrConfig
 from callrec.config._capture import CaptureConfig
 from callrec.config._config import CREDENTIAL_NAME, Config
-from callrec.config._health import HealthConfig
+from callrec.config._health import CdrConfig, HealthConfig
 from callrec.config._load import DEFAULT_CONFIG, config_path, load_config
 from callrec.config._retention import CasesConfig, RetentionConfig
 
 __all__ = [
     "AsrConfig",
     "CaptureConfig",
+    "CdrConfig",
     "CasesConfig",
     "Config",
     "CREDENTIAL_NAME",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from callrec import jsoncodec
 from callrec.access import ACTIONS, Actor, validate
-from callrec.access._wire import (
+from callrec.access.wire import (
     FRAME_HEADER,
     MAX_REQUEST_BYTES,
     MAX_UPLOAD_BYTES,

@@ -14,7 +14,7 @@ import pytest
 from callrec import jsoncodec
 from callrec.access import action, perform
 from callrec.access._actor import Actor
-from callrec.access._wire import Rows, received_rows, send_rows
+from callrec.access.wire import Rows, received_rows, send_rows
 from callrec.cli._context import Context
 from callrec.cli._output import print_records
 from callrec.cli._remote import RemoteError, request
