@@ -4,7 +4,7 @@ real-time pace, frame-to-commit latency, and memory over short and long feeds.
 Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
 
 - The segmenter alone (speech detector, busy tone, DTMF, state machine; no vault) over the same
-  feed and over a bad-line day (``callrec.capture.badline``), each as a multiple of FLAC-encoding
+  feed and over a bad-line day (``callrec.testing.badline``), each as a multiple of FLAC-encoding
   that audio, measured in the same run: the detector's own cost, apart from the vault's commits.
   ``tools/score_feeds.py`` gives the same figure for the alternative detectors it was chosen over.
 - Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
@@ -33,10 +33,10 @@ import numpy as np
 import soundfile
 
 from callrec.capture import FileSource, Pipeline, Segmenter
-from callrec.capture.badline import day_feed
-from callrec.capture.scoring import CallLog
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import CaptureConfig, load_config
+from callrec.testing.badline import day_feed
+from callrec.testing.scoring import CallLog
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault
 
 RATE = 8000

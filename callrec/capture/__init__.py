@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from callrec.lazy import lazy_face
 
 if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
+    from callrec.capture._analysis import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
     from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, TapFinding, TapGap
     from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
     from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
@@ -28,6 +29,10 @@ __all__ = [
     "CallEnd",
     "CallAudio",
     "BLOCK_S",
+    "BUSY_HZ",
+    "DTMF_HIGH",
+    "DTMF_KEYS",
+    "DTMF_LOW",
     "BadFeedFile",
     "Block",
     "CallSink",

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from callrec.capture.synth import FeedBuilder
+from callrec.testing.synth import FeedBuilder
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.conftest import run_cli, tmpfs
