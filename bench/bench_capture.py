@@ -129,8 +129,10 @@ def replay_in_process(config, feed: Path, realtime: bool = False, seconds: float
 
 
 def peak_rss_mib(config, feed: Path) -> float:
-    code = ("import resource, sys; from callrec.cli import main; rc = main(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    """The replay process's own peak RSS: ``VmHWM`` from its /proc status, read by itself as it ends
+    (``ru_maxrss`` would report the bench's own peak, which a child inherits at fork)."""
+    code = ("import sys; from callrec.cli import main; rc = main(sys.argv[1:]); "
+            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
     out = subprocess.run([sys.executable, "-c", code, "--config", str(config.source), "replay", str(feed),
                           "--start", START, "--no-asr"], capture_output=True, text=True, check=True).stdout
     return int(out.strip().splitlines()[-1]) / 1024
@@ -180,8 +182,7 @@ def main() -> None:
         print(f"peak RSS replay  : {short_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm1'), short):.0f} MiB, "
               f"{long_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm2'), long):.0f} MiB")
 
-    # Last: rendering a bad-line day takes memory, and a child process started after it would
-    # report this process's peak as its own (ru_maxrss survives fork and exec).
+    # Last: rendering a bad-line day takes memory (children report their own VmHWM, not this peak).
     ja = [load_speech(AUDIO / f"ja_{i}.flac", RATE) for i in (1, 2, 3)]
     bad = day_feed(ja, seed=1).audio
     seg_cpu, found = segmenter_cpu(bad, replay_block_s)
