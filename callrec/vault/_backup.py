@@ -52,7 +52,7 @@ from callrec.vault._backup_copy import (
 )
 from callrec.vault._changes import start_new_generation
 from callrec.vault._checkpoint import rebase_count
-from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault._db import PLAIN_SQLITE_HEADER, open_read_only, opens_with
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._owner import match_state_owner
 from callrec.vault._periods import file_sha256, fsync_path
@@ -138,15 +138,10 @@ def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Co
     with path.open("rb") as f:
         if f.read(len(PLAIN_SQLITE_HEADER)) == PLAIN_SQLITE_HEADER:
             raise NotAVault(path, "it is an unencrypted SQLite file")
-    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                              check_same_thread=False)
+    conn = open_read_only(path, key)
+    if conn is None:
+        raise BackupWrongKey(path, key_path)
     try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
-            raise BackupWrongKey(path, key_path) from None
         yield conn
     finally:
         conn.close()
@@ -576,19 +571,6 @@ def _new_key_path(key_path: Path) -> Path:
     return key_path.with_name(f"{key_path.name}.new")
 
 
-def _opens_with(path: Path, key: bytes) -> bool:
-    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError:
-        return False
-    finally:
-        conn.close()
-
-
 def _keep_old_key(key_path: Path) -> Path:
     """Hard-link the current key file to ``<key>.old-<timestamp>`` unless such a copy exists."""
     current = key_path.read_bytes()
@@ -627,10 +609,10 @@ def finish_interrupted_rekey(config: Config) -> str | None:
     new_path = _new_key_path(key_path)
     if not new_path.exists() or not config.vault_path.exists():
         return None
-    if _opens_with(config.vault_path, read_key_file(key_path)):
+    if opens_with(config.vault_path, read_key_file(key_path)):
         new_path.unlink()
         return f"an interrupted rekey had not changed the vault; removed the unused {new_path}"
-    if _opens_with(config.vault_path, read_key_file(new_path)):
+    if opens_with(config.vault_path, read_key_file(new_path)):
         kept = _swap_in_new_key(key_path)
         match_state_owner(config)
         return f"finished an interrupted rekey: {key_path} holds the new key, the old one is kept as {kept}"
@@ -658,7 +640,7 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
         vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         vault.conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
     kept = _swap_in_new_key(key_path)
-    if not _opens_with(config.vault_path, new_key) or _opens_with(config.vault_path, old_key):
+    if not opens_with(config.vault_path, new_key) or opens_with(config.vault_path, old_key):
         raise InvalidState(f"rekey could not be verified: the vault does not open with the new key {key_path};"
                            f" the old key is kept as {kept}")
     vault.log_now(actor, "rekey", detail={"old_key_kept": str(kept)})
