@@ -33,7 +33,7 @@ from callrec.errors import (
 )
 from callrec.vault._schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["connect", "create", "classify", "open_read_only", "opens_with", "PLAIN_SQLITE_HEADER", "DatabaseError", "HOT_SETTINGS"]
+__all__ = ["connect", "create", "classify", "fsync_path", "open_read_only", "opens_with", "PLAIN_SQLITE_HEADER", "DatabaseError", "HOT_SETTINGS"]
 
 PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
 #: The smallest page any vault has had (SQLCipher's default): every vault file is a multiple of it.
@@ -215,9 +215,9 @@ def _upgrade(conn: sqlcipher3.Connection, path: Path, key: bytes) -> sqlcipher3.
     conn.execute(f"PRAGMA upgraded.user_version = {int(version)}")
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE upgraded")
-    _fsync(copy)
+    fsync_path(copy)
     os.rename(copy, path)  # the old file's exclusive lock is held until here
-    _fsync(path.parent)
+    fsync_path(path.parent)
     conn.close()
     upgraded = _raw(path, key)
     _configure(upgraded)
@@ -225,7 +225,8 @@ def _upgrade(conn: sqlcipher3.Connection, path: Path, key: bytes) -> sqlcipher3.
     return upgraded
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory by name (a directory: so a rename in it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
