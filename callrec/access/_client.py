@@ -6,22 +6,28 @@ The request is typed (socket protocol v1, ``docs/design/protocol.md``): the acti
 arguments, plus the bytes of a file this process read (a CDR export). The daemon learns the caller
 from ``SO_PEERCRED`` (``callrec.identity``), never from the request; what it returns — including
 audio and export files — arrives here, and this process, running as the caller, plays or writes it.
+A listing arrives page by page (a ``Rows`` stream) while the command writes it: the connection
+stays open until its last page is read.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from callrec.access._registry import Action, check_bounds
-from callrec.access._wire import (
+from callrec.access.wire import (
     MAX_REQUEST_BYTES,
     VERSION,
     ProtocolError,
+    Rows,
     decode_result,
     dumps_line,
+    received_rows,
     recv_frame,
     recv_line,
     send_frame,
@@ -29,14 +35,23 @@ from callrec.access._wire import (
 from callrec.config import Config
 from callrec.errors import CallrecError, VaultError
 
-__all__ = ["DaemonUnreachable", "RemoteError", "request", "use_socket"]
+__all__ = ["DaemonUnreachable", "ReplyBroken", "RemoteError", "request", "use_socket"]
 
 #: Largest single frame this client accepts from the daemon (a long call's FLAC, an export file).
 _MAX_FRAME = 2 * 1024 * 1024 * 1024
+#: Largest reply line (a result without its frames and streams).
+_MAX_LINE = 64 * 1024 * 1024
 
 
 class DaemonUnreachable(VaultError):
     """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): run this as the service account or start the daemon"""
+
+
+class ReplyBroken(DaemonUnreachable):
+    """the callrec daemon's reply to {0} could not be read ({1}): try again; if it persists, see the daemon's journal (journalctl -u callrec)"""
+
+    # A subclass: a command that falls back when the daemon does not answer (status, health check)
+    # falls back here too, but the line says what happened (a reply too long is not "does not answer").
 
 
 class RemoteError(CallrecError):
@@ -60,23 +75,57 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
     line = dumps_line({"v": VERSION, "action": action.name, "args": args})
     if len(line) > MAX_REQUEST_BYTES:
         raise RemoteError(f"{action.name}: the request is larger than {MAX_REQUEST_BYTES} bytes", 2)
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    with ExitStack() as stack:
+        sock = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        try:
             sock.connect(str(path))
             sock.sendall(line)
             if upload is not None:
                 send_frame(sock, upload)
-            with sock.makefile("rb") as rfile:
-                reply = recv_line(rfile, 64 * 1024 * 1024)
-                if "error" in reply:
-                    raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
-                frames = _frames(reply.get("frames"), rfile)
-    except (OSError, ProtocolError) as exc:
-        raise DaemonUnreachable(path, getattr(exc, "strerror", None) or str(exc)) from None
-    return decode_result(action.result, reply["result"], frames)
+        except OSError as exc:
+            raise DaemonUnreachable(path, exc.strerror or str(exc)) from None
+        try:
+            rfile = stack.enter_context(sock.makefile("rb"))
+            reply = recv_line(rfile, _MAX_LINE)
+            if "error" in reply:
+                raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
+            frames = _frames(reply.get("frames"), rfile)
+            count = _count(reply, "streams")
+            closing = stack.pop_all() if count else None  # the listing's last page closes the connection
+            streams = [_stream(rfile, action.name, closing if i == count - 1 else None) for i in range(count)]
+            return decode_result(action.result, reply["result"], frames, streams)
+        except (OSError, ProtocolError) as exc:
+            raise ReplyBroken(action.name, getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _count(reply: dict, key: str) -> int:
+    count = reply.get(key, 0)
+    if not isinstance(count, int) or count < 0:
+        raise ProtocolError(f"reply without a valid {key} count")
+    return count
 
 
 def _frames(count: Any, rfile: Any) -> list[bytes]:
     if not isinstance(count, int) or count < 0:
         raise ProtocolError("reply without a frame count")
     return [recv_frame(rfile, _MAX_FRAME) for _ in range(count)]
+
+
+def _trailer(line: dict) -> None:
+    if "error" in line:
+        raise RemoteError(str(line["error"]), int(line.get("rc", 1)))
+
+
+def _stream(rfile: BinaryIO, name: str, closing: ExitStack | None) -> Rows:
+    """A listing read page by page as the command writes it (never held whole)."""
+
+    def pages() -> Iterator[bytes]:
+        try:
+            yield from received_rows(rfile, _trailer).encoded()
+        except (OSError, ProtocolError) as exc:
+            raise ReplyBroken(name, getattr(exc, "strerror", None) or str(exc)) from None
+        finally:
+            if closing is not None:
+                closing.close()
+
+    return Rows(encoded=pages())

@@ -9,7 +9,6 @@ requests reach the small pool of worker threads. Nothing here opens a path a cli
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import selectors
@@ -21,15 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from callrec import jsoncodec
 from callrec.access import ACTIONS, Actor, validate
-from callrec.access._wire import (
+from callrec.access.wire import (
     FRAME_HEADER,
     MAX_REQUEST_BYTES,
     MAX_UPLOAD_BYTES,
     VERSION,
+    Rows,
     dumps_line,
     encode_result,
     send_frame,
+    send_rows,
 )
 from callrec.config import Config
 from callrec.errors import AccessDenied, CallrecError, UsageError, VaultError
@@ -232,7 +234,7 @@ class AccessServer:
             if end > MAX_REQUEST_BYTES:
                 return f"request larger than {MAX_REQUEST_BYTES} bytes"
             try:
-                request = json.loads(conn.buf[:end].decode("utf-8"))
+                request = jsoncodec.loads(conn.buf[:end])
             except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting is malformed too
                 request = None
             if not isinstance(request, dict):
@@ -270,12 +272,13 @@ class AccessServer:
             size = conn.upload_size
             upload = bytes(conn.buf[FRAME_HEADER.size:FRAME_HEADER.size + size]) if size is not None else None
             conn.buf = bytearray()
-            reply, frames = self._answer(conn.uid, conn.request, upload)
+            reply, frames, streams = self._answer(conn.uid, conn.request, upload)
             conn.sock.setblocking(True)
             conn.sock.settimeout(self.limits.reply_s)
             conn.sock.sendall(dumps_line(reply))
             for frame in frames:
                 send_frame(conn.sock, frame)
+            self._stream(conn, streams)
         except OSError as exc:
             log.info("socket: reply to uid %d not delivered (%s)", conn.uid, exc.strerror or type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - one bad request must never take the server down
@@ -284,10 +287,11 @@ class AccessServer:
             conn.sock.close()
             self._release(conn)
 
-    def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes]]:
+    def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes], _Streams]:
         actor = Actor.person(account_of_uid(uid))
         name = request.get("action")
         vault = None
+        streams = _Streams()
         try:
             vault = Vault.open(self.config)
             action = ACTIONS.get(name) if isinstance(name, str) else None
@@ -298,8 +302,11 @@ class AccessServer:
                 raise UsageError(f"unsupported protocol version {str(request.get('v'))[:20]!r}: this daemon speaks v{VERSION}")
             args = validate(action, request.get("args", {}), upload)
             frames: list[bytes] = []
-            result = encode_result(action.run(vault, actor, **args), frames)
+            result = encode_result(action.run(vault, actor, **args), frames, streams)
             reply, rc = {"v": VERSION, "rc": 0, "result": result, "frames": len(frames)}, 0
+            if streams:
+                reply["streams"] = len(streams)
+                streams.vault, vault = vault, None  # open until the listing is sent (_stream)
         except CallrecError as exc:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:
@@ -313,12 +320,42 @@ class AccessServer:
                                                               " please report it; the daemon's journal has details"}, []
         finally:
             if vault is not None:
-                try:
-                    if vault.appended:
-                        vault.checkpoint()
-                finally:
-                    vault.close()
+                _close(vault)
         shown = name if isinstance(name, str) and name in ACTIONS else "?"
         log.info("socket request: account=%s action=%s rc=%d%s", actor.log_name, shown, rc,
                  " (refused)" if rc == AccessDenied.exit_code else "")
-        return reply, frames
+        return reply, frames, streams
+
+    # -- streamed listings (a Rows field of a result; protocol: "Reply", streams) -----------------
+
+    def _stream(self, conn: _Conn, streams: _Streams) -> None:
+        """Each listing sent as it is read, then the vault it reads from closed."""
+        try:
+            for rows in streams:
+                send_rows(conn.sock, rows, self._stream_error)
+        finally:
+            if streams.vault is not None:
+                _close(streams.vault)
+
+    def _stream_error(self, exc: Exception) -> tuple[int, str]:
+        if isinstance(exc, CallrecError):
+            return exc.exit_code, str(exc)
+        if isinstance(exc, DatabaseError):
+            err = classify(self.config.vault_path, exc)  # busy is busy, not damage
+            return err.exit_code, str(err)
+        log.error("socket: internal error (%s) in a listing", type(exc).__name__, exc_info=_DEBUG)
+        return CallrecError.exit_code, "internal error in the daemon: please report it; the daemon's journal has details"
+
+
+class _Streams(list[Rows]):
+    """The listings of one reply, and the vault they read from while they are sent."""
+
+    vault: Vault | None = None
+
+
+def _close(vault: Vault) -> None:
+    try:
+        if vault.appended:
+            vault.checkpoint()
+    finally:
+        vault.close()

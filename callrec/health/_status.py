@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from callrec import __version__
+from callrec import __version__, jsoncodec
 from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.health._maintenance import list_maintenance
@@ -227,7 +227,7 @@ def print_status(status: SystemStatus, as_json: bool, out: TextIO) -> None:
     if lines is not None:
         fields["lines"] = lines
     if as_json:
-        print(json.dumps(fields, ensure_ascii=False), file=out)
+        out.write(jsoncodec.document(fields).decode("utf-8"))  # the one --json encoder
         return
     for key, label in _LABELS.items():
         value = fields[key]

@@ -20,14 +20,15 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from callrec.errors import KeyFileInvalid, KeyFileMissing, KeyFileUnreadable
 from callrec.vault._accesslog import head
+
+if TYPE_CHECKING:  # cryptography loads when a key is made, read or checked, not for a listing
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = ["Checkpoint", "create_signing_key", "load_signing_key", "fingerprint", "write_checkpoint",
            "latest_checkpoint", "verify_checkpoint", "verify_trusted_heads", "checkpoints_written", "rebase_count", "signed_head"]
@@ -45,6 +46,9 @@ class Checkpoint:
 
 
 def create_signing_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -54,6 +58,9 @@ def create_signing_key(path: Path) -> None:
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -69,6 +76,8 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def fingerprint(public: Ed25519PublicKey) -> str:
     """SHA-256 over the 32 raw bytes of the public key, as 64 hex digits (what gets published)."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
 
@@ -174,6 +183,8 @@ def verify_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path
             findings.append(f"checkpoint: access log entry {state[0]} differs from its checkpoint (log rewritten)")
     if not checkpoints:
         return findings
+    from cryptography.exceptions import InvalidSignature
+
     public = load_signing_key(key_path).public_key()
     for number, cp in enumerate(checkpoints, 1):
         if cp is None:
