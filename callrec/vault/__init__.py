@@ -39,10 +39,12 @@ from callrec.vault._cases import (
     Case,
     attach_call,
     case_call_ids,
+    case_numbers,
     close_case,
     decide_case,
     get_case,
     list_cases,
+    number_matches,
     open_case,
     require_own_approved,
 )
@@ -87,7 +89,7 @@ from callrec.vault._ledger import (
 )
 from callrec.vault._log import log_entries, seal_seqs
 from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
-from callrec.vault._numbers import CallNumbers, call_numbers
+from callrec.vault._numbers import CallNumbers, call_numbers, numbers_of_calls, write_numbers
 from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
 from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
 from callrec.vault._queue import (
@@ -141,7 +143,8 @@ __all__ = [
     "DatabaseError", "ReadView", "SCHEMA_VERSION", "SERVICE_ACTOR", "Vault", "classify",
     "create_key_file", "read_key_file",
     # recording: the recorder, the coverage ledger and the capture state
-    "CallNumbers", "CallRecorder", "CaptureSession", "call_numbers", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
+    "CallNumbers", "CallRecorder", "CaptureSession", "call_numbers", "numbers_of_calls", "write_numbers",
+    "case_numbers", "number_matches", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
     "close_gap", "close_session", "coverage", "decode_flac", "encode_flac", "gaps_in", "heartbeat",
     "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "newest_session",
     "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping", "unfinished_replay",
