@@ -53,6 +53,8 @@ class CdrImported:
     new_calls: int
     from_at: str
     to_at: str
+    #: Recorded calls that got their caller's number from this import (a count, never a number).
+    numbered: int = 0
 
 
 @use_case("health.check")
@@ -107,4 +109,4 @@ def cdr_import(vault: Vault, actor: Actor, *, name: str, data: bytes) -> CdrImpo
     done = import_cdr_bytes(vault, vault.config, data, name, actor.log_name)
     zone = vault.config.zone
     return CdrImported(done.rows, done.hotline_calls, done.new_calls, format_ts(done.from_ts, zone, "seconds"),
-                       format_ts(done.to_ts, zone, "seconds"))
+                       format_ts(done.to_ts, zone, "seconds"), done.numbered)

@@ -41,6 +41,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "case.close": ("reviewer", "admin"),
     "case.see_all": ("approver", "admin"),  # privilege: every case, not only one's own
     "case.close_any": ("admin",),  # privilege: close a case opened by someone else
+    "case.see_numbers": ("approver",),  # privilege: the numbers of any case (to decide it); an opener sees their own
     "transcript.read": _CONTENT_READERS,
     "transcript.search": _CONTENT_READERS,
     "play": _CONTENT_READERS,

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import NoReturn
 
-from callrec.access import CaseView, PlayAudio
+from callrec.access import CaseDetail, CaseView, PlayAudio
 from callrec.cli._context import Context
 from callrec.cli._files import export_target, make_private_dir, write_into
 from callrec.cli._output import print_json
@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--reason", required=True)
     o.add_argument("--from", dest="from_", required=True, metavar="TIME", help=f"start of the case window; {TIME_HELP}")
     o.add_argument("--to", required=True, metavar="TIME", help="end of the case window; the same forms")
+    o.add_argument("--number", dest="numbers", action="append", metavar="N",
+                   help="reach only calls with this caller's (or callee's) number, as dialled or in E.164;"
+                        " repeat for several (default: every call of the window)")
     for name, text in (("approve", "approve a case (approver, not the opener): read its reason first with 'case show'"),
                        ("close", "close a case: ends the legal hold (opener or admin)")):
         s.add_parser(name, help=text).add_argument("case_id", type=int, metavar="ID")
@@ -74,7 +77,23 @@ def _print_case(ctx: Context, case: CaseView) -> None:
     ctx.print(f"case {case.id}  {case.status}  opened by {case.opened_by} at {case.opened_at}"
               f"  window {case.window_from} .. {case.window_to}{decided}")
     ctx.print(f"  reason: {case.reason}")
+    if case.numbers:
+        ctx.print(f"  numbers: {' '.join(case.numbers)}")
     ctx.print(f"  attached calls: {' '.join(map(str, case.attached)) or 'none'}")
+
+
+def _print_case_detail(ctx: Context, detail: CaseDetail) -> None:
+    _print_case(ctx, detail.case)
+    if detail.unknown_number_calls:
+        ctx.print(f"  calls in the window with no known number: {detail.unknown_number_calls}"
+                  + (" (out of reach of this case's numbers)" if detail.case.numbers else ""))
+    if not detail.calls:
+        ctx.print(f"  no calls of case {detail.case.id} in its window")
+        return
+    ctx.print(f"  {'CALL':>11}  {'STARTED':<25}  {'DURATION':>8}  KIND  ATTACHED  NUMBER")
+    for c in detail.calls:
+        ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-':<8}"
+                  f"  {c.number or '-'}")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
@@ -83,7 +102,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _open(ctx: Context, args: argparse.Namespace) -> None:
-    case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
+    case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to, numbers=args.numbers)
     ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
 
 
@@ -118,13 +137,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> None:
     if args.json:
         print_json(ctx, detail)
         return
-    _print_case(ctx, detail.case)
-    if not detail.calls:
-        ctx.print(f"  no calls in the window of case {detail.case.id}")
-        return
-    ctx.print(f"  {'CALL':>11}  {'STARTED':<25}  {'DURATION':>8}  KIND  ATTACHED")
-    for c in detail.calls:
-        ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-'}")
+    _print_case_detail(ctx, detail)
 
 
 def _attach(ctx: Context, args: argparse.Namespace) -> None:

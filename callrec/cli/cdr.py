@@ -36,5 +36,6 @@ def _read(path: Path) -> bytes:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     done = ctx.call("cdr.import", name=str(args.file), data=_read(args.file))
     ctx.print(f"imported {done.hotline_calls} call(s) to the hotline ({done.new_calls} new) of {done.rows} row(s),"
-              f" {done.from_at} .. {done.to_at}")
+              f" {done.from_at} .. {done.to_at}"
+              + (f"; {done.numbered} recorded call(s) got the caller's number" if done.numbered else ""))
     return 0

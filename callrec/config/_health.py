@@ -37,6 +37,12 @@ class CdrConfig:
     hotline_number: str = ""
     #: Column holding the number that was called (the hotline for incoming calls).
     called_column: str = "called"
+    #: Column holding the caller's number; "" = not read. When set, a recorded call that a row
+    #: matches keeps the caller's number in the vault (for cases scoped by number), nowhere else.
+    caller_column: str = ""
+    #: Country code under which national numbers (``03…``) of the call log are read.
+    country_code: str = field(default="81", metadata=check(lambda v: v.isdigit() and 1 <= len(v) <= 3,
+                                                            'must be 1 to 3 digits, e.g. "81"'))
     #: Column holding the time the call was answered or started.
     start_column: str = "start"
     #: Column holding the end time; "" when the export gives a duration instead.

@@ -31,9 +31,11 @@ from callrec.vault import (
     Case,
     Vault,
     case_call_ids,
+    case_numbers,
     fingerprint,
     get_call,
     latest_checkpoint,
+    numbers_of_calls,
     read_audio,
     read_transcripts,
     require_own_approved,
@@ -65,8 +67,8 @@ def _audio_bytes(flac: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def _case_facts(case: Case, zone) -> dict:
-    return {"id": case.id, "reason": case.reason, "status": case.status,
+def _case_facts(case: Case, numbers: list[str], zone) -> dict:
+    return {"id": case.id, "reason": case.reason, "status": case.status, "numbers": numbers,
             "window": {"from": format_ts(case.window_from_ts, zone, "seconds"), "to": format_ts(case.window_to_ts, zone, "seconds")},
             "opened_by": case.opened_by, "opened_at": format_ts(case.opened_ts, zone, "seconds"),
             "approved_by": case.decided_by, "decided_at": format_ts(case.decided_ts, zone, "seconds")}
@@ -79,6 +81,7 @@ def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt
     from callrec.asr import to_json, to_text, to_webvtt
 
     files, calls, reads, zone = [], [], {}, config.zone
+    numbers = numbers_of_calls(vault, call_ids)
     for call_id in call_ids:
         audio = read_audio(vault, actor, call_id, case_id, "export")
         transcripts, seq, digest = read_transcripts(vault, actor, call_id, case_id)
@@ -97,6 +100,8 @@ def _read_calls(vault: Vault, actor: str, case_id: int, call_ids: list[int], fmt
                       "ended_at": format_ts(ended, zone, "milliseconds"), "started_ts": meta.started_ts,
                       "ended_ts": ended, "sample_rate": meta.sample_rate, "channels": meta.channels,
                       "pcm_sha256": audio.pcm_sha256, "audio": name, "transcripts": texts,
+                      "number": numbers[call_id].remote if call_id in numbers else None,
+                      "direction": numbers[call_id].direction if call_id in numbers else None,
                       "lines": player_lines(transcripts, config)})
     return files, calls, reads
 
@@ -145,7 +150,7 @@ def build_case_package(vault: Vault, actor: str, case_id: int, fmt: str, config:
     command = f"callrec evidence verify <this folder> --key-fingerprint {key}"
     manifest = {
         "format": PACKAGE_FORMAT, "callrec_version": __version__, "exported_at": exported_at, "exported_ts": now,
-        "exported_by": actor, "case": _case_facts(case, config.zone),
+        "exported_by": actor, "case": _case_facts(case, case_numbers(vault, case_id), config.zone),
         "calls": [{k: v for k, v in c.items() if k != "lines"} | {"seal_seq": seals.get(c["id"])} for c in calls],
         "checkpoint": {"seq": cp.seq, "hash": cp.hash}, "key_fingerprint": key, "verify_command": command,
     }

@@ -2,8 +2,10 @@
 
 An export is taken to cover the whole local days from its first call to its last (exchanges
 export per day), so a recording on those days with no exchange entry is reported. Only the time
-span of each call to the hotline is kept; the caller's number and every other
-column are read and dropped, so no caller details enter the vault from here.
+span of each call to the hotline is kept as the exchange's record. When ``caller_column`` is set,
+the caller's number of a row that matches a recorded call is stored with that call (and only
+there: rows that match no call keep only their times), so a case can be scoped by number on a
+sound-card line too. Every other column is read and dropped.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from callrec.config import CdrConfig, Config
 from callrec.errors import HealthError
+from callrec.numbers import normalise_number
 from callrec.timefmt import MAX_TS, MIN_TS, format_ts
-from callrec.vault import Vault, store_cdr_import
+from callrec.vault import CallNumbers, Vault, calls_overlapping, numbers_of_calls, store_cdr_import, write_numbers
 
 __all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
 
@@ -38,6 +41,8 @@ class CdrImport:
     new_calls: int
     from_ts: float
     to_ts: float
+    #: Recorded calls that got their caller's number from this import.
+    numbered: int = 0
 
 
 def _digits(number: str) -> str:
@@ -83,7 +88,7 @@ def _span(row: dict, cdr: CdrConfig, zone: ZoneInfo) -> tuple[float, float]:
     return start, end
 
 
-def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[float, float]], int, str]:
+def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[float, float]], int, str, list[str | None]]:
     cdr = config.health.cdr
     try:
         text = raw.decode(cdr.encoding).lstrip("\ufeff")
@@ -91,32 +96,37 @@ def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[floa
         raise CdrFileError(path, f"is not {cdr.encoding} text: set health.cdr.encoding") from None
     reader = csv.DictReader(text.splitlines(), delimiter=cdr.delimiter)
     try:
-        needed = [cdr.called_column, cdr.start_column, cdr.end_column or cdr.duration_column]
+        needed = [cdr.called_column, cdr.start_column, cdr.end_column or cdr.duration_column,
+                  *filter(None, [cdr.caller_column])]
         missing = [c for c in needed if c not in (reader.fieldnames or [])]
         if missing:
             raise CdrFileError(path, f"has no column {missing[0]!r}: set the column names in [health.cdr]")
-        calls, rows = _rows(reader, cdr, config.zone)
+        calls, rows, callers = _rows(reader, cdr, config.zone)
     except _BadRow as exc:
         raise CdrFileError(path, f"line {reader.line_num}: {exc}; nothing was imported") from None
     except csv.Error as exc:  # e.g. a field over csv.field_size_limit (128 KiB); its line is not counted yet
         raise CdrFileError(path, f"line {reader.line_num + 1}: not a CSV row ({str(exc)[:80]}); nothing was imported") from None
-    return calls, rows, hashlib.sha256(raw).hexdigest()
+    return calls, rows, hashlib.sha256(raw).hexdigest(), callers
 
 
-def _rows(reader: csv.DictReader, cdr: CdrConfig, zone: ZoneInfo) -> tuple[list[tuple[float, float]], int]:
+def _rows(reader: csv.DictReader, cdr: CdrConfig, zone: ZoneInfo
+          ) -> tuple[list[tuple[float, float]], int, list[str | None]]:
+    """The hotline's calls (start, end), the rows read, and each call's caller (normalised; None:
+    withheld, unreadable or not read)."""
     hotline = _digits(cdr.hotline_number)
-    calls, rows = [], 0
+    calls, callers, rows = [], [], 0
     for row in reader:
         rows += 1
         if _digits(row[cdr.called_column] or "") != hotline:
             continue
         try:
             calls.append(_span(row, cdr, zone))
+            callers.append(normalise_number(row[cdr.caller_column], cdr.country_code) if cdr.caller_column else None)
         except _BadRow:
             raise
         except (TypeError, ValueError, AttributeError):  # AttributeError: a short row's missing field
             raise _BadRow("the time or duration cannot be read: check health.cdr.time_format") from None
-    return calls, rows
+    return calls, rows, callers
 
 
 def _whole_days(first: float, last: float, zone: ZoneInfo) -> tuple[float, float]:
@@ -139,9 +149,36 @@ def import_cdr_bytes(vault: Vault, config: Config, raw: bytes, path: Path | str,
     """Store the hotline's calls from the bytes of a CDR file the caller read (``path`` names it in messages)."""
     if not config.health.cdr.hotline_number:
         raise CdrFileError(path, "health.cdr.hotline_number is not set in the config")
-    calls, rows, digest = _read(raw, path, config)
+    calls, rows, digest, callers = _read(raw, path, config)
     if not calls:
         raise CdrFileError(path, f"holds no call to {config.health.cdr.hotline_number}: check hotline_number and called_column")
     lo, hi = _whole_days(min(s for s, _ in calls), max(s for s, _ in calls), config.zone)
     new = store_cdr_import(vault, actor, digest, lo, hi, calls)
-    return CdrImport(rows, len(calls), new, lo, hi)
+    numbered = _number_calls(vault, config, calls, callers, actor) if config.health.cdr.caller_column else 0
+    return CdrImport(rows, len(calls), new, lo, hi, numbered)
+
+
+def _matching_call(vault: Vault, span: tuple[float, float], slack: float, taken: set[int]) -> int | None:
+    """The recorded call (not a test call) a log row's span matches: overlapping within ``slack``,
+    the one starting nearest to the row's start; ``None`` when none is free."""
+    candidates = [c for c in calls_overlapping(vault, span[0] - slack, span[1] + slack, purged=False)
+                  if c.kind == "call" and c.id not in taken]
+    return min(candidates, key=lambda c: abs(c.started_ts - span[0])).id if candidates else None
+
+
+def _number_calls(vault: Vault, config: Config, calls: list[tuple[float, float]], callers: list[str | None],
+                  actor: str) -> int:
+    """Store the caller's number (``None``: withheld) with each recorded call a row matches, once:
+    a call that already has numbers (from the SIP tap, or an earlier import) keeps them."""
+    cdr = config.health.cdr
+    local = normalise_number(cdr.hotline_number, cdr.country_code) or ""
+    matched: dict[int, str | None] = {}
+    for span, caller in zip(calls, callers, strict=True):
+        call_id = _matching_call(vault, span, cdr.match_slack_s, set(matched))
+        if call_id is not None:
+            matched[call_id] = caller
+    fresh = set(matched) - set(numbers_of_calls(vault, sorted(matched)))
+    with vault.transaction():
+        for call_id in sorted(fresh):
+            write_numbers(vault, call_id, CallNumbers("in", matched[call_id], local), actor)
+    return len(fresh)

@@ -39,6 +39,7 @@ from callrec.vault import (
     coverage,
     in_service_since,
     measured_span,
+    numbers_of_calls,
     signed_head,
 )
 
@@ -61,9 +62,11 @@ def day_window(day: dt.date, config: Config) -> tuple[float, float]:
 
 
 def _calls(vault: Vault, start: float, end: float, line: str | None = None) -> tuple[dict, list[dict]]:
-    rows = [(c.started_ts, c.end_ts, c.kind, c.transcript_status) for c in calls_started(vault, start, end, line=line)]
+    started = calls_started(vault, start, end, line=line)
+    rows = [(c.started_ts, c.end_ts, c.kind, c.transcript_status) for c in started]
     real = [r for r in rows if r[2] == "call"]
     status = Counter(r[3] for r in real)
+    numbers = numbers_of_calls(vault, [c.id for c in started if c.kind == "call"])
     counts = {
         "recorded": len(real),
         "test_calls": len(rows) - len(real),
@@ -72,6 +75,8 @@ def _calls(vault: Vault, start: float, end: float, line: str | None = None) -> t
         "pending": status["pending"] + status["running"],
         "failed": status["failed"],
         "no_model": status["no_model"],
+        # A data-quality figure: calls whose remote number is known (never which, never the number).
+        "with_number": sum(1 for n in numbers.values() if n.remote),
     }
     return counts, [{"start": s, "end": e, "kind": k} for s, e, k, _ in rows]
 

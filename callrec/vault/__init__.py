@@ -53,10 +53,12 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         Case,
         attach_call,
         case_call_ids,
+        case_numbers,
         close_case,
         decide_case,
         get_case,
         list_cases,
+        number_matches,
         open_case,
         require_own_approved,
     )
@@ -101,7 +103,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
     )
     from callrec.vault._log import log_entries, seal_seqs
     from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
-    from callrec.vault._numbers import CallNumbers, call_numbers
+    from callrec.vault._numbers import CallNumbers, call_numbers, numbers_of_calls, write_numbers
     from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
     from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
     from callrec.vault._queue import (
@@ -205,6 +207,7 @@ __all__ = [
     "calls_started",
     "capture_running",
     "case_call_ids",
+    "case_numbers",
     "cdr_calls_started",
     "cdr_spans_overlapping",
     "claim_next",
@@ -260,6 +263,8 @@ __all__ = [
     "mark_no_model",
     "measured_span",
     "newest_session",
+    "number_matches",
+    "numbers_of_calls",
     "oldest_waiting_ts",
     "open_case",
     "open_gap",
@@ -310,6 +315,7 @@ __all__ = [
     "verify_chain",
     "verify_chain_since_last",
     "verify_checkpoint",
+    "write_numbers",
 ]
 
 __getattr__ = lazy_face(__name__, __file__)

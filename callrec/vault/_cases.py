@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from callrec.errors import InvalidState, NotFound, UsageError
 from callrec.vault._guard import refuse
+from callrec.vault._numbers import case_number_tags, numbers_of_calls
 from callrec.vault._store import Vault
 
 __all__ = ["Case", "open_case", "decide_case", "attach_call", "close_case", "get_case", "list_cases",
-           "case_call_ids", "require_own_approved", "still_readable", "HOLDING_STATUSES"]
+           "case_call_ids", "case_numbers", "number_matches", "require_own_approved", "still_readable",
+           "HOLDING_STATUSES"]
 
 #: Case statuses that put the attached calls on legal hold.
 HOLDING_STATUSES = ("pending", "approved")
@@ -58,7 +60,14 @@ def list_cases(vault: Vault, opened_by: str | None = None, status: str | None = 
     return [Case(*r) for r in vault.query(sql + " ORDER BY id", args)]
 
 
-def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, window_to_ts: float) -> int:
+def case_numbers(vault: Vault, case_id: int) -> list[str]:
+    """The numbers a case is scoped to (normalised), sorted; empty for a time-only case."""
+    return [r[0] for r in vault.query("SELECT number FROM case_numbers WHERE case_id = ? ORDER BY number", (case_id,))]
+
+
+def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, window_to_ts: float,
+              numbers: tuple[str, ...] = ()) -> int:
+    """A new case; with ``numbers`` (normalised) it reaches only calls whose remote number is one of them."""
     if not reason.strip():
         raise UsageError("a case needs a reason: pass --reason")
     if window_to_ts <= window_from_ts:
@@ -70,8 +79,12 @@ def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, wind
             "INSERT INTO cases (opened_by, opened_ts, reason, window_from_ts, window_to_ts, status) VALUES (?,?,?,?,?,?)",
             (actor, now, reason, window_from_ts, window_to_ts, "pending" if four_eyes else "approved"),
         ).lastrowid
-        vault.log(actor, "case.open", case_id=case_id, reason=reason, ts=now,
-                  detail={"from": window_from_ts, "to": window_to_ts, "four_eyes": four_eyes})
+        conn.executemany("INSERT INTO case_numbers (case_id, number) VALUES (?, ?)",
+                         [(case_id, n) for n in sorted(set(numbers))])
+        detail = {"from": window_from_ts, "to": window_to_ts, "four_eyes": four_eyes}
+        if numbers:
+            detail["numbers_hmac"] = case_number_tags(vault, case_id, sorted(set(numbers)))
+        vault.log(actor, "case.open", case_id=case_id, reason=reason, ts=now, detail=detail)
     return case_id
 
 
@@ -131,6 +144,9 @@ def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
     if ended < case.window_from_ts or started > case.window_to_ts:
         refuse(vault, actor, "case.attach", f"call {call_id} is outside the window of case {case_id}",
                case_id=case_id, call_id=call_id)
+    if not number_matches(vault, case_id, call_id):
+        refuse(vault, actor, "case.attach", f"call {call_id} is not a call of the numbers of case {case_id}",
+               case_id=case_id, call_id=call_id)
     now = time.time()
     with vault.transaction() as conn:
         _changed(conn, case_id, "UPDATE cases SET status = status WHERE id = ? AND status = 'approved'", (case_id,),
@@ -138,6 +154,16 @@ def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
         conn.execute("INSERT OR IGNORE INTO case_calls (case_id, call_id, attached_by, attached_ts) VALUES (?,?,?,?)",
                      (case_id, call_id, actor, now))
         vault.log(actor, "case.attach", case_id=case_id, call_id=call_id, reason=case.reason, ts=now)
+
+
+def number_matches(vault: Vault, case_id: int, call_id: int) -> bool:
+    """A time-only case reaches every call of its window; a case with numbers only the calls whose
+    remote number is one of them (a call of unknown or withheld number is outside it)."""
+    scoped = case_numbers(vault, case_id)
+    if not scoped:
+        return True
+    numbers = numbers_of_calls(vault, [call_id]).get(call_id)
+    return numbers is not None and numbers.remote in scoped
 
 
 def close_case(vault: Vault, actor: str, case_id: int, any_case: bool = False) -> None:

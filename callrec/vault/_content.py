@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from callrec.errors import InvalidState
 from callrec.vault._call import get_call
-from callrec.vault._cases import Case, case_call_ids, require_own_approved, still_readable
+from callrec.vault._cases import Case, case_call_ids, number_matches, require_own_approved, still_readable
 from callrec.vault._guard import refuse
 from callrec.vault._periods import read_flac
 from callrec.vault._store import Vault
@@ -49,6 +49,9 @@ def resolve_case(vault: Vault, actor: str, call_id: int, case_id: int | None, ac
     case = require_own_approved(vault, actor, case_id, action, call_id)
     if not vault.query("SELECT 1 FROM case_calls WHERE case_id = ? AND call_id = ?", (case_id, call_id)):
         refuse(vault, actor, action, f"call {call_id} is not attached to case {case_id}", call_id=call_id, case_id=case_id)
+    if not number_matches(vault, case_id, call_id):
+        refuse(vault, actor, action, f"call {call_id} is not a call of the numbers of case {case_id}",
+               call_id=call_id, case_id=case_id)
     return case
 
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["CallNumbers", "call_numbers", "number_findings", "number_tag", "write_numbers"]
+__all__ = ["CallNumbers", "call_numbers", "case_number_tags", "numbers_of_calls", "number_findings", "number_tag",
+           "write_numbers"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,31 @@ def _detail(key: bytes, call_id: int, numbers: CallNumbers) -> dict:
             "local_hmac": number_tag(key, call_id, "local", numbers.local), "withheld": numbers.remote is None}
 
 
-def write_numbers(vault: Vault, call_id: int, numbers: CallNumbers) -> None:
-    """The row and its ``call.numbers`` entry, inside the caller's transaction."""
+def write_numbers(vault: Vault, call_id: int, numbers: CallNumbers, actor: str = SERVICE_ACTOR) -> None:
+    """The row and its ``call.numbers`` entry, inside the caller's transaction (``actor``: who
+    brought the numbers — the service for a signalling source, the importer of a call log)."""
     vault.conn.execute("INSERT INTO call_numbers (call_id, direction, remote_number, local_number) VALUES (?,?,?,?)",
                        (call_id, numbers.direction, numbers.remote, numbers.local))
-    vault.log(SERVICE_ACTOR, "call.numbers", call_id=call_id, detail=_detail(_key(vault), call_id, numbers))
+    vault.log(actor, "call.numbers", call_id=call_id, detail=_detail(_key(vault), call_id, numbers))
+
+
+def case_number_tags(vault: Vault, case_id: int, numbers: list[str]) -> list[str]:
+    """What a ``case.open`` entry holds of the case's numbers: their HMACs, sorted (never a number)."""
+    key = _key(vault)
+    return sorted(number_tag(key, case_id, "case", n) for n in numbers)
+
+
+def numbers_of_calls(vault: Vault, call_ids: list[int]) -> dict[int, CallNumbers]:
+    """The stored numbers of each of ``call_ids`` that has any (a call without a row: unknown)."""
+    found: dict[int, CallNumbers] = {}
+    for start in range(0, len(call_ids), 500):
+        chunk = call_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for call_id, *row in vault.query(
+                f"SELECT call_id, direction, remote_number, local_number FROM call_numbers WHERE call_id IN ({marks})",
+                chunk):
+            found[call_id] = CallNumbers(*row)
+    return found
 
 
 def call_numbers(vault: Vault, call_id: int) -> CallNumbers | None:
@@ -85,5 +106,17 @@ def number_findings(vault: Vault) -> list[str]:
     purged = {r[0] for r in vault.query("SELECT id FROM calls WHERE status = 'purged'")}
     for call_id in sorted(set(logged) - seen - purged):
         findings.append(f"call {call_id}: numbers logged in a call.numbers entry but the row is gone (deleted directly)")
-    return findings
+    return findings + _case_number_findings(vault)
+
+
+def _case_number_findings(vault: Vault) -> list[str]:
+    """Cases whose ``case_numbers`` rows differ from the HMACs in their ``case.open`` entry."""
+    logged = {case_id: json.loads(detail or "{}").get("numbers_hmac", []) for case_id, detail in vault.query(
+        "SELECT case_id, detail FROM access_log WHERE action = 'case.open' AND outcome = 'ok' ORDER BY seq")}
+    stored: dict[int, list[str]] = {}
+    for case_id, number in vault.query("SELECT case_id, number FROM case_numbers ORDER BY case_id"):
+        stored.setdefault(case_id, []).append(number)
+    return [f"case {case_id}: its numbers differ from its case.open entry (rows edited, added or deleted)"
+            for case_id in sorted(set(logged) | set(stored))
+            if case_number_tags(vault, case_id, stored.get(case_id, [])) != sorted(logged.get(case_id, []))]
 

@@ -411,8 +411,20 @@ CREATE INDEX tap_findings_line_ts ON tap_findings(line, ts);
 """ + _tracking_triggers(("call_numbers", "number_key", "tap_findings"))
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES)
-TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings")
+#: ``case_numbers``: the numbers a case is scoped to (issue 21); the reviewer reaches only calls in the
+#: window whose remote number is one of them. Its ``case.open`` entry holds HMACs of the numbers
+#: (keyed with ``number_key``, bound to the case id), never a number.
+_V12_CASE_NUMBERS = """
+CREATE TABLE case_numbers (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    number TEXT NOT NULL,
+    PRIMARY KEY (case_id, number)
+);
+""" + _tracking_triggers(("case_numbers",))
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS)
+TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers")
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Tables that belong to one file and are never copied by a backup.
 UNTRACKED_TABLES = ("row_changes", "change_tracking", "backup_state", "sqlite_sequence")

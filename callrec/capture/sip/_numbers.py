@@ -1,5 +1,5 @@
-"""Phone numbers from SIP/tel URIs, normalised so that ``03-1234-5678``, ``0312345678``,
-``+81312345678`` and ``010813…`` compare equal.
+"""Phone numbers from SIP/tel URIs; normalised by :func:`callrec.numbers.normalise_number`, so that
+``03-1234-5678``, ``0312345678``, ``+81312345678`` and ``010813…`` compare equal.
 
 Normalised form: E.164 with ``+`` when the number carries a country (``+…``, the international
 prefix, or a national trunk ``0`` under the configured country code); anything else (a short
@@ -8,30 +8,9 @@ extension such as ``201``) stays as its bare digits. Withheld or non-numeric use
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
+from callrec.numbers import normalise_number
 
 __all__ = ["normalise_number", "uri_number"]
-
-#: Visual separators RFC 3966 allows inside a phone number.
-_SEPARATORS = re.compile(r"[\s\-.()]")
-_DIGITS = re.compile(r"\+?[0-9]+")
-
-
-def normalise_number(raw: str | None, country_code: str, international_prefix: str = "010") -> str | None:
-    """The number in ``raw`` in normalised form, or ``None`` when it holds no number."""
-    if not raw:
-        return None
-    text = _SEPARATORS.sub("", unquote(raw))
-    if not _DIGITS.fullmatch(text):
-        return None
-    if text.startswith("+"):
-        return text
-    if international_prefix and text.startswith(international_prefix) and len(text) > len(international_prefix) + 4:
-        return "+" + text[len(international_prefix) :]
-    if text.startswith("0") and len(text) > 1:
-        return "+" + country_code + text[1:]
-    return text
 
 
 def uri_number(uri: str | None) -> str | None:
