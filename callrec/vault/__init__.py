@@ -82,6 +82,7 @@ from callrec.vault._ledger import (
     heartbeat,
     in_service_since,
     measured_span,
+    merge_gaps,
     open_gap,
     open_session,
 )
@@ -142,7 +143,7 @@ __all__ = [
     # recording: the recorder, the coverage ledger and the capture state
     "CallRecorder", "CaptureSession", "GAP_CAUSES", "Gap", "MAX_ROW_BYTES", "add_gap", "capture_running",
     "close_gap", "close_session", "coverage", "decode_flac", "encode_flac", "gaps_in", "heartbeat",
-    "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "newest_session",
+    "in_service_since", "last_heartbeat_ts", "last_sign_of_life_ts", "measured_span", "merge_gaps", "newest_session",
     "open_gap", "open_gap_starts", "open_session", "pcm_sha256", "sessions_overlapping", "unfinished_replay",
     # calls and the transcription queue
     "Call", "Claim", "QueueSummary", "RemovedCall", "TRANSCRIPT_STATUSES", "TranscribedChannel",
