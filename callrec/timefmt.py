@@ -23,11 +23,11 @@ __all__ = ["TIME_HELP", "DAY_HELP", "parse_iso", "parse_time", "parse_day", "par
 
 #: What ``--from``/``--to`` accept, for ``--help``.
 TIME_HELP = ("ISO 8601 time or date (local time in the configured zone unless it has an offset), "
-             "'today', 'yesterday', 'now' or a relative time such as -7d, -12h, -30m")
+             "'today', 'yesterday', 'now' or a relative time such as -7d, -12h, -30m (+20m: ahead)")
 #: What ``--date`` accepts, for ``--help``.
 DAY_HELP = "a local day in the configured zone: YYYY-MM-DD, 'today', 'yesterday' or a relative day such as -2d"
 
-_RELATIVE = re.compile(r"^-(\d+)([dhm])$")
+_RELATIVE = re.compile(r"^([-+])(\d+)([dhm])$")
 _UNIT_S = {"d": 86400, "h": 3600, "m": 60}
 
 
@@ -58,8 +58,8 @@ def parse_day(text: str, zone: tzinfo, what: str = "--date", now: float | None =
     if word == "yesterday":
         return today - dt.timedelta(days=1)
     relative = _RELATIVE.match(word)
-    if relative and relative.group(2) == "d":
-        return today - dt.timedelta(days=int(relative.group(1)))
+    if relative and relative.group(3) == "d":
+        return today + int(relative.group(1) + "1") * dt.timedelta(days=int(relative.group(2)))
     try:
         return dt.date.fromisoformat(word)
     except ValueError:
@@ -78,7 +78,7 @@ def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = 
         return now
     relative = _RELATIVE.match(word)
     if relative:
-        return now - int(relative.group(1)) * _UNIT_S[relative.group(2)]
+        return now + int(relative.group(1) + "1") * int(relative.group(2)) * _UNIT_S[relative.group(3)]
     if word in ("today", "yesterday") or re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
         start, stop = day_bounds(parse_day(word, zone, what, now), zone)
         return stop if end else start

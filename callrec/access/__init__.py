@@ -53,10 +53,29 @@ from callrec.access._content import (
     transcript,
 )
 from callrec.access._export import ExportFile, ExportPackage, build_export, export
-from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
+from callrec.access._health import (
+    Acked,
+    CdrImported,
+    CheckResult,
+    GapNoted,
+    Report,
+    cdr_import,
+    check_result,
+    gap_note,
+    health_ack,
+    health_check,
+    health_report,
+)
 from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
-from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
+from callrec.access._ops import (
+    MaintenanceList,
+    maintenance_add,
+    maintenance_cancel,
+    maintenance_end,
+    maintenance_list,
+    status,
+)
 from callrec.access._registry import ACTIONS, Action, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
 
@@ -114,9 +133,16 @@ __all__ = [
     "export",
     "health_check",
     "health_report",
+    "Acked",
+    "GapNoted",
+    "check_result",
+    "gap_note",
+    "health_ack",
     "key_show",
     "log_head",
     "maintenance_add",
+    "maintenance_cancel",
+    "maintenance_end",
     "maintenance_list",
     "log_show",
     "may",

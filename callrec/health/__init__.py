@@ -8,8 +8,16 @@ from callrec.health._alerts import Alerter
 from callrec.health._cdr import CdrFileError, CdrImport, import_cdr, import_cdr_bytes
 from callrec.health._checks import CHECKS, Check, CheckContext, Issue, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
-from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
+from callrec.health._maintenance import (
+    MaintenanceInPast,
+    MaintenanceWindow,
+    add_maintenance,
+    cancel_maintenance,
+    end_maintenance,
+    list_maintenance,
+)
 from callrec.health._metrics import metrics_path, write_metrics
+from callrec.health._present import CHECK_NAMES, check_lines, present
 from callrec.health._reconcile import Reconciliation, reconcile
 from callrec.health._report import (
     ReportDayBeforeService,
@@ -39,6 +47,12 @@ from callrec.health._status import (
 __all__ = [
     "Alerter",
     "CHECKS",
+    "CHECK_NAMES",
+    "MaintenanceInPast",
+    "cancel_maintenance",
+    "check_lines",
+    "end_maintenance",
+    "present",
     "CdrFileError",
     "CdrImport",
     "Check",

@@ -25,7 +25,7 @@ from callrec.config import Config
 from callrec.errors import HealthError
 from callrec.health._checks import run_checks
 from callrec.health._html import render_html
-from callrec.health._maintenance import list_maintenance
+from callrec.health._maintenance import MaintenanceWindow, list_maintenance
 from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     CONTENT_ACTIONS,
@@ -34,6 +34,7 @@ from callrec.vault import (
     archive_summary,
     calls_started,
     coverage,
+    gap_notes,
     in_service_since,
     measured_span,
     signed_head,
@@ -88,6 +89,33 @@ def _access_summary(vault: Vault, start: float, end: float) -> dict:
     }
 
 
+def _gaps_json(vault: Vault, gaps: list, zone) -> list[dict]:
+    """Each gap (one per outage) with the admins' notes on it (``gap note``; never a severity)."""
+    notes = gap_notes(vault, gaps[0].start_ts, gaps[-1].end_ts + 0.001) if gaps else []
+    out = []
+    for g in gaps:
+        item = {"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"),
+                "cause": g.cause}
+        mine = [{"note": n.note, "by": n.actor} for n in notes if g.start_ts <= n.at_ts <= g.end_ts]
+        if mine:
+            item["notes"] = mine
+        out.append(item)
+    return out
+
+
+def _window_json(w: MaintenanceWindow, zone) -> dict:
+    """A maintenance window as the report lists it: who announced it and when, and whether it was
+    ended early or cancelled (and by whom)."""
+    item = {"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
+            "reason": w.reason, "by": w.actor, "announced_at": format_ts(w.created_ts, zone, "seconds"),
+            "state": w.state}
+    if w.ended_by:
+        item["ended_by"] = w.ended_by
+    if w.cancelled_by:
+        item["cancelled_by"] = w.cancelled_by
+    return item
+
+
 def build_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     zone = config.zone
@@ -112,10 +140,9 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "measured": {"start": format_ts(lo, zone, "seconds"), "end": format_ts(hi, zone, "seconds")},
         "in_service_since": format_ts(since, zone, "seconds"),
         "coverage_ratio": round(ratio, 6),
-        "gaps": [{"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause} for g in gaps],
+        "gaps": _gaps_json(vault, gaps, zone),
         "findings": [f.to_json(zone) for f in findings],
-        "maintenance": [{"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
-                         "reason": w.reason, "by": w.actor} for w in list_maintenance(vault, start, end)],
+        "maintenance": [_window_json(w, zone) for w in list_maintenance(vault, start, end, cancelled=True)],
         "calls": calls,
         "transcript_quality": window_quality(vault, start, end, config.asr.uncertain_below),
         "access_log": _access_summary(vault, start, end),

@@ -18,6 +18,7 @@ The vault owns its tables: other packages read and change them only through the 
 """
 
 from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
+from callrec.vault._acks import GapNote, acked_since, add_ack, add_gap_note, gap_notes
 from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
 from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
 from callrec.vault._backup import backup, finish_interrupted_rekey, rekey, restore
@@ -87,7 +88,14 @@ from callrec.vault._ledger import (
     open_session,
 )
 from callrec.vault._log import log_entries, seal_seqs
-from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+from callrec.vault._maintenance import (
+    MaintenanceWindow,
+    cancel_maintenance_window,
+    end_maintenance_window,
+    insert_maintenance_window,
+    maintenance_window,
+    maintenance_windows,
+)
 from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
 from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
 from callrec.vault._queue import (
@@ -170,6 +178,8 @@ __all__ = [
     # ops state: job runs, alerts, exchange records, maintenance windows, integrity
     "AlertBook", "AlertState", "JobTrouble", "MaintenanceWindow", "alert_book", "alert_undelivered",
     "cdr_calls_started", "cdr_spans_overlapping", "damaged_pages", "insert_maintenance_window", "job_troubles",
+    "GapNote", "acked_since", "add_ack", "add_gap_note", "gap_notes", "cancel_maintenance_window",
+    "end_maintenance_window", "maintenance_window",
     "last_ok_run_ts", "last_retention_ts", "maintenance_windows", "quick_check", "record_job_run",
     "store_cdr_import",
     # files: backup, restore, rekey, verify
