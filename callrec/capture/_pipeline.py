@@ -307,7 +307,7 @@ class Pipeline:
     def _close_gap(self, cause: str, ts: float) -> None:
         """The cause went away at ``ts``: the gap ends there unless it comes back within gap_merge_s."""
         if cause in self._open_gaps:
-            self._closing[cause] = max(ts, self._closing.get(cause, ts))
+            self._closing.setdefault(cause, ts)
 
     def _settle(self, ts: float) -> None:
         """Close the gaps whose cause has stayed away for gap_merge_s by ``ts``."""

@@ -34,7 +34,7 @@ def site(tmp_path_factory):
     opened = run_cli(config_file, "case", "open", "--reason", "a death at home", "--from", "-1h", "--to", "now")
     assert opened.returncode == 0, opened.stderr
     case = opened.stdout.split()[1]
-    for argv in (("maintenance", "add", "--from", "-2h", "--to", "-1h", "--reason", "firmware"),
+    for argv in (("maintenance", "add", "--from", "+1h", "--to", "+2h", "--reason", "firmware"),
                  ("delete-request", str(call), "--reason", "asked by the caller")):
         done = run_cli(config_file, *argv)
         assert done.returncode == 0, done.stderr
@@ -88,7 +88,8 @@ def test_health_check_keeps_the_plugin_exit_code(site):
 
 def test_maintenance_list(site):
     (window,) = _json(site[0], "maintenance", "list", "--json")
-    assert set(window) == {"id", "from", "to", "from_ts", "to_ts", "created_ts", "reason", "actor"}
+    assert set(window) == {"id", "from", "to", "from_ts", "to_ts", "created_ts", "reason", "actor", "by", "state",
+                           "announced_to_ts", "ended_by", "cancelled_ts", "cancelled_by"}
 
 
 def test_log_show_and_head(site):
