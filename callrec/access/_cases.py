@@ -17,6 +17,7 @@ from callrec.vault import (
     case_call_ids,
     close_case,
     decide_case,
+    decision_reasons,
     get_case,
     list_calls,
     list_cases,
@@ -41,6 +42,8 @@ class CaseView:
     decided_at: str | None
     closed_at: str | None
     attached: list[int]
+    #: Why the approver refused the case (from the access log); None unless refused.
+    decision_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def _view(vault: Vault, case: Case) -> CaseView:
     return CaseView(case.id, case.status, case.reason, case.opened_by, format_ts(case.opened_ts, zone),
                     format_ts(case.window_from_ts, zone), format_ts(case.window_to_ts, zone), case.decided_by,
                     format_ts(case.decided_ts, zone), format_ts(case.closed_ts, zone),
-                    case_call_ids(vault, case.id))
+                    case_call_ids(vault, case.id),
+                    decision_reasons(vault, [case.id]).get(case.id) if case.status == "refused" else None)
 
 
 def _visible(vault: Vault, actor: Actor, status: str | None = None) -> list[Case]:

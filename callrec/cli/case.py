@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--reason", required=True)
     o.add_argument("--from", dest="from_", required=True, metavar="TIME", help=f"start of the case window; {TIME_HELP}")
     o.add_argument("--to", required=True, metavar="TIME", help="end of the case window; the same forms")
+    o.add_argument("--json", action="store_true", help="print the case as a JSON object (its id first)")
     for name, text in (("approve", "approve a case (approver, not the opener): read its reason first with 'case show'"),
                        ("close", "close a case: ends the legal hold (opener or admin)")):
         s.add_parser(name, help=text).add_argument("case_id", type=int, metavar="ID")
@@ -74,12 +75,17 @@ def _print_case(ctx: Context, case: CaseView) -> None:
     ctx.print(f"case {case.id}  {case.status}  opened by {case.opened_by} at {case.opened_at}"
               f"  window {case.window_from} .. {case.window_to}{decided}")
     ctx.print(f"  reason: {case.reason}")
+    if case.decision_reason is not None:
+        ctx.print(f"  refused by {case.decided_by}: {case.decision_reason}")
     ctx.print(f"  attached calls: {' '.join(map(str, case.attached)) or 'none'}")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "open":
         case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
+        if getattr(args, "json", False):
+            print_json(ctx, case)
+            return 0
         ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
     elif args.action == "approve":
         ctx.call("case.approve", case_id=args.case_id)

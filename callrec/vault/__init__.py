@@ -87,7 +87,7 @@ from callrec.vault._ledger import (
     open_gap,
     open_session,
 )
-from callrec.vault._log import log_entries, seal_seqs
+from callrec.vault._log import decision_reasons, log_entries, seal_seqs
 from callrec.vault._maintenance import (
     MaintenanceWindow,
     cancel_maintenance_window,
@@ -166,7 +166,7 @@ __all__ = [
     "store_counts", "transcript_sha256", "uncounted_transcripts",
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
-    "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
+    "latest_checkpoint", "link_hash", "log_entries", "decision_reasons", "seal_seqs", "signed_head", "verify_chain",
     "verify_chain_since_last", "verify_checkpoint",
     # cases, content, deletion, users, retention
     "CONTENT_ACTIONS", "Case", "DeletionRequest", "HOLDING_STATUSES", "ROLES", "RetentionPlan", "SealedAudio",
