@@ -67,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, metavar="DIR",
                    help="a new or empty directory, written by this account (relative to the current directory)")
     e.add_argument("--format", choices=("flac", "wav"), default="flac")
+    e.add_argument("--json", action="store_true", help="print {case, out, files, key_fingerprint}")
     p.set_defaults(func=run)
 
 
@@ -139,8 +140,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         make_private_dir(target)
         for f in package.files:
             write_into(target, f.name, f.data)
-        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
-                  f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
+        if getattr(args, "json", False):
+            print_json(ctx, {"case": args.case_id, "out": str(target), "files": len(package.files),
+                             "key_fingerprint": package.key_fingerprint})
+        else:
+            ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
+                      f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
     return 0
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from callrec.asr import TranscriptionWorker, queue_summary
 from callrec.capture import FileSource, Pipeline, ReplayResume
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import CaptureError
 from callrec.health import refresh_stored_days
 from callrec.progress import progress
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="replay even though the span already holds calls or coverage (logged)")
     # Diagnostic: pace the feed at real time (tests that kill a replay mid-call, benchmarks).
+    p.add_argument("--json", action="store_true", help="print {feed, seconds, calls (their ids), test_calls} at the end")
     p.add_argument("--realtime", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -109,7 +111,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         while not pipeline.started.wait(0.2):
             if pipeline.join(0):  # the writer ended before it started: join() raised its error
                 break
-        if pipeline.started.is_set():
+        if pipeline.started.is_set() and not getattr(args, "json", False):
             ctx.print(f"replaying {args.feed.name}: {source.duration_s:.1f} s of audio")
             ctx.out.flush()
         with progress(desc=f"replay {args.feed.name}", total=round(source.duration_s, 1), unit="s") as bar:
@@ -125,8 +127,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
         waiting = queue_summary(vault).counts["pending"]
     carried = f" (carrying on a killed replay: {pipeline.skipped} call(s) it had sealed were kept)" if resume else ""
-    ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
-              f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}")
+    if getattr(args, "json", False):
+        print_json(ctx, {"feed": args.feed.name, "seconds": round(done_s, 3), "calls": list(pipeline.sealed),
+                         "test_calls": tests, "carried_on": bool(resume), "kept": pipeline.skipped})
+    else:
+        ids = f" (ids {pipeline.sealed[0]}..{pipeline.sealed[-1]})" if pipeline.sealed else ""
+        ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
+                  f"{len(pipeline.sealed)} call(s) sealed{ids}, {tests} of them test call(s){carried}")
     if config.asr.enabled and not args.no_asr:
         worker = TranscriptionWorker(config)
         try:
