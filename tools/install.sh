@@ -4,14 +4,17 @@
 # so that people without the data key can run the CLI (it forwards to the daemon's socket).
 #   tools/install.sh          the recorder
 #   tools/install.sh --test   the recorder plus what the tests need (pytest, the Korean Vosk model,
-#                             Chromium for the HTML report test)
+#                             Chromium for the HTML report test, systemd-analyze for the unit check)
+# Both put `callrec` on every account's PATH (/usr/local/bin/callrec, a symlink into the venv) and
+# a Japanese (CJK) font for the HTML report and the evidence player.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${CALLREC_VENV:-/opt/callrec-venv}
-packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils)
+packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils fonts-ipafont-gothic)
 extras=""
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(chromium espeak-ng)
+    command -v systemd-analyze >/dev/null || packages+=(systemd)
     extras="[test]"
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -23,4 +26,5 @@ apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 chmod -R a+rX "$venv"
 install -d /etc/bash_completion.d
 "$venv/bin/register-python-argcomplete" callrec > /etc/bash_completion.d/callrec
-echo "installed callrec into $venv"
+ln -sfn "$venv/bin/callrec" /usr/local/bin/callrec
+echo "installed callrec into $venv (on PATH as /usr/local/bin/callrec)"
