@@ -18,7 +18,7 @@ import numpy as np
 
 from callrec.errors import UsageError
 
-__all__ = ["TIME_HELP", "DAY_HELP", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts",
+__all__ = ["TIME_HELP", "DAY_HELP", "offset_clock", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts",
            "format_ts_many"]
 
 #: What ``--from``/``--to`` accept, for ``--help``.
@@ -29,6 +29,16 @@ DAY_HELP = "a local day in the configured zone: YYYY-MM-DD, 'today', 'yesterday'
 
 _RELATIVE = re.compile(r"^([-+])(\d+)([dhm])$")
 _UNIT_S = {"d": 86400, "h": 3600, "m": 60}
+
+
+def offset_clock(seconds: float, sep: str = ".") -> str:
+    """A transcript line's offset into its call, the one way every rendering writes it:
+    ``HH:MM:SS.mmm`` (``case transcript``, ``case play --follow``, exports, the evidence player)."""
+    millis = round(seconds * 1000)
+    h, rest = divmod(millis, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:

@@ -60,6 +60,8 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
         err = classify(ctx.config.vault_path, exc)
         print(f"callrec: error: {err}", file=ctx.err)
         return err.exit_code
+    except BrokenPipeError:  # the reader went away (``| head``): main() ends quietly
+        raise
     except OSError as exc:  # a full disk, a read-only or forbidden path: one line naming it
         err = from_os_error(exc)
         print(f"callrec: error: {err}", file=ctx.err)
@@ -88,6 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(ctx, argv)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # ``callrec log show | head``: the reader has what it wanted; no error line
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 0

@@ -17,7 +17,7 @@ from callrec.cli._context import Context
 from callrec.cli._files import export_target, make_private_dir, write_into
 from callrec.cli._output import print_json
 from callrec.errors import CallrecError, UsageError
-from callrec.timefmt import TIME_HELP
+from callrec.timefmt import TIME_HELP, offset_clock
 
 
 class PlaybackFailed(CallrecError):
@@ -177,7 +177,9 @@ def _play(ctx: Context, args: argparse.Namespace) -> None:
         import sounddevice
     except OSError as exc:  # no PortAudio library on this machine
         _failed(ctx, audio, str(exc))
-    try:
+    try:  # a missing or unusable device is one line of error before anything says "playing"
+        sounddevice.check_output_settings(device=args.device, samplerate=rate,
+                                          channels=1 if clip.ndim == 1 else clip.shape[1])
         ctx.print(f"playing call {audio.call_id} ({len(clip) / rate:.1f} s of {len(data) / rate:.1f} s)")
         ctx.out.flush()
         sounddevice.play(clip, rate, device=args.device)
@@ -204,6 +206,6 @@ def _follow(ctx: Context, audio: PlayAudio, start: float, length: float) -> None
         wait = line.start_s - start - (time.monotonic() - began)
         if wait > 0:
             time.sleep(wait)
-        ctx.print(f"[{int(line.start_s // 60):02d}:{line.start_s % 60:04.1f}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
+        ctx.print(f"[{offset_clock(line.start_s)}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
         if ctx.out is sys.stdout:
             ctx.out.flush()

@@ -40,6 +40,10 @@ class ReplayOverlaps(CaptureError):
     """the vault already holds {0} between {1} and {2}, the span of {3}: replaying it would record that time twice; check --start, or add --force if this is other audio (the override is written to the access log)"""
 
 
+class ReplayFeedMissing(CaptureError):
+    """feed {0} not found: give the path of a recorded WAV or FLAC file (relative to the current directory)"""
+
+
 class ReplayStopped(CaptureError):
     """replay of {0} was stopped ({1}) after {2:.1f} of {3:.1f} s: what was read is sealed and kept; to ingest the rest, replay the feed from {2:.1f} s on with --start {4}"""
 
@@ -93,6 +97,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     start_ts = parse_iso(args.start, config.zone, "--start")
+    if not args.feed.is_file():
+        raise ReplayFeedMissing(args.feed)
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
     stopped_by: list[str] = []
     with Vault.open(config) as vault:

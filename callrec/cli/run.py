@@ -44,8 +44,14 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
     health = HealthService(config)
     stop = threading.Event()
+    stopped_by: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     server.start()
     worker.start()
     health.start()
@@ -56,6 +62,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         _supervise(pipeline, stop, source.name)
     finally:
         notify("STOPPING=1")
+        log.info("callrec stopping (%s): sealing the call in progress", stopped_by[0] if stopped_by else "writer ended")
         pipeline.stop()
         try:
             pipeline.join()
@@ -66,6 +73,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             server.stop()
             vault.checkpoint()
             vault.close()
+            log.info("callrec stopped")
     return 0
 
 

@@ -84,3 +84,4 @@ def test_a_fifteen_second_overflow_burst_is_one_gap_one_warning_one_finding(tmp_
     assert (opened, closed) == (1, 1)
     assert journal.count("capture queue overflow: audio is being dropped") == 1, journal
     assert len(findings) == 1 and findings[0].severity == "warning", findings
+    assert "callrec stopping (SIGTERM)" in journal and journal.rstrip().endswith("callrec stopped"), journal
