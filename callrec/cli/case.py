@@ -83,11 +83,7 @@ def _print_case(ctx: Context, case: CaseView) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     if args.action == "open":
-        case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
-        if getattr(args, "json", False):
-            print_json(ctx, case)
-            return 0
-        ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
+        _open(ctx, args)
     elif args.action == "approve":
         ctx.call("case.approve", case_id=args.case_id)
         ctx.print(f"case {args.case_id} approved")
@@ -135,18 +131,30 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     elif args.action == "play":
         _play(ctx, args)
     elif args.action == "export":
-        target = export_target(args.out, ctx.config)
-        package = ctx.call("export", case_id=args.case_id, format=args.format)
-        make_private_dir(target)
-        for f in package.files:
-            write_into(target, f.name, f.data)
-        if getattr(args, "json", False):
-            print_json(ctx, {"case": args.case_id, "out": str(target), "files": len(package.files),
-                             "key_fingerprint": package.key_fingerprint})
-        else:
-            ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
-                      f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
+        _export(ctx, args)
     return 0
+
+
+def _open(ctx: Context, args: argparse.Namespace) -> None:
+    case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
+    if getattr(args, "json", False):
+        print_json(ctx, case)
+    else:
+        ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
+
+
+def _export(ctx: Context, args: argparse.Namespace) -> None:
+    target = export_target(args.out, ctx.config)
+    package = ctx.call("export", case_id=args.case_id, format=args.format)
+    make_private_dir(target)
+    for f in package.files:
+        write_into(target, f.name, f.data)
+    if getattr(args, "json", False):
+        print_json(ctx, {"case": args.case_id, "out": str(target), "files": len(package.files),
+                         "key_fingerprint": package.key_fingerprint})
+    else:
+        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
+                  f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
 
 
 def _clock(text: str | None, flag: str) -> float | None:

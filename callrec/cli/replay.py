@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 from pathlib import Path
 
 from callrec.asr import TranscriptionWorker, queue_summary
 from callrec.capture import FileSource, Pipeline, ReplayResume
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
+from callrec.cli._signals import on_stop_signals
 from callrec.errors import CaptureError
 from callrec.health import refresh_stored_days
 from callrec.progress import progress
@@ -100,19 +100,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if not args.feed.is_file():
         raise ReplayFeedMissing(args.feed)
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
-    stopped_by: list[str] = []
     with Vault.open(config) as vault:
         resume = _resume(ctx, vault, source)
         if resume is None:
             _check_overlap(ctx, vault, source, args.force)
         pipeline = Pipeline(config, vault, source, guest_ok=True, resume=resume)
 
-        def stop(signum: int, _frame: object) -> None:
-            stopped_by.append(signal.Signals(signum).name)
-            pipeline.stop()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, stop)
+        stopped_by = on_stop_signals(pipeline.stop)
         pipeline.start()
         while not pipeline.started.wait(0.2):
             if pipeline.join(0):  # the writer ended before it started: join() raised its error

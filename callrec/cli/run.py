@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import threading
 
 from callrec.asr import TranscriptionWorker
 from callrec.capture import DeviceSource, Pipeline
 from callrec.cli._context import Context
+from callrec.cli._signals import on_stop_signals
 from callrec.health import HealthService, StatusKeeper
 from callrec.server import AccessServer
 from callrec.systemd import notify, watchdog_interval
@@ -44,14 +44,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     pipeline = Pipeline(config, vault, source, on_sealed=lambda call_id: worker.notify())
     health = HealthService(config)
     stop = threading.Event()
-    stopped_by: list[str] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stopped_by.append(signal.Signals(signum).name)
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
+    stopped_by = on_stop_signals(stop.set)
     server.start()
     worker.start()
     health.start()
