@@ -93,6 +93,16 @@ def _resume(ctx: Context, vault: Vault, source: FileSource) -> ReplayResume | No
     return resume
 
 
+def _ids(sealed: list[int]) -> str:
+    """Which calls the replay sealed: a range when their ids are contiguous, else each id."""
+    if not sealed:
+        return ""
+    if len(sealed) == 1:
+        return f"; call {sealed[0]}"
+    lo, hi = min(sealed), max(sealed)
+    return f"; calls {lo}..{hi}" if hi - lo + 1 == len(set(sealed)) else f"; calls {', '.join(map(str, sorted(sealed)))}"
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -131,9 +141,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         print_json(ctx, {"feed": args.feed.name, "seconds": round(done_s, 3), "calls": list(pipeline.sealed),
                          "test_calls": tests, "carried_on": bool(resume), "kept": pipeline.skipped})
     else:
-        ids = f" (ids {pipeline.sealed[0]}..{pipeline.sealed[-1]})" if pipeline.sealed else ""
         ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
-                  f"{len(pipeline.sealed)} call(s) sealed{ids}, {tests} of them test call(s){carried}")
+                  f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}{_ids(pipeline.sealed)}")
     if config.asr.enabled and not args.no_asr:
         worker = TranscriptionWorker(config)
         try:
