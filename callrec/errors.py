@@ -11,6 +11,9 @@ Exit codes: 0 ok, 1 generic, 2 usage/config, 3 vault, 4 access refused, 5 captur
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "CallrecError",
     "UsageError",
@@ -47,6 +50,7 @@ __all__ = [
     "AsrError",
     "HealthError",
     "IntegrityError",
+    "did_you_mean",
 ]
 
 
@@ -85,7 +89,10 @@ class ConfigSyntaxError(ConfigError):
 
 
 class ConfigUnknownKey(ConfigError):
-    """config file {0}: unknown key {1!r}: remove it or check the spelling"""
+    """config file {0}: unknown key {1!r}{2}: remove it or check the spelling"""
+
+    def __init__(self, file: object, key: str, known: Iterable[str] = ()) -> None:
+        super().__init__(file, key, did_you_mean(key, known))
 
 
 class ConfigWrongType(ConfigError):
@@ -234,3 +241,9 @@ class IntegrityError(CallrecError):
     """integrity: {0}"""
 
     exit_code = 8
+
+
+def did_you_mean(typed: str, names: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``names``, or ``""`` (a message's tail)."""
+    close = difflib.get_close_matches(typed, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -16,16 +16,17 @@ from datetime import datetime, tzinfo
 
 from callrec.errors import UsageError
 
-__all__ = ["TIME_HELP", "DAY_HELP", "MIN_TS", "MAX_TS", "bounded_ts", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts",
+__all__ = ["TIME_HELP", "DAY_HELP", "MIN_TS", "MAX_TS", "bounded_ts", "offset_clock", "parse_iso", "parse_time",
+           "parse_day", "parse_window", "day_bounds", "format_ts",
            "format_ts_many"]
 
 #: What ``--from``/``--to`` accept, for ``--help``.
 TIME_HELP = ("ISO 8601 time or date (local time in the configured zone unless it has an offset), "
-             "'today', 'yesterday', 'now' or a relative time such as -7d, -12h, -30m")
+             "'today', 'yesterday', 'now' or a relative time such as -7d, -12h, -30m (+20m: ahead)")
 #: What ``--date`` accepts, for ``--help``.
 DAY_HELP = "a local day in the configured zone: YYYY-MM-DD, 'today', 'yesterday' or a relative day such as -2d"
 
-_RELATIVE = re.compile(r"^-(\d{1,9})([dhm])$")
+_RELATIVE = re.compile(r"^([-+])(\d{1,9})([dhm])$")
 _UNIT_S = {"d": 86400, "h": 3600, "m": 60}
 #: The days a time may fall on: from the UNIX epoch to the end of 2199. Anything outside is a typo
 #: or an attack, and every later step (day bounds, formatting, the vault's REAL columns) can take it.
@@ -40,6 +41,16 @@ def bounded_ts(ts: float, what: str, text: str) -> float:
     if not MIN_TS <= ts <= MAX_TS:  # also false for NaN
         raise UsageError(f"{what} {text[:60]!r} is out of range: give a time {_RANGE}")
     return ts
+
+
+def offset_clock(seconds: float, sep: str = ".") -> str:
+    """A transcript line's offset into its call, the one way every rendering writes it:
+    ``HH:MM:SS.mmm`` (``case transcript``, ``case play --follow``, exports, the evidence player)."""
+    millis = round(seconds * 1000)
+    h, rest = divmod(millis, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
@@ -73,8 +84,8 @@ def parse_day(text: str, zone: tzinfo, what: str = "--date", now: float | None =
         return today - dt.timedelta(days=1)
     relative = _RELATIVE.match(word)
     try:
-        day = (today - dt.timedelta(days=int(relative.group(1))) if relative and relative.group(2) == "d"
-               else dt.date.fromisoformat(word))
+        day = (today + int(relative.group(1) + "1") * dt.timedelta(days=int(relative.group(2)))
+               if relative and relative.group(3) == "d" else dt.date.fromisoformat(word))
     except (ValueError, OverflowError):
         raise UsageError(f"{what} {text[:60]!r} is not a day: give YYYY-MM-DD, 'today', 'yesterday' or -Nd") from None
     if not FIRST_DAY <= day <= LAST_DAY:
@@ -94,7 +105,8 @@ def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = 
         return now
     relative = _RELATIVE.match(word)
     if relative:
-        return bounded_ts(now - int(relative.group(1)) * _UNIT_S[relative.group(2)], what, text)
+        return bounded_ts(now + int(relative.group(1) + "1") * int(relative.group(2)) * _UNIT_S[relative.group(3)],
+                          what, text)
     if word in ("today", "yesterday") or re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
         start, stop = day_bounds(parse_day(word, zone, what, now), zone)
         return stop if end else start

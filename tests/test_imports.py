@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent / "callrec"
 #: runs capture; front ends and test generators stand on top, and nothing imports them.
 FLOORS: tuple[frozenset[str], ...] = tuple(frozenset(f) for f in (
     {"callrec", "callrec.errors", "callrec.config", "callrec.timefmt", "callrec.identity", "callrec.systemd",
-     "callrec.progress", "callrec.lazy", "callrec.jsoncodec", "callrec.lockfile", "callrec.numbers"},
+     "callrec.progress", "callrec.lazy", "callrec.jsoncodec", "callrec.lockfile", "callrec.numbers",
+     "callrec.signals"},
     {"callrec.vault"},
     {"callrec.asr"},
     {"callrec.capture", "callrec.evidence", "callrec.health"},

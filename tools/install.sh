@@ -5,16 +5,18 @@
 #   tools/install.sh          the recorder
 #   tools/install.sh --test   the recorder plus what the tests need (pytest, the Korean Vosk model,
 #                             Chromium for the HTML report, player and ui tests, SIPp/tcpreplay for
-#                             the SIP tap)
+#                             the SIP tap, systemd-analyze for the unit check)
+# Both put `callrec` on every account's PATH (/usr/local/bin/callrec, a symlink into the venv) and
+# a Japanese (CJK) font for the HTML report, the evidence player and the ui.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${CALLREC_VENV:-/opt/callrec-venv}
-packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils)
+packages=(python3 python3-venv python3-dev libportaudio2 libsndfile1 alsa-utils fonts-ipafont-gothic)
 extras=""
 if [[ "${1:-}" == "--test" ]]; then
-    # A Japanese font for the ui's screenshots; SIPp, tcpdump, tcpreplay and iproute2 (netns, veth,
-    # tc mirred) for the SIP tap's tests.
-    packages+=(chromium espeak-ng fonts-ipafont-gothic sip-tester tcpdump tcpreplay libpcap-dev iproute2)
+    # SIPp, tcpdump, tcpreplay and iproute2 (netns, veth, tc mirred) for the SIP tap's tests.
+    packages+=(chromium espeak-ng sip-tester tcpdump tcpreplay libpcap-dev iproute2)
+    command -v systemd-analyze >/dev/null || packages+=(systemd)
     extras="[test]"
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -26,4 +28,5 @@ apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 chmod -R a+rX "$venv"
 install -d /etc/bash_completion.d
 "$venv/bin/register-python-argcomplete" callrec > /etc/bash_completion.d/callrec
-echo "installed callrec into $venv"
+ln -sfn "$venv/bin/callrec" /usr/local/bin/callrec
+echo "installed callrec into $venv (on PATH as /usr/local/bin/callrec)"

@@ -60,10 +60,29 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         transcript,
     )
     from callrec.access._export import ExportFile, ExportPackage, build_export, export
-    from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
+    from callrec.access._health import (
+        Acked,
+        CdrImported,
+        CheckResult,
+        GapNoted,
+        Report,
+        cdr_import,
+        check_result,
+        gap_note,
+        health_ack,
+        health_check,
+        health_report,
+    )
     from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
     from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
-    from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
+    from callrec.access._ops import (
+        MaintenanceList,
+        maintenance_add,
+        maintenance_cancel,
+        maintenance_end,
+        maintenance_list,
+        status,
+    )
     from callrec.access._private_files import export_target, make_private_dir, write_into, write_private_file
     from callrec.access._registry import ACTIONS, Action, action, check_bounds, perform, validate
     from callrec.access._table import ACTION_ROLES, authorize, may
@@ -73,6 +92,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
 __all__ = [
     "ACTIONS",
     "ACTION_ROLES",
+    "Acked",
     "Action",
     "Actor",
     "CallList",
@@ -88,6 +108,7 @@ __all__ = [
     "Done",
     "ExportFile",
     "ExportPackage",
+    "GapNoted",
     "KeyInfo",
     "LogHead",
     "LogListing",
@@ -124,18 +145,23 @@ __all__ = [
     "case_show",
     "cdr_import",
     "check_bounds",
+    "check_result",
     "delete_approve",
     "delete_list",
     "delete_refuse",
     "delete_request",
     "export",
     "export_target",
+    "gap_note",
+    "health_ack",
     "health_check",
     "health_report",
     "key_show",
     "log_head",
     "log_show",
     "maintenance_add",
+    "maintenance_cancel",
+    "maintenance_end",
     "maintenance_list",
     "make_private_dir",
     "may",

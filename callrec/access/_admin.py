@@ -36,6 +36,8 @@ __all__ = ["Deletion", "DeletionList", "Done", "Requeued", "RetentionResult", "U
 class Done:
     """An action that changed something and has nothing more to say than its message."""
     message: str
+    #: The id of what it created, when it created something (a deletion request).
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def users_list(vault: Vault, actor: Actor) -> UserList:
 def delete_request(vault: Vault, actor: Actor, *, call_id: int, reason: str) -> Done:
     request_id = request_deletion(vault, actor.log_name, call_id, reason)
     return Done(f"deletion request {request_id} filed for call {call_id}: a second person must approve it"
-                f" ('callrec delete-request approve {request_id}')")
+                f" ('callrec delete-request approve {request_id}')", request_id)
 
 
 def _refresh_reports(vault: Vault, request_id: int) -> None:

@@ -19,6 +19,7 @@ from callrec.vault import (
     case_numbers,
     close_case,
     decide_case,
+    decision_reasons,
     get_case,
     list_calls,
     list_cases,
@@ -47,6 +48,8 @@ class CaseView:
     #: The numbers the case is scoped to, for its opener and approvers; ``None`` for anyone else
     #: (an admin sees that a case exists, never whom it is about). Empty: a time-only case.
     numbers: list[str] | None = None
+    #: Why the approver refused the case (from the access log); None unless refused.
+    decision_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ def _view(vault: Vault, case: Case, actor: Actor) -> CaseView:
                     format_ts(case.window_from_ts, zone), format_ts(case.window_to_ts, zone), case.decided_by,
                     format_ts(case.decided_ts, zone), format_ts(case.closed_ts, zone),
                     case_call_ids(vault, case.id),
-                    case_numbers(vault, case.id) if _sees_numbers(vault, actor, case) else None)
+                    case_numbers(vault, case.id) if _sees_numbers(vault, actor, case) else None,
+                    decision_reason=decision_reasons(vault, [case.id]).get(case.id) if case.status == "refused" else None)
 
 
 def _country_code(vault: Vault) -> str:

@@ -44,7 +44,7 @@ _MAX_LINE = 64 * 1024 * 1024
 
 
 class DaemonUnreachable(VaultError):
-    """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): run this as the service account or start the daemon"""
+    """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): start the daemon (systemctl start callrec), or run this as root, which reads the key"""
 
 
 class ReplyBroken(DaemonUnreachable):

@@ -10,21 +10,25 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.access._table import may
-from callrec.errors import UsageError
+from callrec.errors import UsageError, did_you_mean
 from callrec.health import (
+    CHECK_NAMES,
     build_report,
+    check_lines,
     import_cdr_bytes,
     live_window,
     plugin_status,
+    present,
     refresh_stored_report,
     render_html,
     report_paths,
     run_checks,
 )
-from callrec.timefmt import format_ts, parse_day
-from callrec.vault import Vault
+from callrec.timefmt import format_ts, parse_day, parse_time
+from callrec.vault import Vault, add_ack, add_gap_note
 
-__all__ = ["CdrImported", "CheckResult", "Report", "cdr_import", "health_check", "health_report"]
+__all__ = ["Acked", "CdrImported", "CheckResult", "GapNoted", "Report", "cdr_import", "check_result", "gap_note",
+           "health_ack", "health_check", "health_report"]
 
 
 @dataclass(frozen=True)
@@ -57,15 +61,58 @@ class CdrImported:
     numbered: int = 0
 
 
+@dataclass(frozen=True)
+class Acked:
+    check: str
+    at: str
+
+
+@dataclass(frozen=True)
+class GapNoted:
+    id: int
+    at: str
+
+
+def check_result(vault: Vault, now: float) -> CheckResult:
+    """The live check at ``now``: critical only for what is going on (see ``health.present``); the
+    summary names each check once, then at most one line per check."""
+    start, end = live_window(now)
+    findings = present(vault, run_checks(vault, vault.config, start=start, end=end, live=True, now=now), now)
+    code, word = plugin_status(findings)
+    bad: dict[str, str] = {}
+    for f in sorted((f for f in findings if f.severity != "ok"), key=lambda f: f.severity != "critical"):
+        bad.setdefault(f.check, f.message)
+    summary = "; ".join(f"{check}: {message}" for check, message in list(bad.items())[:3])
+    return CheckResult(code, word, summary or "recording, every check passed", check_lines(findings, vault.config.zone))
+
+
 @use_case("health.check")
 def health_check(vault: Vault, actor: Actor) -> CheckResult:
+    return check_result(vault, time.time())
+
+
+@use_case("health.ack")
+def health_ack(vault: Vault, actor: Actor, *, check: str) -> Acked:
+    """The outages of ``check`` that are over have been seen: no longer a warning in the live check."""
+    if check not in CHECK_NAMES:
+        raise UsageError(f"no check named {check!r}{did_you_mean(check, CHECK_NAMES)}")
     now = time.time()
-    start, end = live_window(now)
-    findings = run_checks(vault, vault.config, start=start, end=end, live=True, now=now)
-    code, word = plugin_status(findings)
-    bad = [f for f in findings if f.severity != "ok"]
-    summary = "; ".join(f"{f.check}: {f.message}" for f in bad[:3]) or "recording, every check passed"
-    return CheckResult(code, word, summary, [f.line(vault.config.zone) for f in bad])
+    add_ack(vault, actor.log_name, check, now)
+    return Acked(check, format_ts(now, vault.config.zone, "seconds"))
+
+
+@use_case("gap.note")
+def gap_note(vault: Vault, actor: Actor, *, at_iso: str, note: str) -> GapNoted:
+    """An admin's words on the past gap holding ``at_iso``, listed with it in the report."""
+    zone = vault.config.zone
+    at = parse_time(at_iso, zone, "--at")
+    note = " ".join(note.split())
+    if not note:
+        raise UsageError("the note is empty: say what happened (e.g. 'power cut in the building')")
+    if at > time.time():
+        raise UsageError("--at is in the future: a note is for a gap that happened")
+    done = add_gap_note(vault, actor.log_name, at, note, time.time())
+    return GapNoted(done.id, format_ts(at, zone, "seconds"))
 
 
 @use_case("health.report")

@@ -3,7 +3,7 @@
 Each action maps to the roles that may run it; it mirrors DESIGN.md's role table. ``service``
 stands for callrec's internal actors (:data:`callrec.access.SERVICE`), never for a person. Rows
 whose name has no use case in this package (``backup``, ``restore``, ``rekey``, ``model.import``,
-``status``, ``maintenance.*``) are checked by local commands; only use cases registered in
+``status``) are checked by local commands; only use cases registered in
 ``_registry.py`` exist on the socket.
 """
 
@@ -26,8 +26,12 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "calls.list": ("ops", "reviewer", "approver", "admin"),
     "status": ("maintainer", "ops", "admin"),
     "maintenance.add": ("maintainer", "admin"),
+    "maintenance.end": ("maintainer", "admin"),
+    "maintenance.cancel": ("maintainer", "admin"),
     "maintenance.list": ("maintainer", "admin"),
     "health.check": _HEALTH,
+    "health.ack": ("ops",),  # an outage that is over was seen: no longer a warning in 'health check'
+    "gap.note": ("admin",),  # words on a past gap; never its severity
     "health.report": _HEALTH,
     "report.who_read": ("ops", "admin"),  # privilege: who read or was refused, in which case (not the vendor)
     "cdr.import": _HEALTH,

@@ -26,7 +26,7 @@ from callrec.asr._models import model_info
 from callrec.asr._quality import call_quality
 from callrec.config import AsrConfig, Config
 from callrec.errors import CallrecError
-from callrec.timefmt import format_ts
+from callrec.timefmt import format_ts, offset_clock
 from callrec.vault import Transcript
 
 __all__ = ["configured_lines", "to_text", "to_json", "to_webvtt", "transcript_language"]
@@ -62,12 +62,6 @@ def configured_lines(transcripts: Sequence[Transcript], config: Config | None) -
     return transcript_lines(transcripts, roles=roles, pause_s=asr.pause_s, uncertain_below=asr.uncertain_below)
 
 
-def _clock(seconds: float, sep: str = ".") -> str:
-    millis = round(seconds * 1000)
-    h, rest = divmod(millis, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 def _started(call: Any, config: Config | None) -> str:
@@ -94,7 +88,7 @@ def to_text(transcripts: Sequence[Transcript], call: Any, config: Config | None 
              f"{before}word{after}: the recogniser was unsure of it (confidence below {asr.uncertain_below:g})", ""]
     for line in configured_lines(transcripts, config):
         label = f"{line.speaker}: " if line.speaker else ""
-        lines.append(f"[{_clock(line.start)}] {label}{line_text(line, language, asr.uncertain_marks)}")
+        lines.append(f"[{offset_clock(line.start)}] {label}{line_text(line, language, asr.uncertain_marks)}")
     return "\n".join(lines) + "\n"
 
 
@@ -152,5 +146,5 @@ def to_webvtt(transcripts: Sequence[Transcript], call: Any = None, config: Confi
         voice = f"<v {html.escape(line.speaker, quote=False)}>" if line.speaker else ""
         escaped = replace(line, words=tuple(replace(w, text=html.escape(w.text, quote=False)) for w in line.words))
         text = line_text(escaped, language, ("<c.uncertain>", "</c>"))
-        out += [str(n), f"{_clock(line.start)} --> {_clock(max(line.end, line.start + 0.001))}", voice + text, ""]
+        out += [str(n), f"{offset_clock(line.start)} --> {offset_clock(max(line.end, line.start + 0.001))}", voice + text, ""]
     return "\n".join(out)

@@ -5,8 +5,10 @@ It runs the segmenter, appends call audio to the vault and commits at least ever
 ``REPLAY_COMMIT_BYTES`` of call audio (a killed replay is run again) — keeps the capture
 session's heartbeat, and turns line events into gaps in the coverage ledger: ``overflow`` (queue
 full), ``device_lost`` (closed when audio returns) and ``flatline`` (digital zeros or a constant
-for ``flatline_s``, closed when the line moves again). ``callrec run`` and ``callrec replay`` run
-exactly this, differing only in the source and its clock.
+for ``flatline_s``, closed when the line moves again). A gap is closed only once its cause has stayed
+away for ``[health] gap_merge_s``: a burst of overflow, a flapping device or line is one outage, one
+gap row, one ``gap.open``/``gap.close`` pair and one journal warning, not one per block.
+``callrec run`` and ``callrec replay`` run exactly this, differing only in the source and its clock.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from callrec.capture._writer import WriterThread
 from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import CaptureError
 from callrec.lockfile import try_lock
-from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
+from callrec.vault import CallRecorder, Vault, close_gap, close_session, heartbeat, open_gap, open_session
 
 __all__ = ["Pipeline", "CaptureBusy", "ReplayResume"]
 
@@ -47,6 +49,7 @@ _POLL_S = 0.2
 _FLAT_PIECE_S = 1.0
 #: Two starts this close are the same call found again (a re-run finds it on the same frame).
 _SAME_START_S = 0.001
+_GAP_WORDS = {"overflow": "queue overflow", "device_lost": "device loss", "flatline": "flat input"}
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Pipeline(WriterThread):
         self._last_heartbeat = 0.0
         self._flat_since: float | None = None
         self._open_gaps: dict[str, int] = {}
+        #: Open gaps whose cause went away (cause → end): closed once it stays away gap_merge_s.
+        self._closing: dict[str, float] = {}
+        self._gap_starts: dict[str, float] = {}
         #: For the status file: end of the last block (its level: :attr:`input_dbfs`).
         self.last_block_ts: float | None = None
         self._last_frames: np.ndarray | None = None
@@ -130,7 +136,7 @@ class Pipeline(WriterThread):
 
     def line_state(self) -> dict:
         """What the status file says about the line now (no content: times, a level, a count)."""
-        state = ("device_lost" if "device_lost" in self._open_gaps else "flatline" if "flatline" in self._open_gaps
+        state = ("device_lost" if self._is_open("device_lost") else "flatline" if self._is_open("flatline")
                  else "capturing" if self.started.is_set() else "starting")
         return {"source": self.source.name, "device_state": state, "last_frame": self.last_block_ts,
                 "input_dbfs": self.input_dbfs, "queue_depth": self.feed.depth, "queue_capacity": self.feed.capacity}
@@ -163,6 +169,8 @@ class Pipeline(WriterThread):
                     break
                 if event is not None:
                     self._handle(event)
+                elif not self.source.rereadable:
+                    self._settle(self.source.now())
                 self._maybe_flush()
                 self._maybe_heartbeat()
         finally:
@@ -186,9 +194,10 @@ class Pipeline(WriterThread):
             self.recorder.seal(call_id, status="interrupted")
             self._sealed(call_id)
         now = self.source.now()
-        for gap_id in self._open_gaps.values():
-            close_gap(self.vault, gap_id, now)
+        for cause, gap_id in self._open_gaps.items():
+            close_gap(self.vault, gap_id, self._closing.get(cause, now))
         self._open_gaps.clear()
+        self._closing.clear()
         if self._session is not None:
             close_session(self.vault, self._session, now, "stopped")
         if self._lock_file is not None:
@@ -200,18 +209,22 @@ class Pipeline(WriterThread):
         if isinstance(event, Block):
             self._block(event)
         elif isinstance(event, Dropped):
-            log.warning("capture queue overflow: %.1f s of audio dropped", event.end_ts - event.start_ts)
-            add_gap(self.vault, event.start_ts, event.end_ts, "overflow", line=self.line)
+            self._settle(event.start_ts)
+            if self._open_gap("overflow", event.start_ts, "queue full"):
+                log.warning("capture queue overflow: audio is being dropped")
+            self._close_gap("overflow", event.end_ts)
         elif isinstance(event, Lost):
-            log.error("capture device lost (%s)", event.detail)
+            self._settle(event.ts)
             self.segmenter.finish("device_lost")
             self._close_gap("flatline", event.ts)
-            self._open_gap("device_lost", event.ts, event.detail)
+            if self._open_gap("device_lost", event.ts, event.detail):
+                log.error("capture device lost (%s)", event.detail)
         elif isinstance(event, Restored):
             log.warning("capture device back")
             self._close_gap("device_lost", event.ts)
 
     def _block(self, block: Block) -> None:
+        self._settle(block.ts)
         self.frames_in += len(block.frames)
         self.last_block_ts = block.end_ts
         self._last_frames = block.frames
@@ -241,21 +254,46 @@ class Pipeline(WriterThread):
         if flat:
             if self._flat_since is None:
                 self._flat_since = ts
-            if "flatline" not in self._open_gaps and end_ts - self._flat_since >= self.config.capture.flatline_s:
-                log.error("capture input is flat (constant samples): is the line tap unplugged?")
-                self._open_gap("flatline", self._flat_since, "input constant")
+            if not self._is_open("flatline") and end_ts - self._flat_since >= self.config.capture.flatline_s:
+                if self._open_gap("flatline", self._flat_since, "input constant"):
+                    log.error("capture input is flat (constant samples): is the line tap unplugged?")
         else:
             self._flat_since = None
             self._close_gap("flatline", ts)
 
-    def _open_gap(self, cause: str, ts: float, detail: str) -> None:
-        if cause not in self._open_gaps:
-            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail, line=self.line)
+    def _is_open(self, cause: str) -> bool:
+        return cause in self._open_gaps and cause not in self._closing
+
+    def _open_gap(self, cause: str, ts: float, detail: str) -> bool:
+        """True when this is a new outage; False when the cause came back within gap_merge_s of its
+        gap's end (the same outage: the gap stays open) or its gap is open anyway."""
+        end = self._closing.pop(cause, None)
+        if end is not None and ts - end <= self.config.health.gap_merge_s:
+            return False
+        if end is not None:
+            self._finish_gap(cause, end)
+        if cause in self._open_gaps:
+            return False
+        self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail, line=self.line)
+        self._gap_starts[cause] = ts
+        return True
 
     def _close_gap(self, cause: str, ts: float) -> None:
-        gap_id = self._open_gaps.pop(cause, None)
-        if gap_id is not None:
-            close_gap(self.vault, gap_id, ts)
+        """The cause went away at ``ts``: the gap ends there unless it comes back within gap_merge_s."""
+        if cause in self._open_gaps:
+            self._closing.setdefault(cause, ts)
+
+    def _settle(self, ts: float) -> None:
+        """Close the gaps whose cause has stayed away for gap_merge_s by ``ts``."""
+        for cause, end in list(self._closing.items()):
+            if ts - end > self.config.health.gap_merge_s:
+                del self._closing[cause]
+                self._finish_gap(cause, end)
+
+    def _finish_gap(self, cause: str, end: float) -> None:
+        close_gap(self.vault, self._open_gaps.pop(cause), end)
+        lasted = end - self._gap_starts.pop(cause, end)
+        log.info("capture %s over after %.1f s", _GAP_WORDS.get(cause, cause), lasted)
 
     # -- durability ----------------------------------------------------------------------------
 

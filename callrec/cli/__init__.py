@@ -88,6 +88,8 @@ def execute(ctx: Context, argv: Sequence[str]) -> int:
         if getattr(args, "config", None) and ctx.config_flag is None:
             ctx.config_flag = args.config
         return int(args.func(ctx, args) or 0)
+    except BrokenPipeError:  # the reader went away (``| head``): main() ends quietly
+        raise
     except Exception as exc:  # noqa: BLE001 - a bug is still one line for the user; details only on request
         line, code = _error_line(ctx, exc)
         print(f"callrec: {line}", file=ctx.err)
@@ -110,6 +112,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(ctx, argv)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # ``callrec log show | head``: the reader has what it wanted; no error line
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 0

@@ -43,6 +43,8 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("allow_abbrev", False)
+        if kwargs.get("description"):  # module docstrings are reST: ``x`` reads 'x' in a terminal
+            kwargs["description"] = kwargs["description"].replace("``", "'")
         super().__init__(*args, **kwargs)
         # Relative times such as ``--from -7d`` are values, not options (argparse treats only
         # negative numbers that way by default).
@@ -59,7 +61,8 @@ def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
     typed = _INVALID_CHOICE.search(message)
     if not typed:
         return ""
-    names = [name for action in _subparser_actions(parser) for name in action.choices]
+    offered = message.partition("(choose from")[2]  # an option's choices, e.g. --role's role names
+    names = [name for action in _subparser_actions(parser) for name in action.choices] + re.findall(r"'([^']*)'", offered)
     close = difflib.get_close_matches(typed.group(1), names, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from callrec.access import backup
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import UsageError
 from callrec.progress import activity
 
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     keys.add_argument("--new-key", metavar="KEY", type=Path, help="create a new key file here and encrypt the copy under it")
     p.add_argument("--full-check", action="store_true",
                    help="also check the updated copy whole (every page and every table's row count), not only what changed")
+    p.add_argument("--json", action="store_true", help="print {path, key_path, size, written, rows, full_reason,"
+                                                       " day_files, head_seq}")
     p.set_defaults(func=run)
 
 
@@ -30,6 +33,11 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     with activity("backup: copying and checking the vault"):
         result = backup(ctx.vault, ctx.person, dest=args.dest, key_path=args.key_file, new_key_path=args.new_key,
                         full_check=args.full_check)
+    if getattr(args, "json", False):
+        print_json(ctx, {"path": str(result.path), "key_path": str(result.key_path), "size": result.size,
+                         "written": result.written, "rows": result.rows, "full_reason": result.full_reason,
+                         "day_files": len(result.snapshot.periods), "head_seq": result.snapshot.head_seq})
+        return 0
     how = f"copied whole ({result.full_reason})" if result.full_reason else f"{result.rows} changed row(s) applied"
     ctx.print(f"backup {result.path}: {how}; {result.size} bytes ({result.written} written now),"
               f" {len(result.snapshot.periods)} closed day file(s), access log up to entry {result.snapshot.head_seq}; verified")

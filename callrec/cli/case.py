@@ -17,7 +17,7 @@ from callrec.cli._context import Context
 from callrec.cli._files import export_target, make_private_dir, write_into
 from callrec.cli._output import print_json
 from callrec.errors import CallrecError, UsageError
-from callrec.timefmt import TIME_HELP
+from callrec.timefmt import TIME_HELP, offset_clock
 
 
 class PlaybackFailed(CallrecError):
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--number", dest="numbers", action="append", metavar="N",
                    help="reach only calls with this caller's (or callee's) number, as dialled or in E.164;"
                         " repeat for several (default: every call of the window)")
+    o.add_argument("--json", action="store_true", help="print the case as a JSON object (its id first)")
     for name, text in (("approve", "approve a case (approver, not the opener): read its reason first with 'case show'"),
                        ("close", "close a case: ends the legal hold (opener or admin)")):
         s.add_parser(name, help=text).add_argument("case_id", type=int, metavar="ID")
@@ -69,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", required=True, metavar="DIR",
                    help="a new or empty directory, written by this account (relative to the current directory)")
     e.add_argument("--format", choices=("flac", "wav"), default="flac")
+    e.add_argument("--json", action="store_true", help="print {case, out, files, key_fingerprint}")
     p.set_defaults(func=run)
 
 
@@ -79,6 +81,8 @@ def _print_case(ctx: Context, case: CaseView) -> None:
     ctx.print(f"  reason: {case.reason}")
     if case.numbers:
         ctx.print(f"  numbers: {' '.join(case.numbers)}")
+    if case.decision_reason is not None:
+        ctx.print(f"  refused by {case.decided_by}: {case.decision_reason}")
     ctx.print(f"  attached calls: {' '.join(map(str, case.attached)) or 'none'}")
 
 
@@ -103,7 +107,10 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
 def _open(ctx: Context, args: argparse.Namespace) -> None:
     case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to, numbers=args.numbers)
-    ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
+    if args.json:
+        print_json(ctx, case)
+    else:
+        ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
 
 
 def _approve(ctx: Context, args: argparse.Namespace) -> None:
@@ -166,8 +173,12 @@ def _export(ctx: Context, args: argparse.Namespace) -> None:
     make_private_dir(target)
     for f in package.files:
         write_into(target, f.name, f.data)
-    ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
-              f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
+    if args.json:
+        print_json(ctx, {"case": args.case_id, "out": str(target), "files": len(package.files),
+                         "key_fingerprint": package.key_fingerprint})
+    else:
+        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
+                  f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
 
 
 def _clock(text: str | None, flag: str) -> float | None:
@@ -198,7 +209,9 @@ def _play(ctx: Context, args: argparse.Namespace) -> None:
         import sounddevice
     except OSError as exc:  # no PortAudio library on this machine
         _failed(ctx, audio, str(exc))
-    try:
+    try:  # a missing or unusable device is one line of error before anything says "playing"
+        sounddevice.check_output_settings(device=args.device, samplerate=rate,
+                                          channels=1 if clip.ndim == 1 else clip.shape[1])
         ctx.print(f"playing call {audio.call_id} ({len(clip) / rate:.1f} s of {len(data) / rate:.1f} s)")
         ctx.out.flush()
         sounddevice.play(clip, rate, device=args.device)
@@ -225,7 +238,7 @@ def _follow(ctx: Context, audio: PlayAudio, start: float, length: float) -> None
         wait = line.start_s - start - (time.monotonic() - began)
         if wait > 0:
             time.sleep(wait)
-        ctx.print(f"[{int(line.start_s // 60):02d}:{line.start_s % 60:04.1f}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
+        ctx.print(f"[{offset_clock(line.start_s)}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
         if ctx.out is sys.stdout:
             ctx.out.flush()
 

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("what", nargs="+", metavar="CALL | list | approve ID | refuse ID")
     p.add_argument("--reason", default="", help="who asked for the deletion and why (required to file a request)")
     p.add_argument("--status", choices=("pending", "approved", "refused"), help="list only requests in this state")
-    p.add_argument("--json", action="store_true", help="list as JSON")
+    p.add_argument("--json", action="store_true", help="JSON: the list, or {message, id} of what was done")
     p.set_defaults(func=run)
 
 
@@ -64,5 +64,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         done = ctx.call("delete.request", call_id=_number(verb, "CALL"), reason=args.reason)
     else:
         raise UsageError(f"{COMMAND}: usage: {_FORMS}")
-    ctx.print(done.message)
+    if getattr(args, "json", False):
+        print_json(ctx, done)
+    else:
+        ctx.print(done.message)
     return 0

@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = s.add_parser("check", help="run every check now; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN")
     c.add_argument("--json", action="store_true", help="one object: code, status, summary, lines (same exit code)")
+    a = s.add_parser("ack", help="an outage that is over was seen: no longer a WARNING in 'health check' (ops)")
+    a.add_argument("check", metavar="CHECK", help="the check named in the WARNING line, e.g. service_gaps")
+    a.add_argument("--json", action="store_true", help="print {check, at}")
     r = s.add_parser("report", help="the report for one local day, computed from the vault now")
     r.add_argument("--date", default="yesterday", help=f"{DAY_HELP} (default: yesterday, the last complete day)")
     out = r.add_mutually_exclusive_group()
@@ -31,6 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    if args.action == "ack":
+        done = ctx.call("health.ack", check=args.check)
+        if getattr(args, "json", False):
+            print_json(ctx, done)
+        else:
+            ctx.print(f"{done.check}: outages over by {done.at} acknowledged (the daily reports are unchanged)")
+        return 0
     if args.action == "check":
         result = _check(ctx)
         if args.json:

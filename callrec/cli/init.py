@@ -1,24 +1,40 @@
-"""``callrec init``: create the state directory, keys and vault; make the caller admin."""
+"""``callrec init``: create the state directory, keys and vault; make the caller (or ``--admin
+NAME``, e.g. the service account the docs then use with ``sudo -u``) admin."""
 
 from __future__ import annotations
 
 import argparse
+import pwd
 
 from callrec.cli._context import Context
+from callrec.errors import UsageError
 from callrec.vault import Vault, add_user, key_fingerprint, roles_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create state directory, data key, signing key and vault (never overwrites)")
+    p.add_argument("--admin", metavar="NAME",
+                   help="the OS account that becomes admin (default: the account running init)")
     p.set_defaults(func=run)
 
 
+def _require_account(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        raise UsageError(f"--admin {name}: no such OS account: create it first (e.g. useradd --system {name})"
+                         ) from None
+
+
 def run(ctx: Context, args: argparse.Namespace) -> int:
+    admin = args.admin or ctx.actor
+    if args.admin:
+        _require_account(args.admin)
     vault, made = Vault.initialise(ctx.config)
     ctx._vault = vault
-    if "admin" not in roles_of(vault, ctx.actor):
-        add_user(vault, ctx.actor, ctx.actor, ["admin"])
-        made.append(f"admin role for {ctx.actor}")
+    if "admin" not in roles_of(vault, admin):
+        add_user(vault, ctx.actor, admin, ["admin"])
+        made.append(f"admin role for {admin}")
     for item in made:
         ctx.print(f"created {item}")
     if not made:

@@ -17,16 +17,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import signal
 from pathlib import Path
 
 from callrec.asr import TranscriptionWorker, queue_summary
 from callrec.capture import FileSource, Pipeline, ReplayResume, open_line_pipeline, open_line_source
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.config import DEFAULT_LINE, LineConfig
 from callrec.errors import CaptureError, UsageError
 from callrec.health import refresh_stored_days
 from callrec.progress import progress
+from callrec.signals import on_stop_signals
 from callrec.timefmt import format_ts, parse_iso
 from callrec.vault import (
     Vault,
@@ -41,6 +42,10 @@ from callrec.vault import (
 
 class ReplayOverlaps(CaptureError):
     """the vault already holds {0} between {1} and {2}, the span of {3}: replaying it would record that time twice; check --start, or add --force if this is other audio (the override is written to the access log)"""
+
+
+class ReplayFeedMissing(CaptureError):
+    """feed {0} not found: give the path of a recorded WAV or FLAC file (relative to the current directory)"""
 
 
 class ReplayStopped(CaptureError):
@@ -60,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true",
                    help="replay even though the span already holds calls or coverage (logged)")
     # Diagnostic: pace the feed at real time (tests that kill a replay mid-call, benchmarks).
+    p.add_argument("--json", action="store_true", help="print {feed, seconds, calls (their ids), test_calls} at the end")
     p.add_argument("--realtime", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -95,6 +101,16 @@ def _resume(ctx: Context, vault: Vault, source: FileSource) -> ReplayResume | No
                                                       "calls_sealed": len(resume.sealed_starts),
                                                       "calls_unfinished": len(resume.unfinished)})
     return resume
+
+
+def _ids(sealed: list[int]) -> str:
+    """Which calls the replay sealed: a range when their ids are contiguous, else each id."""
+    if not sealed:
+        return ""
+    if len(sealed) == 1:
+        return f"; call {sealed[0]}"
+    lo, hi = min(sealed), max(sealed)
+    return f"; calls {lo}..{hi}" if hi - lo + 1 == len(set(sealed)) else f"; calls {', '.join(map(str, sorted(sealed)))}"
 
 
 def _line(ctx: Context, name: str | None) -> LineConfig:
@@ -153,8 +169,9 @@ def _replay_feed(ctx: Context, args: argparse.Namespace, line: LineConfig) -> in
     if args.start is None:
         raise UsageError("replay of a WAV or FLAC feed needs --start ISO: when its first sample was captured")
     start_ts = parse_iso(args.start, config.zone, "--start")
+    if not args.feed.is_file():
+        raise ReplayFeedMissing(args.feed)
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
-    stopped_by: list[str] = []
     with Vault.open(config) as vault:
         resume = _resume(ctx, vault, source)
         if resume is None:
@@ -163,17 +180,12 @@ def _replay_feed(ctx: Context, args: argparse.Namespace, line: LineConfig) -> in
         pipeline = Pipeline(dataclasses.replace(config, capture=line.capture), vault, source, guest_ok=True,
                             resume=resume, line=line.name)
 
-        def stop(signum: int, _frame: object) -> None:
-            stopped_by.append(signal.Signals(signum).name)
-            pipeline.stop()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, stop)
+        stopped_by = on_stop_signals(pipeline.stop)
         pipeline.start()
         while not pipeline.started.wait(0.2):
             if pipeline.join(0):  # the writer ended before it started: join() raised its error
                 break
-        if pipeline.started.is_set():
+        if pipeline.started.is_set() and not getattr(args, "json", False):
             ctx.print(f"replaying {args.feed.name}: {source.duration_s:.1f} s of audio")
             ctx.out.flush()
         with progress(desc=f"replay {args.feed.name}", total=round(source.duration_s, 1), unit="s") as bar:
@@ -189,7 +201,11 @@ def _replay_feed(ctx: Context, args: argparse.Namespace, line: LineConfig) -> in
         tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
         waiting = queue_summary(vault).counts["pending"]
     carried = f" (carrying on a killed replay: {pipeline.skipped} call(s) it had sealed were kept)" if resume else ""
-    ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
-              f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}")
+    if args.json:
+        print_json(ctx, {"feed": args.feed.name, "seconds": round(done_s, 3), "calls": list(pipeline.sealed),
+                         "test_calls": tests, "carried_on": bool(resume), "kept": pipeline.skipped})
+    else:
+        ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
+                  f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}{_ids(pipeline.sealed)}")
     _transcribe(config, args, waiting)
     return 0

@@ -79,7 +79,7 @@ def build_section(cls: type, table: dict, file: Path, prefix: str = "") -> Any:
     for key, value in table.items():
         name = f"{prefix}{key}"
         if key not in fields:
-            raise ConfigUnknownKey(file, name)
+            raise ConfigUnknownKey(file, name, [f"{prefix}{k}" for k in fields])
         tp = hints[key]
         if dataclasses.is_dataclass(tp):
             if not isinstance(value, dict):

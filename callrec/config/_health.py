@@ -84,6 +84,12 @@ class HealthConfig:
     log_job_runs: bool = False
     #: Prometheus textfile-collector file ("" = callrec.prom under state_dir).
     metrics_file: Path | None = None
+    #: Gaps of the same cause that touch or lie less than this many seconds apart are one outage:
+    #: one gap row (written so by the capture writer), one finding, one alert.
+    gap_merge_s: float = field(default=5.0, metadata=check(lambda v: 0 <= v <= 600, "must be between 0 and 600 seconds"))
+    #: Hours an outage that is over stays a WARNING in 'health check' (until 'callrec health ack
+    #: CHECK'); only what is going on now is CRITICAL. The daily report keeps it critical for its day.
+    recovered_window_h: float = field(default=24.0, metadata=check(lambda v: 0 <= v <= 24 * 31, "must be between 0 and 744 hours"))
     #: Heartbeat older than this (seconds) means capture is not alive.
     heartbeat_max_age_s: float = field(default=30.0, metadata=check(lambda v: v > 0, "must be positive"))
     #: A test call is expected at least this often (hours).

@@ -10,7 +10,6 @@ below the daemon layer imports it.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from typing import Any
 
@@ -20,6 +19,7 @@ from callrec.config import Config
 from callrec.daemon._scheduler import HealthService
 from callrec.daemon._server import AccessServer
 from callrec.health import StatusKeeper
+from callrec.signals import on_stop_signals
 from callrec.systemd import notify, watchdog_interval
 from callrec.vault import Vault, key_fingerprint
 
@@ -62,8 +62,7 @@ def run_daemon(config: Config) -> int:
                  for line, source, vault in zip(config.recorded_lines, sources, vaults, strict=True)]
     health = HealthService(config)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stopped_by = on_stop_signals(stop.set)
     server.start()
     worker.start()
     health.start()
@@ -75,7 +74,9 @@ def run_daemon(config: Config) -> int:
         _supervise(pipelines, stop, ", ".join(s.name for s in sources))
     finally:
         notify("STOPPING=1")
+        log.info("callrec stopping (%s): sealing the calls in progress", stopped_by[0] if stopped_by else "writer ended")
         _stop_all(pipelines, vaults, status, health, worker, server)
+        log.info("callrec stopped")
     return 0
 
 

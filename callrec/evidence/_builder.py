@@ -118,7 +118,10 @@ def _assemble(content: list[tuple[str, bytes]], index: bytes, manifest: dict, re
 def _status(findings: list[str], calls: list[dict], proof: dict, cp_seq: int, key: str, files: int) -> list[str]:
     if findings:
         return ["At export this package did NOT verify:", *findings]
-    return [f"All {files} files matched their SHA-256 and size in the signed manifest.",
+    # Counted as 'callrec evidence verify' counts them: every file of the package, the manifest
+    # and its signature included.
+    return [f"The package holds {files + 2} files: the signed manifest, its signature and {files} more,"
+            f" each of which matched its SHA-256 and size in the manifest.",
             f"The audio of each of the {len(calls)} call(s) decoded to the PCM SHA-256 in its seal entry.",
             f"The chain proof linked {len(proof['links'])} access-log entries, {len(proof['entries'])} of them shown,"
             f" to the checkpoint at entry {cp_seq}, signed by key {key}."]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from callrec.asr import Word, configured_lines, join_words, transcript_language
 from callrec.config import Config
+from callrec.timefmt import offset_clock
 from callrec.vault import Transcript
 
 __all__ = ["PLAYER_SCRIPT", "PLAYER_STYLE", "player_lines", "render_lines", "render_player"]
@@ -87,17 +88,12 @@ def _pieces(words: Sequence[Word], language: str) -> list[dict]:
     return out
 
 
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes):02d}:{rest:04.1f}"
-
-
 def _line(line: dict) -> str:
     words = "".join(
         f'<span class="uncertain" title="uncertain: confidence {w["conf"]:.2f}">{html.escape(w["text"])}</span>'
         if w["uncertain"] else html.escape(w["text"]) for w in line["words"])
     who = f'<span class="who">{html.escape(line["speaker"])}</span>' if line["speaker"] else ""
-    return (f'<li data-start="{line["start"]:.3f}" data-end="{line["end"]:.3f}"><span class="t">{_clock(line["start"])}</span>'
+    return (f'<li data-start="{line["start"]:.3f}" data-end="{line["end"]:.3f}"><span class="t">{offset_clock(line["start"])}</span>'
             f'{who}<span class="text">{words}</span></li>')
 
 

@@ -14,8 +14,16 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
     from callrec.health._checks import CHECKS, SCHEDULER_JOB, Check, CheckContext, Issue, live_window, run_checks
     from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
     from callrec.health._html import render_html
-    from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
+    from callrec.health._maintenance import (
+        MaintenanceInPast,
+        MaintenanceWindow,
+        add_maintenance,
+        cancel_maintenance,
+        end_maintenance,
+        list_maintenance,
+    )
     from callrec.health._metrics import metrics_path, write_metrics
+    from callrec.health._present import CHECK_NAMES, check_lines, present
     from callrec.health._reconcile import Reconciliation, reconcile
     from callrec.health._report import (
         ReportDayBeforeService,
@@ -45,6 +53,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
 __all__ = [
     "Alerter",
     "CHECKS",
+    "CHECK_NAMES",
     "CdrFileError",
     "CdrImport",
     "Check",
@@ -52,6 +61,7 @@ __all__ = [
     "DaemonStatus",
     "Finding",
     "Issue",
+    "MaintenanceInPast",
     "MaintenanceWindow",
     "Reconciliation",
     "ReportDayBeforeService",
@@ -62,15 +72,19 @@ __all__ = [
     "SystemStatus",
     "add_maintenance",
     "build_report",
+    "cancel_maintenance",
+    "check_lines",
     "collect_status",
     "daemon_down_finding",
     "day_window",
+    "end_maintenance",
     "import_cdr",
     "import_cdr_bytes",
     "list_maintenance",
     "live_window",
     "metrics_path",
     "plugin_status",
+    "present",
     "print_status",
     "read_daemon_status",
     "reconcile",

@@ -43,10 +43,12 @@ class Finding:
         return check if self.outage_ts is None else f"{check}@{self.outage_ts:.0f}"
 
     def line(self, zone: ZoneInfo) -> str:
+        """One line; a span still going on says "since", never "now" (the line may be read later)."""
         span = ""
-        if self.start_ts is not None:
-            end = format_ts(self.end_ts, zone, "seconds") if self.end_ts is not None else "now"
-            span = f" [{format_ts(self.start_ts, zone, 'seconds')} .. {end}]"
+        if self.start_ts is not None and self.end_ts is not None:
+            span = f" [{format_ts(self.start_ts, zone, 'seconds')} .. {format_ts(self.end_ts, zone, 'seconds')}]"
+        elif self.start_ts is not None:
+            span = f" [{'from' if self.ended else 'since'} {format_ts(self.start_ts, zone, 'seconds')}]"
         return f"{self.severity.upper()} {self.check}: {self.message}{span}"
 
     def to_json(self, zone: ZoneInfo) -> dict:

@@ -12,7 +12,12 @@ __all__ = ["render_html", "timeline_svg", "GAP_COLOURS"]
 
 GAP_COLOURS = {"service_stopped": "#d32f2f", "crash": "#7b1fa2", "device_lost": "#f57c00",
                "overflow": "#fbc02d", "flatline": "#455a64"}
-_COVERED, _CALL, _TEST = "#43a047", "#1e88e5", "#8e24aa"
+#: Test calls in teal: apart from calls (blue) and from every gap colour (the crash purple was too close).
+_COVERED, _CALL, _TEST = "#43a047", "#1e88e5", "#00acc1"
+#: Column headers of the call counts (the JSON keys are for programs).
+_CALL_HEADERS = {"recorded": "calls recorded", "test_calls": "test calls", "total_duration_s": "total length",
+                 "transcribed": "transcribed", "pending": "awaiting transcript", "failed": "transcription failed",
+                 "no_model": "no speech model"}
 _NOT_IN_SERVICE = "#e0e0e0"
 _WIDTH, _LEFT, _RIGHT = 1100, 90, 20
 
@@ -74,6 +79,33 @@ def _rows(items: list[dict], keys: list[str], css: str | None = None) -> str:
     return "\n".join(out) or f'<tr><td colspan="{len(keys)}">none</td></tr>'
 
 
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
+
+
+def _call_cells(calls: dict) -> tuple[str, str]:
+    head = "".join(f"<th>{_e(_CALL_HEADERS.get(k, k.replace('_', ' ')))}</th>" for k in calls)
+    row = "".join(f"<td>{_e(_duration(v) if k == 'total_duration_s' else v)}</td>" for k, v in calls.items())
+    return head, row
+
+
+def _gap_rows(gaps: list[dict]) -> list[dict]:
+    return [{**g, "notes": "; ".join(f"{n['note']} ({n['by']})" for n in g.get("notes", []))} for g in gaps]
+
+
+def _window_state(w: dict) -> str:
+    if w.get("cancelled_by"):
+        return f"cancelled by {w['cancelled_by']}"
+    if w.get("ended_by"):
+        return f"ended early by {w['ended_by']}"
+    return w.get("state", "announced")
+
+
+def _window_rows(windows: list[dict]) -> list[dict]:
+    return [{**w, "state": _window_state(w)} for w in windows]
+
+
 def render_html(report: dict, zone: ZoneInfo) -> str:
     template = Template(resources.files("callrec.health").joinpath("report.html").read_text(encoding="utf-8"))
     now = dt.datetime.fromisoformat(report["generated_at"]).timestamp()
@@ -84,9 +116,11 @@ def render_html(report: dict, zone: ZoneInfo) -> str:
         summary=_e(report["summary"]),
         svg=timeline_svg(report["_timeline"], zone, now),
         findings=_rows(report["findings"], ["severity", "check", "message", "start", "end"], css="severity"),
-        gaps=_rows(report["gaps"], ["cause", "start", "end"]),
-        calls_head="".join(f"<th>{_e(k)}</th>" for k in calls),
-        calls_row="".join(f"<td>{_e(v)}</td>" for v in calls.values()),
+        gaps=_rows(_gap_rows(report["gaps"]), ["cause", "start", "end", "notes"]),
+        maintenance=_rows(_window_rows(report.get("maintenance", [])),
+                          ["start", "end", "reason", "by", "announced_at", "state"]),
+        calls_head=_call_cells(calls)[0],
+        calls_row=_call_cells(calls)[1],
         access_total=_e(f"{access['entries']} access-log entries, {access['content_reads']} content read(s)"),
         reads=_rows(access["reads"], ["actor", "case_id", "action", "count"]),
         refused=_rows(access["refused"], ["actor", "action", "count"]),

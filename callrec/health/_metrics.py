@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 from callrec.config import Config
 from callrec.health._checks import CHECKS
 from callrec.health._findings import SEVERITIES, Finding
+from callrec.health._present import present
 from callrec.vault import Vault, count_calls, coverage, last_heartbeat_ts, last_test_call_ts, transcript_backlog
 
 __all__ = ["metrics_path", "write_metrics"]
@@ -25,7 +26,9 @@ def metrics_path(config: Config) -> Path:
 
 
 def write_metrics(vault: Vault, config: Config, findings: list[Finding], now: float | None = None) -> Path:
+    """The check statuses say what ``health check`` says: critical only for what is going on now."""
     now = time.time() if now is None else now
+    findings = present(vault, findings, now)
     reg = CollectorRegistry()
     status = Gauge("callrec_check_status", "Worst severity of a health check (0 ok, 1 warning, 2 critical)",
                    ["check"], registry=reg)

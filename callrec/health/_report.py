@@ -27,7 +27,7 @@ from callrec.errors import HealthError
 from callrec.health._checks import CHECKS, run_checks
 from callrec.health._findings import Finding
 from callrec.health._html import render_html
-from callrec.health._maintenance import list_maintenance
+from callrec.health._maintenance import MaintenanceWindow, list_maintenance
 from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     CONTENT_ACTIONS,
@@ -37,6 +37,7 @@ from callrec.vault import (
     archive_summary,
     calls_started,
     coverage,
+    gap_notes,
     in_service_since,
     measured_span,
     numbers_of_calls,
@@ -96,6 +97,33 @@ def _access_summary(vault: Vault, start: float, end: float) -> dict:
     }
 
 
+def _gaps_json(vault: Vault, gaps: list[tuple[str, Gap]], zone: tzinfo, named: bool) -> list[dict]:
+    """Each gap (one per outage; with ``named``, its line) with the admins' notes on it (``gap
+    note``; never a severity)."""
+    notes = gap_notes(vault, min(g.start_ts for _, g in gaps), max(g.end_ts for _, g in gaps) + 0.001) if gaps else []
+    out = []
+    for name, g in gaps:
+        item = _gap_json(g, zone, name if named else None)
+        mine = [{"note": n.note, "by": n.actor} for n in notes if g.start_ts <= n.at_ts <= g.end_ts]
+        if mine:
+            item["notes"] = mine
+        out.append(item)
+    return out
+
+
+def _window_json(w: MaintenanceWindow, zone) -> dict:
+    """A maintenance window as the report lists it: who announced it and when, and whether it was
+    ended early or cancelled (and by whom)."""
+    item = {"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
+            "reason": w.reason, "by": w.actor, "announced_at": format_ts(w.created_ts, zone, "seconds"),
+            "state": w.state}
+    if w.ended_by:
+        item["ended_by"] = w.ended_by
+    if w.cancelled_by:
+        item["cancelled_by"] = w.cancelled_by
+    return item
+
+
 def build_report(vault: Vault, config: Config, day: dt.date, now: float | None = None) -> dict:
     now = time.time() if now is None else now
     zone = config.zone
@@ -122,12 +150,11 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "measured": {"start": format_ts(lo, zone, "seconds"), "end": format_ts(hi, zone, "seconds")},
         "in_service_since": format_ts(since, zone, "seconds"),
         "coverage_ratio": round(ratio, 6),
-        "gaps": [_gap_json(g, zone, name if config.lines else None) for name, g in gaps],
+        "gaps": _gaps_json(vault, gaps, zone, bool(config.lines)),
         "findings": [f.to_json(zone) for f in findings],
         "lines": [_line_section(vault, config, line.name, per_line[line.name], findings, (start, end))
                   for line in config.recorded_lines],
-        "maintenance": [{"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
-                         "reason": w.reason, "by": w.actor} for w in list_maintenance(vault, start, end)],
+        "maintenance": [_window_json(w, zone) for w in list_maintenance(vault, start, end, cancelled=True)],
         "calls": calls,
         "transcript_quality": window_quality(vault, start, end, config.asr.uncertain_below),
         "access_log": _access_summary(vault, start, end),

@@ -230,13 +230,25 @@ def print_status(status: SystemStatus, as_json: bool, out: TextIO) -> None:
         out.write(jsoncodec.document(fields).decode("utf-8"))  # the one --json encoder
         return
     for key, label in _LABELS.items():
-        value = fields[key]
-        if key == "queue_depth" and value is not None:
-            value = f"{value} of {fields['queue_capacity']} blocks"
-        print(f"{label}: {'-' if value is None else value}", file=out)
+        print(f"{label}: {_human(key, fields[key], fields)}", file=out)
     for line in lines or ():
-        shown = ", ".join(f"{k} {'-' if v is None else v}" for k, v in line.items() if k != "name")
+        shown = ", ".join(f"{k} {_human(k, v, line)}" for k, v in line.items() if k != "name")
         print(f"line {line['name']}: {shown}", file=out)
+
+
+def _human(key: str, value: object, fields: dict) -> str:
+    """A status value as a person reads it (the JSON keeps the raw values)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "queue_depth" and "queue_capacity" in fields:
+        return f"{value} of {fields['queue_capacity']} blocks"
+    if key == "days_to_full":
+        return "more than 10 years at the last week's rate" if value > 3650 else f"about {value:.0f} days"
+    if key == "disk_free_pct":
+        return f"{value:.1f}"
+    return str(value)
 
 
 _LABELS = {

@@ -24,6 +24,7 @@ from callrec.lazy import lazy_face
 if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
     from callrec.lazy import lazy_face
     from callrec.vault._accesslog import LogEntry, body_sha256, entries, head, link_hash, verify_chain
+    from callrec.vault._acks import GapNote, acked_since, add_ack, add_gap_note, gap_notes
     from callrec.vault._alerts import AlertBook, AlertState, alert_book, alert_undelivered
     from callrec.vault._audio import MAX_ROW_BYTES, decode_flac, encode_flac, pcm_sha256
     from callrec.vault._backup import (
@@ -98,11 +99,19 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         heartbeat,
         in_service_since,
         measured_span,
+        merge_gaps,
         open_gap,
         open_session,
     )
-    from callrec.vault._log import log_entries, seal_seqs
-    from callrec.vault._maintenance import MaintenanceWindow, insert_maintenance_window, maintenance_windows
+    from callrec.vault._log import decision_reasons, log_entries, seal_seqs
+    from callrec.vault._maintenance import (
+        MaintenanceWindow,
+        cancel_maintenance_window,
+        end_maintenance_window,
+        insert_maintenance_window,
+        maintenance_window,
+        maintenance_windows,
+    )
     from callrec.vault._numbers import CallNumbers, call_numbers, numbers_of_calls, write_numbers
     from callrec.vault._periods import close_periods, sealed_bytes_since, sealed_flac
     from callrec.vault._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
@@ -169,6 +178,7 @@ __all__ = [
     "DeletionRequest",
     "GAP_CAUSES",
     "Gap",
+    "GapNote",
     "HOLDING_STATUSES",
     "JobTrouble",
     "LogEntry",
@@ -191,7 +201,10 @@ __all__ = [
     "Transcript",
     "TranscriptCounts",
     "Vault",
+    "acked_since",
+    "add_ack",
     "add_gap",
+    "add_gap_note",
     "add_tap_finding",
     "add_transcript",
     "add_user",
@@ -205,6 +218,7 @@ __all__ = [
     "call_numbers",
     "calls_overlapping",
     "calls_started",
+    "cancel_maintenance_window",
     "capture_running",
     "case_call_ids",
     "case_numbers",
@@ -221,14 +235,17 @@ __all__ = [
     "create_key_file",
     "damaged_pages",
     "decide_case",
+    "decision_reasons",
     "decode_flac",
     "deletion_call_span",
     "encode_flac",
+    "end_maintenance_window",
     "entries",
     "fingerprint",
     "finish_done",
     "finish_failed",
     "finish_interrupted_rekey",
+    "gap_notes",
     "gaps_in",
     "get_call",
     "get_calls",
@@ -259,9 +276,11 @@ __all__ = [
     "list_deletion_requests",
     "list_users",
     "log_entries",
+    "maintenance_window",
     "maintenance_windows",
     "mark_no_model",
     "measured_span",
+    "merge_gaps",
     "newest_session",
     "number_matches",
     "numbers_of_calls",

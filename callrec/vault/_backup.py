@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +97,18 @@ class DaemonRunning(VaultError):
 
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+def _unused_stamp(*names: Callable[[str], Path]) -> str:
+    """A timestamp that none of ``names`` (stamp → path) uses yet: ``-2``, ``-3``… are added when
+    two restores run within the same second (following docs/admin.md literally does), so that
+    nothing set aside earlier is replaced."""
+    base = stamp = _stamp()
+    n = 1
+    while any(name(stamp).exists() for name in names):
+        n += 1
+        stamp = f"{base}-{n}"
+    return stamp
 
 
 def _new_file(path: Path, what: str) -> None:
@@ -404,11 +416,10 @@ def _periods_dir(path: Path) -> Path:
 def _move_aside(path: Path) -> Path:
     """Rename the vault, its WAL/SHM files and its periods directory to ``<vault>.before-restore-<timestamp>``
     (the directory to ``periods.before-restore-<timestamp>``)."""
-    stamp = _stamp()
+    stamp = _unused_stamp(lambda st: path.with_name(f"{path.name}.before-restore-{st}"),
+                          lambda st: _periods_dir(path).with_name(f"{PERIODS}.before-restore-{st}"))
     aside = path.with_name(f"{path.name}.before-restore-{stamp}")
     periods_aside = _periods_dir(path).with_name(f"{PERIODS}.before-restore-{stamp}")
-    if aside.exists() or periods_aside.exists():
-        raise InvalidState(f"{aside} already exists: wait a second and run restore again")
     for suffix in ("", "-wal", "-shm"):
         src = Path(f"{path}{suffix}")
         if src.exists():
@@ -459,7 +470,8 @@ def _rebase_witness(config: Config, conn: sqlcipher3.Connection) -> Path | None:
             continue
         if row is not None and row[0] == cp["hash"]:
             keep.append(line + "\n")
-    aside = witness.with_name(f"{witness.name}.before-restore-{_stamp()}")
+    aside = witness.with_name(
+        f"{witness.name}.before-restore-{_unused_stamp(lambda st: witness.with_name(f'{witness.name}.before-restore-{st}'))}")
     os.rename(witness, aside)
     fd = os.open(witness, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -18,7 +18,7 @@ from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = [
     "GAP_CAUSES", "Gap", "open_session", "heartbeat", "close_session", "add_gap", "open_gap", "close_gap",
-    "gaps_in", "coverage", "in_service_since", "measured_span",
+    "gaps_in", "coverage", "in_service_since", "measured_span", "merge_gaps",
 ]
 
 #: ``tap_silent``: a SIP line's mirror delivered no packet at all for ``tap_idle_s``.
@@ -48,6 +48,7 @@ def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = 
                     "SELECT id, heartbeat_ts FROM capture_sessions WHERE ended_ts IS NULL AND line = ?", (line,)).fetchall():
                 conn.execute("UPDATE capture_sessions SET ended_ts = ?, end_cause = 'crash' WHERE id = ?",
                              (prev_beat, prev_id))
+            _close_left_open(vault, started_ts, line)
             last = conn.execute("SELECT ended_ts, end_cause FROM capture_sessions WHERE line = ?"
                                 " ORDER BY ended_ts DESC LIMIT 1", (line,)).fetchone()
             if last is not None and started_ts > last[0]:
@@ -82,6 +83,18 @@ def _insert_gap(vault: Vault, start_ts: float, end_ts: float | None, cause: str,
         entry["line"] = line
     vault.log(SERVICE_ACTOR, "gap.open", detail=entry)
     return gap_id
+
+
+def _close_left_open(vault: Vault, started_ts: float, line: str) -> None:
+    """Gaps of ``line`` a crashed writer left open end at its last sign of life (the crash gap takes
+    over from there): otherwise an overflow or flatline of a dead process would look ongoing for ever."""
+    (last,) = vault.conn.execute("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions WHERE line = ?",
+                                 (line,)).fetchone()
+    for gap_id, start in vault.conn.execute("SELECT id, start_ts FROM gaps WHERE end_ts IS NULL AND line = ?",
+                                            (line,)).fetchall():
+        end = max(start, min(last if last is not None else started_ts, started_ts))
+        vault.conn.execute("UPDATE gaps SET end_ts = ? WHERE id = ?", (end, gap_id))
+        vault.log(SERVICE_ACTOR, "gap.close", detail={"gap": gap_id, "end_ts": end})
 
 
 def add_gap(vault: Vault, start_ts: float, end_ts: float, cause: str, detail: str = "", *,
@@ -127,8 +140,9 @@ def measured_span(vault: Vault, start_ts: float, end_ts: float, now_ts: float | 
 
 
 def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None, *,
-            line: str = DEFAULT_LINE) -> list[Gap]:
-    """Gaps overlapping the window, clipped to it, oldest first.
+            line: str = DEFAULT_LINE, merge: bool = True) -> list[Gap]:
+    """Gaps of ``line`` overlapping the window, clipped to it, oldest first; with ``merge``, gaps of
+    one cause less than ``[health] gap_merge_s`` apart are one (:func:`merge_gaps`).
 
     Seconds of the window since the start of service that no session covers and no recorded gap
     explains (e.g. the service is down right now) come back as ``service_stopped``. An open session
@@ -155,7 +169,26 @@ def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None =
     unexplained = _uncovered(since, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
     found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s, line), e >= now)
                         for s, e in unexplained]
-    return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+    found = sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
+    return merge_gaps(found, vault.config.health.gap_merge_s) if merge else found
+
+
+def merge_gaps(gaps: list[Gap], merge_s: float) -> list[Gap]:
+    """One gap per outage: gaps of the same cause that touch or lie less than ``merge_s`` apart
+    become one, from the first's start to the last's end (a vault written before the capture
+    writer merged them holds thousands of 0.1 s overflow gaps for one burst). Oldest first."""
+    last: dict[str, int] = {}
+    out: list[Gap] = []
+    for g in gaps:
+        i = last.get(g.cause)
+        if i is not None and g.start_ts - out[i].end_ts <= merge_s:
+            prev = out[i]
+            out[i] = Gap(prev.start_ts, max(prev.end_ts, g.end_ts), prev.cause, prev.detail, prev.since,
+                         g.ongoing if g.end_ts >= prev.end_ts else prev.ongoing)
+            continue
+        last[g.cause] = len(out)
+        out.append(g)
+    return out
 
 
 #: Causes that mean "no session ran": a replayed feed covering part of such a gap fills that part.
@@ -197,13 +230,14 @@ def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> li
 
 def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None, *,
              line: str = DEFAULT_LINE) -> tuple[float, list[Gap]]:
-    """(ratio of the window of ``line`` captured, the gaps). Overlapping gaps are counted once."""
-    gaps = gaps_in(vault, start_ts, end_ts, now_ts, line=line)
+    """(ratio of the window of ``line`` captured, the gaps, one per outage). Overlapping gaps are
+    counted once; the seconds between two merged gaps that were captured still count as captured."""
+    gaps = gaps_in(vault, start_ts, end_ts, now_ts, line=line, merge=False)
     lo, hi = measured_span(vault, start_ts, end_ts, now_ts)
     missing = sum(min(e, hi) - max(s, lo) for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps])
                   if min(e, hi) > max(s, lo))
     span = hi - lo
-    return (max(0.0, 1.0 - missing / span) if span > 0 else 1.0), gaps
+    return (max(0.0, 1.0 - missing / span) if span > 0 else 1.0), merge_gaps(gaps, vault.config.health.gap_merge_s)
 
 
 def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from callrec.vault._accesslog import LogEntry
 from callrec.vault._store import Vault
 
-__all__ = ["log_entries", "seal_seqs"]
+__all__ = ["decision_reasons", "log_entries", "seal_seqs"]
 
 
 def log_entries(vault: Vault, since_ts: float | None = None, until_ts: float | None = None,
@@ -24,3 +24,13 @@ def seal_seqs(vault: Vault, call_ids: Sequence[int]) -> dict[int, int]:
         return {}
     return dict(vault.query(f"SELECT call_id, max(seq) FROM access_log WHERE action = 'seal' AND outcome = 'ok'"
                             f" AND call_id IN ({','.join('?' * len(call_ids))}) GROUP BY call_id", tuple(call_ids)))
+
+
+def decision_reasons(vault: Vault, case_ids: Sequence[int]) -> dict[int, str]:
+    """The reason an approver gave when refusing each case (the ``case.refuse`` entry), for the
+    cases of ``case_ids`` that were refused: the opener sees why."""
+    if not case_ids:
+        return {}
+    rows = vault.query(f"SELECT case_id, reason FROM access_log WHERE action = 'case.refuse' AND outcome = 'ok'"
+                       f" AND case_id IN ({','.join('?' * len(case_ids))}) ORDER BY seq", tuple(case_ids))
+    return dict(rows)

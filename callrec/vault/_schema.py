@@ -423,8 +423,38 @@ CREATE TABLE case_numbers (
 """ + _tracking_triggers(("case_numbers",))
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS)
-TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers")
+# Operations that stay true (issue 19): an ops person's acknowledgement of an outage that is over,
+# an admin's note on a past gap, and maintenance windows ended early or cancelled (never deleted).
+_V9 = """
+-- 'callrec health ack CHECK': the outages of CHECK that ended before ts are seen (no longer a
+-- WARNING in 'health check'; the daily report is unchanged).
+CREATE TABLE health_acks (
+    id INTEGER PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    ts REAL NOT NULL
+);
+-- 'callrec gap note': an admin's words on the gap holding at_ts; never changes its severity.
+CREATE TABLE gap_notes (
+    id INTEGER PRIMARY KEY,
+    at_ts REAL NOT NULL,
+    note TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    ts REAL NOT NULL
+);
+CREATE INDEX gap_notes_at ON gap_notes(at_ts);
+-- 'maintenance end ID' (to_ts moves to then; the announced end stays in announced_to_ts) and
+-- 'maintenance cancel ID' (the window explains nothing; the row stays for the report).
+ALTER TABLE maintenance_windows ADD COLUMN announced_to_ts REAL;
+ALTER TABLE maintenance_windows ADD COLUMN ended_by TEXT;
+ALTER TABLE maintenance_windows ADD COLUMN cancelled_ts REAL;
+ALTER TABLE maintenance_windows ADD COLUMN cancelled_by TEXT;
+""" + _tracking_triggers(("health_acks", "gap_notes"))
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9)
+TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers",
+                  "health_acks", "gap_notes")
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Tables that belong to one file and are never copied by a backup.
 UNTRACKED_TABLES = ("row_changes", "change_tracking", "backup_state", "sqlite_sequence")

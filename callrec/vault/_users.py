@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from callrec.errors import InvalidState, NotFound, UsageError
+from callrec.errors import InvalidState, NotFound, UsageError, did_you_mean
 from callrec.vault._schema import ROLES
 from callrec.vault._store import Vault
 
@@ -21,7 +21,7 @@ def has_role(vault: Vault, name: str, *roles: str) -> bool:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UsageError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise UsageError(f"unknown role {role!r}{did_you_mean(role, ROLES)}: use one of {', '.join(ROLES)}")
 
 
 def add_user(vault: Vault, actor: str, name: str, roles: list[str]) -> None:

@@ -47,7 +47,7 @@ def test_replay_refuses_a_feed_that_is_not_8_or_16_khz_pcm(cli_config, tmp_path,
     elif kind == "text":
         path.write_text("not audio\n")
     proc = run_cli(cli_config, "replay", str(path), "--start", START, "--no-asr")
-    _one_line_error(proc, 5, "cannot replay", path.name)
+    _one_line_error(proc, 5, "not found" if kind == "missing" else "cannot replay", path.name)
 
 
 def test_run_with_a_device_that_does_not_exist_is_a_one_line_error(tmp_path):

@@ -200,3 +200,53 @@ def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make
         ratio, found = coverage(vault, T0, guest[2])
         assert ratio == 1.0 and found == []
     daemon_lock.close()
+
+
+def _burst(start: float, seconds: float) -> list:
+    """A stalled writer's queue: one block gets through, the next is dropped, for ``seconds``."""
+    events: list = []
+    t = start
+    while t < start + seconds:
+        events += [_block(t), Dropped(t + 0.1, t + 0.2)]
+        t += 0.2
+    return events
+
+
+@pytest.mark.parametrize("merge_s, expected", [(5.0, [(5.0, 14.9), (25.0, 27.9)]), (0.0, None)])
+def test_an_overflow_burst_is_one_gap_and_one_log_pair_per_outage(make_config, merge_s, expected):
+    """Two bursts 10 s apart: with the default merge time, two gaps (each one ``gap.open`` and one
+    ``gap.close``); with merging off, one row per dropped block as before."""
+    config = make_config(f"[capture]\nqueue_s = 120\n[health]\ngap_merge_s = {merge_s}\n")
+    events = [_block(T0 + i * 0.1) for i in range(50)] + _burst(T0 + 4.9, 10.0)
+    events += [_block(T0 + 15.0 + i * 0.1) for i in range(100)] + _burst(T0 + 24.9, 3.0)
+    events += [_block(T0 + 28.0 + i * 0.1) for i in range(100)]
+    with Vault.open(config) as vault:
+        Pipeline(config, vault, ScriptedSource(events)).run()
+        rows = vault.query("SELECT start_ts, end_ts FROM gaps WHERE cause = 'overflow' ORDER BY start_ts")
+        opened = vault.query("SELECT count(*) FROM access_log WHERE action = 'gap.open'")[0][0]
+        closed = vault.query("SELECT count(*) FROM access_log WHERE action = 'gap.close'")[0][0]
+    if expected is None:
+        assert len(rows) == opened == closed == 65  # one per dropped block, as before merging
+        return
+    assert [(round(s - T0, 1), round(e - T0, 1)) for s, e in rows] == expected
+    assert (opened, closed) == (2, 2)
+    assert [(round(g.start_ts - T0, 1), round(g.end_ts - T0, 1)) for g in gaps(config, 40)
+            if g.cause == "overflow"] == expected
+
+
+def test_old_vaults_many_small_gaps_are_one_gap_when_read(make_config):
+    """Rows written before the writer merged (one per dropped block) are read as one outage."""
+    from callrec.vault import add_gap, close_session
+
+    config = make_config()
+    with Vault.open(config) as vault:
+        close_session(vault, open_session(vault, "test", T0), T0 + 60)
+        for i in range(100):
+            add_gap(vault, T0 + 10 + i * 0.2, T0 + 10.1 + i * 0.2, "overflow")
+        add_gap(vault, T0 + 40, T0 + 41, "overflow")
+        add_gap(vault, T0 + 41, T0 + 50, "flatline")
+    found = [(round(g.start_ts - T0, 1), round(g.end_ts - T0, 1), g.cause) for g in gaps(config, 60)]
+    assert found == [(10.0, 29.9, "overflow"), (40.0, 41.0, "overflow"), (41.0, 50.0, "flatline")]
+    with Vault.open(config) as vault:
+        ratio, _ = coverage(vault, T0, T0 + 60, T0 + 60)
+    assert ratio == pytest.approx(1 - (10.0 + 1 + 9) / 60, abs=0.01)  # captured blocks between drops count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -40,9 +41,30 @@ def test_the_unit_is_a_watched_hardened_notify_service():
 def test_systemd_accepts_the_unit(tmp_path):
     copy = tmp_path / "callrec.service"
     callrec = Path(sys.executable).with_name("callrec")
-    copy.write_text(UNIT.read_text().replace("/usr/bin/callrec", str(callrec)))
+    copy.write_text(UNIT.read_text().replace("/opt/callrec-venv/bin/callrec", str(callrec)))
     proc = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_security_rates_the_unit_well_hardened(tmp_path):
+    """``systemd-analyze security`` on the unit file itself (offline: no running manager needed)."""
+    proc = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(UNIT)],
+                          capture_output=True, text=True)
+    level = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", proc.stdout)
+    assert level is not None, proc.stdout + proc.stderr
+    assert float(level.group(1)) <= 2.0, proc.stdout
+
+
+def test_the_unit_lets_the_daemon_write_the_documented_metrics_path():
+    """The metrics path the docs and the example config name is writable under ProtectSystem=strict."""
+    root = UNIT.parents[1]
+    documented = {m.group(1) for text in ((root / "docs" / "health.md").read_text(),
+                                          (root / "config" / "callrec.example.toml").read_text())
+                  for m in re.finditer(r'metrics_file = "([^"]+)"', text)}
+    writable = [p.lstrip("-") for p in _service().get("ReadWritePaths", [""])[0].split()]
+    assert documented and all(any(path.startswith(w + "/") for w in writable) for path in documented), (
+        documented, writable)
 
 
 def test_sd_notify_reaches_the_socket_and_is_silent_without_one(tmp_path, monkeypatch):

@@ -188,6 +188,18 @@ def test_an_approver_sees_the_reason_before_deciding(site):
     refused = _as(site, "appr", "case", "refuse", case_id, "--reason", "window too wide for the stated death")
     assert refused.returncode == 0, refused.stderr
     assert f"case {case_id}" not in _as(site, "appr", "case", "list", "--pending").stdout
+    # The opener sees the decision: who refused it and why, in text and JSON, in show and list.
+    appr = site["accounts"]["appr"]
+    for argv in (("case", "show", case_id), ("case", "list")):
+        seen = _as(site, "rev", *argv)
+        assert f"refused by {appr}: window too wide for the stated death" in seen.stdout, seen.stdout
+    shown_json = json.loads(_as(site, "rev", "case", "show", case_id, "--json").stdout)["case"]
+    (listed_json,) = [c for c in json.loads(_as(site, "rev", "case", "list", "--json").stdout) if str(c["id"]) == case_id]
+    for case in (shown_json, listed_json):
+        assert (case["status"], case["decided_by"], case["decision_reason"]) == (
+            "refused", appr, "window too wide for the stated death")
+    again = _as(site, "rev", "case", "open", "--reason", reason, "--from", "-1h", "--to", "now", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "pending", again.stderr
     assert _as(site, "ops", "case", "list").returncode == 4
     assert _as(site, "rev2", "case", "show", case_id).returncode == 4, "another reviewer's case is not visible"
 

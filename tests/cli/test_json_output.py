@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from callrec.vault import Vault
 from tests.conftest import record_call, run_cli, write_config
 
 CASE_KEYS = {"id", "status", "reason", "opened_by", "opened_at", "window_from", "window_to", "decided_by",
-             "decided_at", "closed_at", "attached"}
+             "decided_at", "closed_at", "attached", "decision_reason"}
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +32,21 @@ def site(tmp_path_factory):
     assert run_cli(config_file, "users", "add", "root", "--role", "reviewer").returncode == 0
     with Vault.open(load_config(config_file)) as vault:
         call = record_call(vault, seconds=2, started_ts=time.time() - 600)
-    opened = run_cli(config_file, "case", "open", "--reason", "a death at home", "--from", "-1h", "--to", "now")
+    opened = run_cli(config_file, "case", "open", "--reason", "a death at home", "--from", "-1h", "--to", "now",
+                     "--json")
     assert opened.returncode == 0, opened.stderr
-    case = opened.stdout.split()[1]
-    for argv in (("maintenance", "add", "--from", "-2h", "--to", "-1h", "--reason", "firmware"),
+    case = str(json.loads(opened.stdout)["id"])
+    for argv in (("maintenance", "add", "--from", "+1h", "--to", "+2h", "--reason", "firmware"),
                  ("delete-request", str(call), "--reason", "asked by the caller")):
-        done = run_cli(config_file, *argv)
+        done = run_cli(config_file, *argv, "--json")
         assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["id"] == 1  # a creating command prints the id of what it made
     return config_file, call, case
+
+
+def test_creating_commands_print_their_id(site, tmp_path):
+    made = _json(site[0], "backup", str(tmp_path / "copy"), "--new-key", str(tmp_path / "copy.key"), "--json")
+    assert made["path"] == str(tmp_path / "copy") and made["head_seq"] > 0
 
 
 def _json(config_file, *argv, rc: int = 0, user: str | None = None):
@@ -83,12 +91,17 @@ def test_health_check_keeps_the_plugin_exit_code(site):
     checked = _json(site[0], "health", "check", "--json", rc=plain.returncode)
     assert set(checked) == {"code", "status", "summary", "lines"}
     assert checked["code"] == plain.returncode == 2, "capture has never run: CRITICAL"
-    assert plain.stdout.splitlines()[0] == f"CALLREC {checked['status']} - {checked['summary']}"
+    # The two runs are seconds apart: a duration in the summary ("not recording for 3 s") may differ.
+    strip = re.compile(r"\d+ s\b")
+    assert strip.sub("N s", plain.stdout.splitlines()[0]) == strip.sub(
+        "N s", f"CALLREC {checked['status']} - {checked['summary']}")
+    assert len(plain.stdout.splitlines()) - 1 == len(checked["lines"]) == len({line.split(":")[0] for line in checked["lines"]})
 
 
 def test_maintenance_list(site):
     (window,) = _json(site[0], "maintenance", "list", "--json")
-    assert set(window) == {"id", "from", "to", "from_ts", "to_ts", "created_ts", "reason", "actor"}
+    assert set(window) == {"id", "from", "to", "from_ts", "to_ts", "created_ts", "reason", "actor", "by", "state",
+                           "announced_to_ts", "ended_by", "cancelled_ts", "cancelled_by"}
 
 
 def test_log_show_and_head(site):

@@ -54,8 +54,12 @@ def test_reviewer_plays_an_attached_call_and_the_play_is_logged(vault, config_fi
     heard = np.fromfile(sink, dtype="<i2")
     assert _find(heard, audio[4000:8000]) and not _find(heard, audio[3990:4010]) and not _find(heard, audio[7990:8010])
     assert run_cli(config_file, "case", "play", str(call), "--from", "0:02", "--to", "0:01").returncode == 2
+    nowhere = run_cli(config_file, "case", "play", str(call), "--device", "no-such-device", env=env, cwd=str(tmp_path))
+    assert nowhere.returncode != 0 and "playing" not in nowhere.stdout, nowhere.stdout  # the error comes first
+    assert len(nowhere.stderr.strip().splitlines()) == 1, nowhere.stderr
     plays = [e for e in log_entries(vault) if e.action == "play"]
     assert [(e.actor, e.call_id, e.case_id, e.outcome) for e in plays] == [("root", call, None, "refused"),
+                                                                           ("root", call, case_id, "ok"),
                                                                            ("root", call, case_id, "ok"),
                                                                            ("root", call, case_id, "ok")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["callrec.toml", "home", "played.raw", "state"]

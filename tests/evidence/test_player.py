@@ -37,7 +37,7 @@ def test_player_seeks_highlights_marks_and_stays_offline(page, exported):
     lines = page.locator(f"{section} li[data-start]")
     assert lines.count() == 2
     assert "caller" in lines.nth(0).inner_text() and "staff" in lines.nth(1).inner_text()
-    assert lines.nth(1).inner_text().startswith("00:03.1")
+    assert lines.nth(1).inner_text().startswith("00:00:03.100")
     uncertain = page.locator(f"{section} .uncertain")
     assert [uncertain.nth(i).inner_text() for i in range(uncertain.count())] == ["熱", "です"]
 

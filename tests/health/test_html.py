@@ -125,3 +125,20 @@ def test_no_transcript_text_or_reason_reaches_reports_metrics_or_journal(vault, 
     assert report["access_log"]["reads"] == [{"actor": "rev", "case_id": case_id, "action": "transcript.read", "count": 1}]
     assert report["access_log"]["content_reads"] == 1
     assert "transcript.read" in paths["html"].read_text() and ">rev<" in paths["html"].read_text()
+
+
+def test_report_page_lists_maintenance_notes_and_readable_headers(vault, config):
+    """The page has a maintenance section with who announced each window, gap notes, human column
+    headers for the call counts, and a test-call colour of its own (not a gap's)."""
+    from callrec.health._html import _TEST, render_html
+    from callrec.vault import add_gap_note, insert_maintenance_window
+    from tests.health.conftest import at
+
+    build_day(vault, config, BAD)
+    insert_maintenance_window(vault, "vendor-a", at(config, "15:00"), at(config, "16:00"), "exchange <firmware>")
+    add_gap_note(vault, "root", at(config, "13:30"), "line unplugged by cleaners", at(config, "18:00"))
+    page = render_html(build_report(vault, config, DAY), config.zone)
+    assert "<h2>Planned maintenance</h2>" in page and "vendor-a" in page and "exchange &lt;firmware&gt;" in page
+    assert "line unplugged by cleaners (root)" in page
+    assert "<th>total length</th>" in page and "total_duration_s" not in page
+    assert _TEST not in GAP_COLOURS.values() and _TEST.lower() != "#1e88e5"

@@ -59,7 +59,7 @@ def test_a_stopped_daemon_shows_as_not_running(vault, config, config_file):
     write_daemon_status(config, DaemonStatus(1, "0.1.0", now - 600, now - 30, "device:hw:1", "stopped"))
     code, out, _ = _run(config_file, current_account(), "status")  # init made this account admin
     assert code == 0
-    assert "daemon running: False" in out and "device state: not running" in out
+    assert "daemon running: no" in out and "device state: not running" in out
 
 
 def test_daemon_down_is_critical_and_a_warning_during_maintenance(vault, config):

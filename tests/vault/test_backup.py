@@ -308,3 +308,14 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
     chunk_counts = [dict(r.snapshot.counts)["chunks"] for r in results]
     assert chunk_counts == sorted(chunk_counts) and chunk_counts[-1] > 0
     assert len(flushed) > 5
+
+
+def test_a_second_restore_in_the_same_second_sets_aside_under_a_new_name(tmp_path, monkeypatch):
+    """Two restores within one second (docs/admin.md's two restore lines run as written): the second
+    set-aside copy gets ``-2`` instead of failing or replacing the first."""
+    from callrec.vault import _backup
+
+    monkeypatch.setattr(_backup, "_stamp", lambda: "20260803T010203Z")
+    (tmp_path / "vault.db.before-restore-20260803T010203Z").write_text("first")
+    name = _backup._unused_stamp(lambda st: tmp_path / f"vault.db.before-restore-{st}")
+    assert name == "20260803T010203Z-2"
