@@ -15,6 +15,15 @@ syllable is never cut. A call ends after ``end_silence_s`` without sustained spe
 the line does not keep it open), or as soon as the busy tone's cadence is heard. The segmenter
 never holds more than the pre-roll: call audio goes straight to the sink.
 
+A call's continuation is judged against the call itself. Per channel, the call keeps the level
+of its loudest 100 ms of speech so far; speech whose loudest 100 ms stays more than
+``OWN_LEVEL_DB`` below that is not this call's (a faint other conversation bleeding in, another
+line's crosstalk, is 20 dB and more below). It holds the call open for at most
+``QUIET_HOLD_S`` past the call's own speech: a quiet caller answering after a hold is kept, a
+crosstalk conversation after the call is not. A test call (its digits contain ``test_dtmf``)
+ends ``test_tail_s`` after its last speech instead of ``end_silence_s``: it is short, and a real
+call that follows is a call of its own.
+
 Per-frame features, floors, tone flags and DTMF key candidates are computed for a whole block at
 once; only the state machine's transitions and the detectors' carried state are scalar.
 """
@@ -45,6 +54,12 @@ CALL_RISE_DB_S = 0.2
 _SUSTAIN_FRAMES = 4
 #: Speech starting a call moves like syllables: its level over the start window varies this much.
 _MIN_MODULATION_DB = 3.0
+#: Speech whose loudest 100 ms is more than this below the call's own loudest 100 ms so far (per
+#: channel) is not this call's speech: measured on the crosstalk feeds of ``tools/score_feeds.py``
+#: (docs/capture.md), another line's conversation peaks at least 14.8 dB below the call's loudest.
+OWN_LEVEL_DB = 12.0
+#: Speech quieter than that keeps the call open at most this long past the call's own speech.
+QUIET_HOLD_S = 4.0
 #: Frame times are sums of floats: a silence of exactly ``end_silence_s`` must end the call
 #: whichever way the feed was cut into blocks (the frames' times then differ by rounding).
 _TIME_EPS_S = 1e-4
@@ -73,17 +88,26 @@ class CallSink(Protocol):
 class _Call:
     start_ts: float
     first_active: float
+    #: End of the speech that holds the call open (own speech, or quiet speech up to QUIET_HOLD_S
+    #: after it).
     last_active: float
     floor_db: float
     channels: int
     active_s: np.ndarray = field(init=False)
     peak: np.ndarray = field(init=False)
+    #: End of the call's own speech, and of any sustained speech.
+    last_own: float = field(init=False)
+    last_any: float = field(init=False)
+    #: Per channel: the level of the call's loudest 100 ms of speech so far (dBFS).
+    own_db: np.ndarray = field(init=False)
     clipped_frames: int = 0
     digits: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.active_s = np.zeros(self.channels)
         self.peak = np.zeros(self.channels, dtype=np.int32)
+        self.last_own = self.last_any = self.last_active
+        self.own_db = np.full(self.channels, -np.inf)
 
 
 @dataclass
@@ -99,6 +123,15 @@ class _Flags:
     keys: np.ndarray
     level_db: np.ndarray
     peak: np.ndarray
+    #: Per channel: the level where the mix is speech, else -inf (k, channels).
+    speech_db: np.ndarray
+
+
+def _last_end(flags: np.ndarray, t: np.ndarray, carry: np.ndarray) -> np.ndarray:
+    """Per frame and column of ``flags`` (k, m): the end time of the last flagged frame so far
+    (``carry``, per column, before the first)."""
+    last = np.maximum.accumulate(np.where(flags, np.arange(len(flags))[:, None], -1), axis=0)
+    return np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, carry)
 
 
 def _runs(flags: np.ndarray, carry: int) -> np.ndarray:
@@ -126,6 +159,8 @@ class Segmenter:
         self._busy = BusyToneDetector()
         self._dtmf = DtmfDetector()
         self._run = 0
+        #: Speech levels of the last frames before the block (for the 100 ms minimum).
+        self._recent = np.full((_SUSTAIN_FRAMES - 1, channels), -np.inf)
         self._window = max(1, round(config.start_window_s / FRAME_S))
         self._need = round(config.start_active_s / FRAME_S)
         self._history = np.zeros((0, 4))  # speech, sustained, level, DTMF of the last window-1 idle frames
@@ -180,6 +215,8 @@ class Segmenter:
             self._band_floors.keep(flags.band_floor[upto - 1])
             self._channel_floors.keep(flags.channel_floor[upto - 1])
             self._run = int(_runs(flags.speech[:upto], self._run)[-1])
+            self._recent = (flags.speech_db[upto + 1 - _SUSTAIN_FRAMES:upto] if upto >= _SUSTAIN_FRAMES - 1
+                            else np.concatenate([self._recent, flags.speech_db[:upto]])[1 - _SUSTAIN_FRAMES:])
             i += upto
 
     def _flags(self, feats, band_db: np.ndarray, channel_db: np.ndarray, level_db: np.ndarray, i: int,
@@ -197,7 +234,8 @@ class Segmenter:
         sustained = speech & (_runs(speech, self._run) >= _SUSTAIN_FRAMES)
         channel_active = (channel_db > cfg.min_level_dbfs) & (channel_db - channel_floor >= cfg.activity_margin_db)
         return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active,
-                      DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:])
+                      DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:],
+                      np.where(speech[:, None], channel_db, -np.inf))
 
     # -- idle ----------------------------------------------------------------------------------
 
@@ -256,17 +294,17 @@ class Segmenter:
 
     def _in_call(self, frames: np.ndarray, flags: _Flags, ts: float) -> int | None:
         """Call frames from ``ts``: the index of the frame that ends the call, else None."""
-        cfg, call = self.config, self._call
+        call = self._call
         n = len(frames)
         t = ts + np.arange(n) * FRAME_S
-        idx = np.arange(n)
-        last = np.maximum.accumulate(np.where(flags.sustained, idx, -1))
-        last_active = np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, call.last_active)
-        silent = np.flatnonzero(t + FRAME_S - last_active >= cfg.end_silence_s - _TIME_EPS_S)
+        own_db, last_own, last_any, last_active = self._speech_ends(flags, t)
+        silent = np.flatnonzero(t + FRAME_S - last_active >= self._silence_s(flags) - _TIME_EPS_S)
         quiet_end = int(silent[0]) if len(silent) else None
         busy = self._busy.scan(flags.tone if quiet_end is None else flags.tone[:quiet_end + 1])
         end = busy if busy is not None else quiet_end
         upto = n if end is None else end + 1
+        call.own_db = own_db[upto - 1]
+        call.last_own, call.last_any = float(last_own[upto - 1]), float(last_any[upto - 1])
         call.last_active = float(last_active[upto - 1])
         call.active_s += (flags.channel_active[:upto] & flags.speech[:upto, None]).sum(axis=0) * FRAME_S
         peak = flags.peak[:upto]
@@ -281,6 +319,40 @@ class Segmenter:
             call.last_active = min(call.last_active, max(call.first_active, float(t[busy]) - self._busy.cadence_s))
         self._end(float(t[end]) + FRAME_S, "busy_tone" if busy is not None else "silence")
         return end
+
+    def _speech_ends(self, flags: _Flags, t: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per frame: the call's loudest 100 ms so far per channel, the end of its own speech, of
+        any sustained speech, and of the speech that holds it open."""
+        call = self._call
+        # The level of the 100 ms each frame ends, where all of it is speech (else -inf).
+        padded = np.concatenate([self._recent, flags.speech_db])
+        k = len(t)
+        loud_db = padded[:k]
+        for shift in range(1, _SUSTAIN_FRAMES):
+            loud_db = np.minimum(loud_db, padded[shift:shift + k])
+        own_db = np.maximum(call.own_db, np.maximum.accumulate(loud_db, axis=0))
+        own = (loud_db > -np.inf) & (loud_db >= own_db - OWN_LEVEL_DB)
+        own = own[:, 0] if self.channels == 1 else own.any(axis=1)
+        ends = _last_end(np.column_stack([own, flags.sustained]), t, np.array([call.last_own, call.last_any]))
+        last_own, last_any = ends[:, 0], ends[:, 1]
+        return own_db, last_own, last_any, np.minimum(last_any, last_own + QUIET_HOLD_S)
+
+    def _silence_s(self, flags: _Flags) -> float | np.ndarray:
+        """The silence that ends the call, per frame where it changes within the block (the
+        test tail from the press that completes the test digits)."""
+        cfg = self.config
+        digits = "".join(self._call.digits)
+        if cfg.test_dtmf in digits:
+            return cfg.test_tail_s
+        if flags.keys.max() < 0:
+            return cfg.end_silence_s
+        silence = np.full(len(flags.keys), cfg.end_silence_s)
+        for i, digit in self._dtmf.peek(flags.keys):
+            digits += digit
+            if cfg.test_dtmf in digits:
+                silence[i:] = cfg.test_tail_s
+                break
+        return silence
 
     def _end(self, ts: float, reason: str) -> None:
         call, self._call = self._call, None
