@@ -15,6 +15,7 @@ than ``end_silence_s``, which no silence rule can excuse).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,7 +101,7 @@ def _overrun(truth: Truth, f: Found) -> float:
 def _far_merges(truth: Truth, f: Found, end_silence_s: float) -> int:
     """Consecutive true calls inside ``f`` that are more than ``end_silence_s`` apart."""
     held = [c for c in truth.calls if _overlaps((c.start_s, c.end_s), (f.start_s, f.end_s))]
-    return sum(b.start_s - a.end_s > end_silence_s for a, b in zip(held, held[1:]))
+    return sum(b.start_s - a.end_s > end_silence_s for a, b in itertools.pairwise(held))
 
 
 def _holds_real_speech(truth: Truth, f: Found) -> bool:
