@@ -123,7 +123,8 @@ class _Flags:
     keys: np.ndarray
     level_db: np.ndarray
     peak: np.ndarray
-    #: Per channel: the level where the mix is speech, else -inf (k, channels).
+    #: Per channel: the level where the mix is speech and no DTMF key, else -inf (k, channels):
+    #: digits dialled into a call say nothing about its voices' level.
     speech_db: np.ndarray
 
 
@@ -233,9 +234,9 @@ class Segmenter:
         speech = (active if external is None else external & loud) & ~tone
         sustained = speech & (_runs(speech, self._run) >= _SUSTAIN_FRAMES)
         channel_active = (channel_db > cfg.min_level_dbfs) & (channel_db - channel_floor >= cfg.activity_margin_db)
-        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active,
-                      DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:],
-                      np.where(speech[:, None], channel_db, -np.inf))
+        keys = DtmfDetector.raw_keys(feats.tone_share[i:], active)
+        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active, keys, level_db,
+                      feats.peak[i:], np.where((speech & (keys < 0))[:, None], channel_db, -np.inf))
 
     # -- idle ----------------------------------------------------------------------------------
 
