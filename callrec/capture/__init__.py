@@ -3,7 +3,7 @@ and the writer that turns the line feed into sealed calls and a coverage ledger.
 
 from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
 from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
-from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
+from callrec.capture._segmenter import OWN_LEVEL_DB, QUIET_HOLD_S, CallSink, CallSummary, Segmenter
 from callrec.capture._sources import (
     BLOCK_S,
     BadFeedFile,
@@ -29,7 +29,9 @@ __all__ = [
     "FeedQueue",
     "FileSource",
     "Lost",
+    "OWN_LEVEL_DB",
     "Pipeline",
+    "QUIET_HOLD_S",
     "ReplayResume",
     "Restored",
     "Segmenter",
