@@ -296,11 +296,15 @@ class Segmenter:
         the call."""
         k = len(flags.speech)
         t = ts + np.arange(k) * FRAME_S
-        last = _last_end(flags.sustained[:, None], t, np.array([self._gate_last]))[:, 0]
+        heard = flags.sustained.any()
+        last = _last_end(flags.sustained[:, None], t, np.array([self._gate_last]))[:, 0] if heard else \
+            np.full(k, self._gate_last)
         opened = np.flatnonzero((t + FRAME_S - last >= GATE_SILENCE_S) | (t >= self._gate_until))
         r = int(opened[0]) if len(opened) else k
-        loud = self._loud_db(flags)
-        ok = ((loud > -np.inf) & (loud >= self._gate)).any(axis=1) | (flags.keys >= 0)
+        ok = flags.keys >= 0
+        if heard:
+            loud = self._loud_db(flags)
+            ok |= ((loud > -np.inf) & (loud >= self._gate)).any(axis=1)
         ok[r:] = True
         if r < k:
             self._gate = None
@@ -366,6 +370,10 @@ class Segmenter:
         """Per frame: the call's loudest 100 ms so far per channel, the end of its own speech, of
         any sustained speech, and of the speech that holds it open."""
         call = self._call
+        if not flags.sustained.any() and flags.keys.max() < 0:  # no speech: nothing moves
+            n = len(t)
+            return (np.broadcast_to(call.own_db, (n, self.channels)), np.full(n, call.last_own),
+                    np.full(n, call.last_any), np.full(n, call.last_active))
         loud_db = self._loud_db(flags)
         own_db = np.maximum(call.own_db, np.maximum.accumulate(loud_db, axis=0))
         own = (loud_db > -np.inf) & (loud_db >= own_db - OWN_LEVEL_DB)
