@@ -4,9 +4,17 @@
 Each feed (``callrec.testing.badline.day_feed``: 18 calls by default, a DTMF test call, a
 flatline) runs through the real replay pipeline into a throw-away vault; the row gives calls
 found, false calls, splits, merges, seconds of speech outside every call, median start/end error
-(s, recording minus truth), whether the test call was recognised and flatlines reported.
+(s, recording minus truth), whether the test call was recognised, flatlines reported, the
+largest overrun past a call's real end (``over``), test calls holding real speech (``t-held``)
+and merges of calls more than ``end_silence_s`` apart (``far``).
 
-    python tools/score_feeds.py [--seeds 1 2 3] [--calls 18] [--write DIR] [--detector own webrtc silero]
+    python tools/score_feeds.py [--seeds 1 2 3] [--calls 18] [--feeds clean bad xtalk] [--write DIR]
+                                [--detector own webrtc silero]
+
+Feeds: ``clean``, ``bad`` (bad line: 50 Hz µ-law and 60 Hz A-law per seed) and ``xtalk`` (the
+bad line with another line's faint conversation in idle stretches and right after calls, the
+test call ended without a busy tone and closely followed by the next call; 50 Hz A-law and
+60 Hz µ-law per seed).
 
 ``--write DIR`` also leaves each feed as a WAV with its ``.truth.json`` beside it.
 
@@ -173,22 +181,33 @@ def run_feed(feed: Feed, workdir: Path, detector=None, extra_config: str = "") -
         took = time.perf_counter() - started
         gaps = [(g.start_ts - T0, g.end_ts - T0) for g in ledger.gaps_in(vault, T0, T0 + feed.truth.duration_s)
                 if g.cause == "flatline"]
-    return score(feed.truth, pipeline.log.calls, gaps), took
+    return score(feed.truth, pipeline.log.calls, gaps, config.capture.end_silence_s), took
 
 
-def feeds(seeds: list[int], calls: int):
+FEEDS = ("clean", "bad", "xtalk")
+
+
+def feeds(seeds: list[int], calls: int, kinds: tuple[str, ...] = FEEDS):
     speech = [load_speech(AUDIO / f"ja_{i}.flac", 8000) for i in (1, 2, 3)]
-    for seed in seeds:
-        yield f"clean s{seed}", day_feed(speech, seed=seed, calls=calls, bad=False)
-    for seed in seeds:
-        for mains, law in ((50, "ulaw"), (60, "alaw")):
-            yield f"bad s{seed} {mains}Hz {law}", day_feed(speech, seed=seed, calls=calls, mains_hz=mains, law=law)
+    if "clean" in kinds:
+        for seed in seeds:
+            yield f"clean s{seed}", day_feed(speech, seed=seed, calls=calls, bad=False)
+    if "bad" in kinds:
+        for seed in seeds:
+            for mains, law in ((50, "ulaw"), (60, "alaw")):
+                yield f"bad s{seed} {mains}Hz {law}", day_feed(speech, seed=seed, calls=calls, mains_hz=mains, law=law)
+    if "xtalk" in kinds:
+        for seed in seeds:
+            for mains, law in ((50, "alaw"), (60, "ulaw")):
+                yield f"xtalk s{seed} {mains}Hz {law}", day_feed(speech, seed=seed, calls=calls, mains_hz=mains,
+                                                                 law=law, crosstalk=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--calls", type=int, default=18)
+    parser.add_argument("--feeds", nargs="+", choices=FEEDS, default=list(FEEDS))
     parser.add_argument("--write", type=Path, help="keep the feeds (WAV + truth JSON) in this directory")
     parser.add_argument("--detector", nargs="+", choices=sorted(DETECTORS), default=["own"])
     args = parser.parse_args()
@@ -197,7 +216,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.detector:
             print(f"\ndetector: {name}\n{TABLE_HEADER}")
-            for i, (feed_name, feed) in enumerate(feeds(args.seeds, args.calls)):
+            for i, (feed_name, feed) in enumerate(feeds(args.seeds, args.calls, tuple(args.feeds))):
                 result, took = run_feed(feed, Path(tmp) / f"{name}{i}", DETECTORS[name])
                 costs[name].append(cost(feed.audio, feed.truth.rate, DETECTORS[name]))
                 if args.write:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
     from callrec.capture._feed import Block, Dropped, End, FeedQueue, Lost, Restored
     from callrec.capture._kinds import SOURCE_KINDS, open_line_pipeline, open_line_source
     from callrec.capture._pipeline import CaptureBusy, Pipeline, ReplayResume
-    from callrec.capture._segmenter import CallSink, CallSummary, Segmenter
+    from callrec.capture._segmenter import OWN_LEVEL_DB, QUIET_HOLD_S, CallSink, CallSummary, Segmenter
     from callrec.capture._sources import (
         BLOCK_S,
         BadFeedFile,
@@ -48,7 +48,9 @@ __all__ = [
     "FeedQueue",
     "FileSource",
     "Lost",
+    "OWN_LEVEL_DB",
     "Pipeline",
+    "QUIET_HOLD_S",
     "ReplayResume",
     "Restored",
     "SOURCE_KINDS",

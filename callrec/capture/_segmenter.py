@@ -15,6 +15,17 @@ syllable is never cut. A call ends after ``end_silence_s`` without sustained spe
 the line does not keep it open), or as soon as the busy tone's cadence is heard. The segmenter
 never holds more than the pre-roll: call audio goes straight to the sink.
 
+A call's continuation is judged against the call itself. Per channel, the call keeps the level
+of its loudest 100 ms of speech so far; speech whose loudest 100 ms stays more than
+``OWN_LEVEL_DB`` below that is not this call's (a faint other conversation bleeding in, another
+line's crosstalk, is 20 dB and more below). It holds the call open for at most
+``QUIET_HOLD_S`` past the call's own speech: a quiet caller answering after a hold is kept, a
+crosstalk conversation after the call is not. A test call (its digits contain ``test_dtmf``)
+ends ``test_tail_s`` after its last speech instead of ``end_silence_s``: it is short, and a real
+call that follows is a call of its own. Right after a call, speech that quiet does not start a
+new call either (crosstalk outlasting the call), until the line has been quiet for
+``GATE_SILENCE_S`` or ``GATE_MAX_S`` have passed.
+
 Per-frame features, floors, tone flags and DTMF key candidates are computed for a whole block at
 once; only the state machine's transitions and the detectors' carried state are scalar.
 """
@@ -23,7 +34,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -32,7 +43,7 @@ from callrec.capture._analysis import FRAME_S, FrameAnalyzer, dbfs
 from callrec.capture._tones import BusyToneDetector, DtmfDetector, NoiseFloors
 from callrec.config import CaptureConfig
 
-__all__ = ["CallSink", "CallSummary", "Segmenter", "SpeechFlags"]
+__all__ = ["OWN_LEVEL_DB", "QUIET_HOLD_S", "CallSink", "CallSummary", "Segmenter", "SpeechFlags"]
 
 _CLIPPED_FRAMES = 3
 _ONE_SIDED_S = 0.5
@@ -45,6 +56,16 @@ CALL_RISE_DB_S = 0.2
 _SUSTAIN_FRAMES = 4
 #: Speech starting a call moves like syllables: its level over the start window varies this much.
 _MIN_MODULATION_DB = 3.0
+#: Speech whose loudest 100 ms is more than this below the call's own loudest 100 ms so far (per
+#: channel) is not this call's speech: measured on the crosstalk feeds of ``tools/score_feeds.py``
+#: (docs/capture.md), another line's conversation peaks at least 14.8 dB below the call's loudest.
+OWN_LEVEL_DB = 12.0
+#: Speech quieter than that keeps the call open at most this long past the call's own speech.
+QUIET_HOLD_S = 4.0
+#: Right after a call, such quiet speech does not start the next call until the line has been
+#: without speech this long, or this long after the call ended (crosstalk lasts 20-90 s).
+GATE_SILENCE_S = 15.0
+GATE_MAX_S = 120.0
 #: Frame times are sums of floats: a silence of exactly ``end_silence_s`` must end the call
 #: whichever way the feed was cut into blocks (the frames' times then differ by rounding).
 _TIME_EPS_S = 1e-4
@@ -73,17 +94,26 @@ class CallSink(Protocol):
 class _Call:
     start_ts: float
     first_active: float
+    #: End of the speech that holds the call open (own speech, or quiet speech up to QUIET_HOLD_S
+    #: after it).
     last_active: float
     floor_db: float
     channels: int
     active_s: np.ndarray = field(init=False)
     peak: np.ndarray = field(init=False)
+    #: End of the call's own speech, and of any sustained speech.
+    last_own: float = field(init=False)
+    last_any: float = field(init=False)
+    #: Per channel: the level of the call's loudest 100 ms of speech so far (dBFS).
+    own_db: np.ndarray = field(init=False)
     clipped_frames: int = 0
     digits: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.active_s = np.zeros(self.channels)
         self.peak = np.zeros(self.channels, dtype=np.int32)
+        self.last_own = self.last_any = self.last_active
+        self.own_db = np.full(self.channels, -np.inf)
 
 
 @dataclass
@@ -99,6 +129,20 @@ class _Flags:
     keys: np.ndarray
     level_db: np.ndarray
     peak: np.ndarray
+    #: Per channel: the level where the mix is speech and no DTMF key (and, split, the channel
+    #: itself is active), else -inf (k, channels): digits dialled into a call say nothing about
+    #: its voices' level, nor does one leg's hiss while the other speaks.
+    speech_db: np.ndarray
+    #: Idle: frames that may start a call (speech loud enough, or a digit, while the gate after
+    #: a call is closed); None: all.
+    start_ok: np.ndarray | None = None
+
+
+def _last_end(flags: np.ndarray, t: np.ndarray, carry: np.ndarray) -> np.ndarray:
+    """Per frame and column of ``flags`` (k, m): the end time of the last flagged frame so far
+    (``carry``, per column, before the first)."""
+    last = np.maximum.accumulate(np.where(flags, np.arange(len(flags))[:, None], -1), axis=0)
+    return np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, carry)
 
 
 def _runs(flags: np.ndarray, carry: int) -> np.ndarray:
@@ -126,12 +170,19 @@ class Segmenter:
         self._busy = BusyToneDetector()
         self._dtmf = DtmfDetector()
         self._run = 0
+        #: Speech levels of the last frames before the block (for the 100 ms minimum).
+        self._recent = np.full((_SUSTAIN_FRAMES - 1, channels), -np.inf)
         self._window = max(1, round(config.start_window_s / FRAME_S))
         self._need = round(config.start_active_s / FRAME_S)
-        self._history = np.zeros((0, 4))  # speech, sustained, level, DTMF of the last window-1 idle frames
+        # Speech, sustained, level, DTMF, may start of the last window-1 idle frames.
+        self._history = np.zeros((0, 5))
         self._preroll = max(1, round(config.pre_roll_s / FRAME_S)) * self._len
         self._tail = np.zeros((0, channels), dtype=np.int16)
         self._idle_digits: deque[tuple[float, str]] = deque(maxlen=32)
+        #: After a call: the level (per channel) speech must reach to start the next one, while
+        #: the gate is closed (see :meth:`_gated`).
+        self._gate: np.ndarray | None = None
+        self._gate_until = self._gate_last = 0.0
         self._call: _Call | None = None
 
     @property
@@ -180,6 +231,8 @@ class Segmenter:
             self._band_floors.keep(flags.band_floor[upto - 1])
             self._channel_floors.keep(flags.channel_floor[upto - 1])
             self._run = int(_runs(flags.speech[:upto], self._run)[-1])
+            self._recent = (flags.speech_db[upto + 1 - _SUSTAIN_FRAMES:upto] if upto >= _SUSTAIN_FRAMES - 1
+                            else np.concatenate([self._recent, flags.speech_db[:upto]])[1 - _SUSTAIN_FRAMES:])
             i += upto
 
     def _flags(self, feats, band_db: np.ndarray, channel_db: np.ndarray, level_db: np.ndarray, i: int,
@@ -196,14 +249,20 @@ class Segmenter:
         speech = (active if external is None else external & loud) & ~tone
         sustained = speech & (_runs(speech, self._run) >= _SUSTAIN_FRAMES)
         channel_active = (channel_db > cfg.min_level_dbfs) & (channel_db - channel_floor >= cfg.activity_margin_db)
-        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active,
-                      DtmfDetector.raw_keys(feats.tone_share[i:], active), level_db, feats.peak[i:])
+        keys = DtmfDetector.raw_keys(feats.tone_share[i:], active)
+        voice = (speech & (keys < 0))[:, None] & (channel_active if self.channels > 1 else True)
+        return _Flags(band_floor, channel_floor, tone, speech, sustained, channel_active, keys, level_db,
+                      feats.peak[i:], np.where(voice, channel_db, -np.inf))
 
     # -- idle ----------------------------------------------------------------------------------
 
     def _idle(self, frames: np.ndarray, flags: _Flags, ts: float) -> int | None:
         """Idle frames from ``ts``: the index of the frame that starts a call, else None."""
+        if self._gate is not None:
+            flags = self._gated(flags, ts)
         j = self._find_start(flags)
+        if j is not None:
+            self._gate = None
         upto = len(frames) if j is None else j + 1
         tone = flags.tone[:upto]
         while (b := self._busy.scan(tone)) is not None:  # a tone while idle ends nothing
@@ -230,9 +289,33 @@ class Segmenter:
         self.sink.call_started(start_ts, audio)
         return j
 
+    def _gated(self, flags: _Flags, ts: float) -> _Flags:
+        """Right after a call, a start window needs a frame of speech within OWN_LEVEL_DB of that
+        call's own voice (or a digit): crosstalk still going on when a call ends is not a new
+        call. The gate opens after GATE_SILENCE_S without sustained speech, or GATE_MAX_S after
+        the call."""
+        k = len(flags.speech)
+        t = ts + np.arange(k) * FRAME_S
+        heard = flags.sustained.any()
+        last = _last_end(flags.sustained[:, None], t, np.array([self._gate_last]))[:, 0] if heard else \
+            np.full(k, self._gate_last)
+        opened = np.flatnonzero((t + FRAME_S - last >= GATE_SILENCE_S) | (t >= self._gate_until))
+        r = int(opened[0]) if len(opened) else k
+        ok = flags.keys >= 0
+        if heard:
+            loud = self._loud_db(flags)
+            ok |= ((loud > -np.inf) & (loud >= self._gate)).any(axis=1)
+        ok[r:] = True
+        if r < k:
+            self._gate = None
+        else:
+            self._gate_last = float(last[-1])
+        return replace(flags, start_ok=ok)
+
     @staticmethod
     def _row(flags: _Flags) -> np.ndarray:
-        return np.column_stack([flags.speech, flags.sustained, flags.level_db, flags.keys >= 0])
+        ok = np.ones(len(flags.speech)) if flags.start_ok is None else flags.start_ok
+        return np.column_stack([flags.speech, flags.sustained, flags.level_db, flags.keys >= 0, ok])
 
     def _find_start(self, flags: _Flags) -> int | None:
         """First frame at which the start window holds enough speech with speech-like structure
@@ -242,9 +325,10 @@ class Segmenter:
         speech, sustained = rows[:, 0], rows[:, 1]
         cs = np.concatenate([[0.0], np.cumsum(speech)])
         cu = np.concatenate([[0.0], np.cumsum(sustained)])
+        ck = np.concatenate([[0.0], np.cumsum(rows[:, 4])])
         end = np.arange(hist + 1, len(rows) + 1)
         begin = np.maximum(end - w, 0)
-        enough = (cs[end] - cs[begin] >= self._need) & (cu[end] - cu[begin] >= 1)
+        enough = (cs[end] - cs[begin] >= self._need) & (cu[end] - cu[begin] >= 1) & (ck[end] - ck[begin] >= 1)
         for e in np.flatnonzero(enough).tolist():
             window = rows[max(0, hist + e + 1 - w):hist + e + 1]
             levels = window[window[:, 0] > 0, 2]
@@ -256,17 +340,17 @@ class Segmenter:
 
     def _in_call(self, frames: np.ndarray, flags: _Flags, ts: float) -> int | None:
         """Call frames from ``ts``: the index of the frame that ends the call, else None."""
-        cfg, call = self.config, self._call
+        call = self._call
         n = len(frames)
         t = ts + np.arange(n) * FRAME_S
-        idx = np.arange(n)
-        last = np.maximum.accumulate(np.where(flags.sustained, idx, -1))
-        last_active = np.where(last >= 0, t[np.maximum(last, 0)] + FRAME_S, call.last_active)
-        silent = np.flatnonzero(t + FRAME_S - last_active >= cfg.end_silence_s - _TIME_EPS_S)
+        own_db, last_own, last_any, last_active = self._speech_ends(flags, t)
+        silent = np.flatnonzero(t + FRAME_S - last_active >= self._silence_s(flags) - _TIME_EPS_S)
         quiet_end = int(silent[0]) if len(silent) else None
         busy = self._busy.scan(flags.tone if quiet_end is None else flags.tone[:quiet_end + 1])
         end = busy if busy is not None else quiet_end
         upto = n if end is None else end + 1
+        call.own_db = own_db[upto - 1]
+        call.last_own, call.last_any = float(last_own[upto - 1]), float(last_any[upto - 1])
         call.last_active = float(last_active[upto - 1])
         call.active_s += (flags.channel_active[:upto] & flags.speech[:upto, None]).sum(axis=0) * FRAME_S
         peak = flags.peak[:upto]
@@ -282,8 +366,53 @@ class Segmenter:
         self._end(float(t[end]) + FRAME_S, "busy_tone" if busy is not None else "silence")
         return end
 
+    def _speech_ends(self, flags: _Flags, t: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per frame: the call's loudest 100 ms so far per channel, the end of its own speech, of
+        any sustained speech, and of the speech that holds it open."""
+        call = self._call
+        if not flags.sustained.any() and flags.keys.max() < 0:  # no speech: nothing moves
+            n = len(t)
+            return (np.broadcast_to(call.own_db, (n, self.channels)), np.full(n, call.last_own),
+                    np.full(n, call.last_any), np.full(n, call.last_active))
+        loud_db = self._loud_db(flags)
+        own_db = np.maximum(call.own_db, np.maximum.accumulate(loud_db, axis=0))
+        own = (loud_db > -np.inf) & (loud_db >= own_db - OWN_LEVEL_DB)
+        # Digits are the call's own too (they do not set its level): a test pattern keyed late.
+        own = (own[:, 0] if self.channels == 1 else own.any(axis=1)) | (flags.keys >= 0)
+        ends = _last_end(np.column_stack([own, flags.sustained]), t, np.array([call.last_own, call.last_any]))
+        last_own, last_any = ends[:, 0], ends[:, 1]
+        return own_db, last_own, last_any, np.minimum(last_any, last_own + QUIET_HOLD_S)
+
+    def _loud_db(self, flags: _Flags) -> np.ndarray:
+        """Per frame and channel: the level of the 100 ms it ends, where all of it is speech
+        (else -inf)."""
+        padded = np.concatenate([self._recent, flags.speech_db])
+        k = len(flags.speech_db)
+        loud_db = padded[:k]
+        for shift in range(1, _SUSTAIN_FRAMES):
+            loud_db = np.minimum(loud_db, padded[shift:shift + k])
+        return loud_db
+
+    def _silence_s(self, flags: _Flags) -> float | np.ndarray:
+        """The silence that ends the call, per frame where it changes within the block (the
+        test tail from the press that completes the test digits)."""
+        cfg = self.config
+        digits = "".join(self._call.digits)
+        if cfg.test_dtmf in digits:
+            return cfg.test_tail_s
+        if flags.keys.max() < 0:
+            return cfg.end_silence_s
+        silence = np.full(len(flags.keys), cfg.end_silence_s)
+        for i, digit in self._dtmf.peek(flags.keys):
+            digits += digit
+            if cfg.test_dtmf in digits:
+                silence[i:] = cfg.test_tail_s
+                break
+        return silence
+
     def _end(self, ts: float, reason: str) -> None:
         call, self._call = self._call, None
+        self._gate, self._gate_until, self._gate_last = call.own_db - OWN_LEVEL_DB, ts + GATE_MAX_S, ts
         speech_s = call.last_active - call.first_active
         flags = []
         if speech_s < self.config.short_call_s:

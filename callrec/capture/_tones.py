@@ -102,6 +102,14 @@ class DtmfDetector:
         ok = loud & (lo >= cls.MIN_SHARE) & (hi >= cls.MIN_SHARE) & (lo + hi >= cls.MIN_PAIR_SHARE)
         return np.where(ok, i * 4 + j, -1)
 
+    def peek(self, keys: np.ndarray) -> list[tuple[int, str]]:
+        """The presses :meth:`presses` would report, leaving the detector as it was."""
+        state = self._raw, self._count
+        try:
+            return self.presses(keys)
+        finally:
+            self._raw, self._count = state
+
     def presses(self, keys: np.ndarray) -> list[tuple[int, str]]:
         """Feed k frames of raw keys; (frame index, digit) once per key press."""
         prev = np.concatenate([[self._raw], keys[:-1]])

@@ -23,6 +23,9 @@ class CaptureConfig:
     short_call_s: float = field(default=10.0, metadata=check(lambda v: v >= 0, "must not be negative"))
     #: Input that is digital zeros or constant for this long is a flatline gap (pulled cable).
     flatline_s: float = field(default=60.0, metadata=check(lambda v: v > 0, "must be positive"))
+    #: A test call ends this long after its last speech (or digit): a test call is short, and a
+    #: real call that follows it is a call of its own.
+    test_tail_s: float = field(default=5.0, metadata=check(lambda v: 1 <= v <= 3600, "must be between 1 and 3600 seconds"))
     #: DTMF digits that mark a call as an end-to-end test call.
     test_dtmf: str = field(default="*0*0#", metadata=check(lambda v: v != "" and set(v) <= set("0123456789*#ABCD"), "must be DTMF digits 0-9 * # A-D"))
     #: Bound of the queue between the audio callback and the writer, in seconds of audio.
@@ -53,4 +56,6 @@ class CaptureConfig:
             return "pre_roll_s must be at least start_window_s, or the first syllable of a call is cut"
         if self.end_silence_s <= self.start_window_s:
             return "end_silence_s must be longer than start_window_s"
+        if self.test_tail_s > self.end_silence_s:
+            return "test_tail_s cannot be longer than end_silence_s"
         return None

@@ -48,6 +48,8 @@ class Truth:
     flatlines: list[tuple[float, float]]
     clicks: list[float]
     profile: dict = field(default_factory=dict)
+    #: Another line's faint conversation on this one (not a call: nothing to record).
+    crosstalk: list[tuple[float, float]] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -57,6 +59,7 @@ class Truth:
         raw = json.loads(Path(path).read_text())
         raw["calls"] = [TrueCall(**{**c, "speech": [tuple(s) for s in c["speech"]]}) for c in raw["calls"]]
         raw["flatlines"] = [tuple(s) for s in raw["flatlines"]]
+        raw["crosstalk"] = [tuple(s) for s in raw.get("crosstalk", [])]
         return cls(**raw)
 
 
@@ -108,6 +111,9 @@ class _Schedule:
         self.calls: list[TrueCall] = []
         self.flatlines: list[tuple[float, float]] = []
         self.idle: list[tuple[float, float]] = []
+        #: Per idle stretch: the staff's level (dB) of the call just before it, None if none.
+        self.idle_after: list[float | None] = []
+        self.staff_db: float | None = None
 
     @property
     def now(self) -> float:
@@ -122,8 +128,9 @@ class _Schedule:
     def silence(self, seconds: float) -> tuple[float, float]:
         return self.add(np.zeros(round(seconds * self.rate), np.float32))
 
-    def idle_gap(self, seconds: float) -> None:
+    def idle_gap(self, seconds: float, after_call: bool = False) -> None:
         self.idle.append(self.silence(seconds))
+        self.idle_after.append(self.staff_db if after_call else None)
 
     def busy(self, seconds: float, level_db: float) -> float:
         return self.add(busy_tone(seconds, self.rate, level_db))[0]
@@ -138,7 +145,7 @@ class _Schedule:
         if kind == "test":
             start = self.dtmf(TEST_DTMF, rng.uniform(-22, -8))[0]
             self.silence(rng.uniform(0.3, 1.0))
-        staff_db = rng.uniform(-3, 1)
+        staff_db = self.staff_db = rng.uniform(-3, 1)
         caller_db = staff_db - rng.uniform(0, self.quiet_caller_db)
         hold_after = rng.integers(1, turns) if hold and turns > 1 else -1
         for turn in range(turns):
@@ -160,27 +167,65 @@ class _Schedule:
         self.flatlines.append(self.silence(_FLATLINE_S))
 
 
-def _schedule(speech: list[np.ndarray], rate: int, calls: int, seed: int, quiet_caller_db: float) -> _Schedule:
+def _schedule(speech: list[np.ndarray], rate: int, calls: int, seed: int, quiet_caller_db: float,
+              crosstalk: bool = False) -> _Schedule:
     rng = np.random.default_rng(seed)
     s = _Schedule(rate, rng, quiet_caller_db)
     test_at = int(rng.integers(calls))
     flat_at = int(rng.integers(1, max(2, calls)))
     s.idle_gap(rng.uniform(8, 20))
     ended_by_busy = True
+    kind = "call"
     for i in range(calls):
         if i == flat_at:
-            s.idle_gap(10)
+            s.idle_gap(10, after_call=i > 0)
             s.flatline()
             s.idle_gap(rng.uniform(10, 20))
         if i:
-            # Without a busy tone, calls are apart by more than the end_silence_s (40 s) default.
-            s.idle_gap(rng.uniform(3, 20) if ended_by_busy else rng.uniform(50, 100))
+            s.idle_gap(_gap_s(rng, ended_by_busy, kind, crosstalk), after_call=i != flat_at)
         kind = "test" if i == test_at else "call"
-        ended_by_busy = kind == "test" or rng.random() < 0.5
+        # With crosstalk, the test call ends in silence, as a test call that is hung up without
+        # a busy tone does: only its own shortness keeps the next call out of it.
+        ended_by_busy = not crosstalk if kind == "test" else rng.random() < 0.5
         turns = int(rng.integers(1, 3)) if kind == "test" else int(rng.integers(3, 9))
         s.call(speech, turns, kind, hold=kind == "call" and rng.random() < 0.3, busy=ended_by_busy)
-    s.idle_gap(60)
+    s.idle_gap(60, after_call=True)
     return s
+
+
+def _gap_s(rng: np.random.Generator, ended_by_busy: bool, kind: str, crosstalk: bool) -> float:
+    """Idle seconds after a call: without a busy tone, calls are apart by more than the
+    end_silence_s (40 s) default; with crosstalk, there is room for it after every call, and the
+    next call follows a test call closely."""
+    if crosstalk and kind == "test":
+        return rng.uniform(10, 60)
+    if ended_by_busy:
+        return rng.uniform(20, 100) if crosstalk else rng.uniform(3, 20)
+    return rng.uniform(50, 100)
+
+
+def _crosstalk(s: _Schedule, speech: list[np.ndarray], rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Another line's conversation, added into idle stretches of ``s``: two talkers 20–28 dB
+    below the staff of the call before (or a typical staff level), turns alternating, 20–90 s
+    (cut 2 s before the stretch ends); right after a call it starts within 0.3–3 s."""
+    x = np.concatenate(s.parts)
+    spans = []
+    for (start, end), staff_db in zip(s.idle, s.idle_after, strict=True):
+        begin = start + (rng.uniform(0.3, 3.0) if staff_db is not None else rng.uniform(0, 20))
+        length = min(rng.uniform(20, 90), end - 2.0 - begin)
+        if length < 8 or rng.random() < 0.2:
+            continue
+        ref_db = staff_db if staff_db is not None else rng.uniform(-3, 1)
+        gains = [_db(ref_db - rng.uniform(20, 28)) for _ in range(2)]
+        i, stop, turn = round(begin * s.rate), round((begin + length) * s.rate), 0
+        while i < stop:
+            turn_audio = speech[rng.integers(len(speech))][: stop - i] * gains[turn % 2]
+            x[i:i + len(turn_audio)] += turn_audio
+            i += len(turn_audio) + round(rng.uniform(0.2, 1.5) * s.rate)
+            turn += 1
+        spans.append((round(begin, 3), round(begin + length, 3)))
+    s.parts = [x]
+    return spans
 
 
 def _drift_db(n: int, rate: int, rng: np.random.Generator, swing_db: float) -> np.ndarray:
@@ -216,9 +261,12 @@ def _click(rate: int, rng: np.random.Generator) -> np.ndarray:
 
 def day_feed(speech: list[np.ndarray], *, seed: int, calls: int = 18, bad: bool = True, mains_hz: int = 50,
              law: str = "ulaw", rate: int = 8000, hum_dbfs: float = -40.0, hiss_dbfs: float = -45.0,
-             drift_db: float = 6.0, quiet_caller_db: float = 18.0, clicks_per_min: float = 6.0) -> Feed:
-    """A day's feed of ``calls`` calls (mono); ``bad=False`` renders the same schedule clean."""
-    s = _schedule(speech, rate, calls, seed, quiet_caller_db if bad else 6.0)
+             drift_db: float = 6.0, quiet_caller_db: float = 18.0, clicks_per_min: float = 6.0,
+             crosstalk: bool = False) -> Feed:
+    """A day's feed of ``calls`` calls (mono); ``bad=False`` renders the same schedule clean;
+    ``crosstalk`` adds another line's faint conversation (to a schedule of its own)."""
+    s = _schedule(speech, rate, calls, seed, quiet_caller_db if bad else 6.0, crosstalk)
+    talk = _crosstalk(s, speech, np.random.default_rng(seed + 2_000_003)) if crosstalk else []
     rng = np.random.default_rng(seed + 1_000_003)
     x = np.concatenate(s.parts)
     n = len(x)
@@ -243,5 +291,6 @@ def day_feed(speech: list[np.ndarray], *, seed: int, calls: int = 18, bad: bool 
     for start, end in s.flatlines:
         x[round(start * rate):round(end * rate)] = 0.0
     audio = np.clip(np.round(x * 32768), -32768, 32767).astype(np.int16)[:, None]
-    profile = {"bad": bad, "seed": seed, "mains_hz": mains_hz if bad else None, "law": law if bad else "none"}
-    return Feed(audio, Truth(n / rate, rate, s.calls, s.flatlines, clicks, profile))
+    profile = {"bad": bad, "seed": seed, "mains_hz": mains_hz if bad else None, "law": law if bad else "none",
+               "crosstalk": crosstalk}
+    return Feed(audio, Truth(n / rate, rate, s.calls, s.flatlines, clicks, profile, talk))

@@ -5,10 +5,17 @@ recorded as several), merges (one recording holding several true calls), seconds
 outside every recorded call, and the median error of start and end. A true call's start is its
 first speech (or DTMF), its end the end of its last speech; a recording's start is earlier by the
 pre-roll and its end later by the busy tone's cadence or the end-of-call silence.
+
+What crosstalk (or anything else on the line after a call) does to a call: the largest overrun
+(how long a recording runs on past the real end of the last call it holds: ``end_silence_s``
+when nothing kept it open), test calls holding real speech (a recording of kind ``test`` that
+holds speech of a true call of kind ``call``), and far merges (merges of calls further apart
+than ``end_silence_s``, which no silence rule can excuse).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,15 +65,19 @@ class Score:
     test_call_ok: bool
     flatlines: int
     flatlines_found: int
+    overrun_s: float = 0.0
+    test_holding: int = 0
+    far_merges: int = 0
 
     def row(self, name: str) -> str:
         return (f"{name:<28} {self.found:>3}/{self.calls:<3} {self.false_calls:>5} {self.splits:>6} {self.merges:>6}"
                 f" {self.speech_outside_s:>8.1f} {self.start_err_s:>+7.2f} {self.end_err_s:>+7.2f}"
-                f" {'yes' if self.test_call_ok else 'NO':>5} {self.flatlines_found:>3}/{self.flatlines}")
+                f" {'yes' if self.test_call_ok else 'NO':>5} {self.flatlines_found:>3}/{self.flatlines}"
+                f" {self.overrun_s:>7.1f} {self.test_holding:>6} {self.far_merges:>5}")
 
 
 TABLE_HEADER = (f"{'feed':<28} {'found':>7} {'false':>5} {'splits':>6} {'merges':>6} {'out(s)':>8}"
-                f" {'start':>7} {'end':>7} {'test':>5} {'flat':>5}")
+                f" {'start':>7} {'end':>7} {'test':>5} {'flat':>5} {'over(s)':>7} {'t-held':>6} {'far':>5}")
 
 
 def _overlaps(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -81,8 +92,27 @@ def _outside(span: tuple[float, float], found: list[Found]) -> float:
     return max(0.0, (span[1] - span[0]) - covered)
 
 
-def score(truth: Truth, found: list[Found], flatlines_found: list[tuple[float, float]] = ()) -> Score:
-    """``found``: the recorded calls, seconds from the feed start; ``flatlines_found``: flatline gaps."""
+def _overrun(truth: Truth, f: Found) -> float:
+    """How long ``f`` runs on past the end of the last true call it holds (0 if it holds none)."""
+    ends = [c.end_s for c in truth.calls if _overlaps((c.start_s, c.end_s), (f.start_s, f.end_s))]
+    return max(0.0, f.end_s - max(ends)) if ends else 0.0
+
+
+def _far_merges(truth: Truth, f: Found, end_silence_s: float) -> int:
+    """Consecutive true calls inside ``f`` that are more than ``end_silence_s`` apart."""
+    held = [c for c in truth.calls if _overlaps((c.start_s, c.end_s), (f.start_s, f.end_s))]
+    return sum(b.start_s - a.end_s > end_silence_s for a, b in itertools.pairwise(held))
+
+
+def _holds_real_speech(truth: Truth, f: Found) -> bool:
+    return f.kind == "test" and any(
+        _overlaps(s, (f.start_s, f.end_s)) for c in truth.calls if c.kind == "call" for s in c.speech)
+
+
+def score(truth: Truth, found: list[Found], flatlines_found: list[tuple[float, float]] = (),
+          end_silence_s: float = 40.0) -> Score:
+    """``found``: the recorded calls, seconds from the feed start; ``flatlines_found``: flatline
+    gaps; ``end_silence_s``: the segmenter's, for far merges."""
     spans = [(c.start_s, c.end_s) for c in truth.calls]
     per_true = [[f for f in found if _overlaps(span, (f.start_s, f.end_s))] for span in spans]
     per_found = [sum(_overlaps(span, (f.start_s, f.end_s)) for span in spans) for f in found]
@@ -103,4 +133,7 @@ def score(truth: Truth, found: list[Found], flatlines_found: list[tuple[float, f
         test_call_ok=test_ok,
         flatlines=len(truth.flatlines),
         flatlines_found=sum(any(_overlaps(t, g) for g in flatlines_found) for t in truth.flatlines),
+        overrun_s=round(max((_overrun(truth, f) for f in found), default=0.0), 2),
+        test_holding=sum(_holds_real_speech(truth, f) for f in found),
+        far_merges=sum(_far_merges(truth, f, end_silence_s) for f in found),
     )

@@ -1,5 +1,5 @@
 """Synthetic line feeds: hiss, speech placed on a channel, the busy tone, DTMF, hold music,
-steady noise, clicks and a flat (unplugged) line. The demo feed, the capture tests and the benchmark are built
+another line's faint conversation (crosstalk), steady noise, clicks and a flat (unplugged) line. The demo feed, the capture tests and the benchmark are built
 with it, and an operator can use it to produce a known feed for ``callrec replay``.
 
 :class:`FeedBuilder` appends segments in order and remembers where each one lies, so a test can
@@ -117,6 +117,21 @@ class FeedBuilder:
             env = np.exp(-seg * 2.0)
             out[start:start + step] = sum(np.sin(2 * np.pi * f * seg) for f in chords[i % len(chords)]) * env / 3
         return self._add("music", self._on(out * _dbfs(level_dbfs) * 1.4, channel))
+
+    def crosstalk(self, seconds: float, speech: list[np.ndarray], gain_db: float | tuple[float, ...]) -> FeedBuilder:
+        """Another line's conversation bleeding in: clips of ``speech`` taking turns, the first
+        talker at ``gain_db`` (e.g. -24; one value per channel when split: each leg picks it up
+        at its own level), the other 3 dB below, 0.2–1.5 s apart, for ``seconds``."""
+        n = round(seconds * self.rate)
+        talk = np.zeros(n, dtype=np.float32)
+        i, turn = 0, 0
+        while i < n:
+            clip = speech[turn % len(speech)][: n - i] * _dbfs(-3.0 * (turn % 2))
+            talk[i:i + len(clip)] = clip
+            i += len(clip) + round(self._rng.uniform(0.2, 1.5) * self.rate)
+            turn += 1
+        gains = np.broadcast_to(np.asarray(gain_db, dtype=np.float64), (self.channels,))
+        return self._add("crosstalk", self._hiss(n) + talk[:, None] * (10 ** (gains / 20)).astype(np.float32))
 
     def noise(self, seconds: float, level_dbfs: float = -20.0) -> FeedBuilder:
         """A steady broadband noise on the line (a fan by the handset, a line fault): not speech."""

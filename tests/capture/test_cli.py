@@ -62,6 +62,8 @@ def test_run_with_a_device_that_does_not_exist_is_a_one_line_error(tmp_path):
     ("[capture]\nend_silence_s = 0\n", "capture.end_silence_s"),
     ("[capture]\npre_roll_s = 0.2\n", "capture"),
     ("[capture]\nmin_level_dbfs = 6\n", "capture.min_level_dbfs"),
+    ("[capture]\ntest_tail_s = 50\nend_silence_s = 40\n", "capture"),
+    ("[capture]\ntest_tail_s = 0\n", "capture.test_tail_s"),
 ])
 def test_impossible_thresholds_are_a_one_line_config_error(tmp_path, extra, key):
     config = write_config(tmp_path / "c", extra)

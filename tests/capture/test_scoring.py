@@ -41,3 +41,21 @@ def test_truth_written_beside_the_feed_reads_back(ja, tmp_path):
     wav = feed.write(tmp_path / "day.wav")
     assert Truth.read(wav.with_suffix(".truth.json")) == feed.truth
     assert sum(c.kind == "test" for c in feed.truth.calls) == 1 and len(feed.truth.flatlines) == 1
+
+
+def test_overrun_test_calls_holding_real_speech_and_far_merges_are_counted():
+    clean = score(TRUTH, [Found(9.0, 55.0, "call"), Found(59.0, 82.5, "test"), Found(99.0, 170.0, "call")], [])
+    assert (clean.overrun_s, clean.test_holding, clean.far_merges) == (40.0, 0, 0)
+    found = [
+        Found(9.0, 84.0, "call"),     # the first call and the test call 20 s later: a merge, not far
+        Found(99.0, 235.0, "call"),   # kept open 105 s past the third call's end
+    ]
+    result = score(TRUTH, found, [])
+    assert (result.overrun_s, result.test_holding, result.far_merges, result.merges) == (105.0, 0, 0, 1)
+    # The test call holding the third call, 20 s after it: a test call holding real speech.
+    result = score(TRUTH, [Found(9.0, 55.0, "call"), Found(59.0, 140.0, "test")], [])
+    assert (result.test_holding, result.far_merges) == (1, 0)
+    # One recording of all three calls, each 20 s after the one before: far merges only where
+    # 20 s is more than end_silence_s.
+    assert score(TRUTH, [Found(9.0, 135.0, "call")], [], end_silence_s=15.0).far_merges == 2
+    assert score(TRUTH, [Found(9.0, 135.0, "call")], [], end_silence_s=40.0).far_merges == 0
