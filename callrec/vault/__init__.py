@@ -47,7 +47,7 @@ from callrec.vault._cases import (
     require_own_approved,
 )
 from callrec.vault._changes import prune_changes
-from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
+from callrec.vault._checkpoint import Checkpoint, fingerprint, last_written, latest_checkpoint, verify_checkpoint
 from callrec.vault._content import (
     CONTENT_ACTIONS,
     SealedAudio,
@@ -157,7 +157,7 @@ __all__ = [
     "store_counts", "transcript_sha256", "uncounted_transcripts",
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
-    "latest_checkpoint", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
+    "latest_checkpoint", "last_written", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
     "verify_chain_since_last", "verify_checkpoint",
     # cases, content, deletion, users, retention
     "CONTENT_ACTIONS", "Case", "DeletionRequest", "HOLDING_STATUSES", "ROLES", "RetentionPlan", "SealedAudio",

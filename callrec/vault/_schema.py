@@ -372,7 +372,19 @@ CREATE TABLE transcript_counts (
 """ + _tracking_triggers(("transcript_counts",))
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+#: Trust anchors the data key cannot move (issue 18; number 11 on merge, standalone): the point up
+#: to which a clean run checked every signature, and the count of checkpoints written, each carry
+#: a signature by the checkpoint key. An unsigned point is no point: the one left by an older
+#: version is dropped, so the next check re-checks every signature and signs its own. The count
+#: of an upgraded vault is signed by its next checkpoint.
+_V11 = """
+ALTER TABLE chain_verified ADD COLUMN sig TEXT;
+DELETE FROM chain_verified;
+ALTER TABLE checkpoint_state ADD COLUMN sig TEXT;
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V11)
 TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts")
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Tables that belong to one file and are never copied by a backup.

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
-from callrec.vault import _accesslog, _checkpoint, _db
+from callrec.vault import _accesslog, _checkpoint, _db, _journal
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._view import ReadView
 
@@ -176,9 +176,13 @@ class Vault:
             return self.conn.execute(sql, args).fetchall()
 
     def checkpoint(self) -> _checkpoint.Checkpoint | None:
-        """Write a signed checkpoint of the log head to the witness file if it moved."""
+        """Write a signed checkpoint of the log head to the witness file if it moved; once
+        committed, send its head to the system journal (outside the write lock)."""
         with self.transaction() as conn:
-            return _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
+            cp = _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
+        if cp is not None:
+            _journal.send_head(self.config.syslog_socket, cp, _checkpoint.fingerprint(self.signer.public_key()))
+        return cp
 
     @property
     def path(self) -> Path:
