@@ -21,8 +21,8 @@ from callrec.timefmt import format_ts
 from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
-from callrec.vault._hostheads import verify_host_heads
 from callrec.vault._db import DatabaseError
+from callrec.vault._hostheads import verify_host_heads
 from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open_period
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault

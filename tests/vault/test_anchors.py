@@ -21,7 +21,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import load_config
 from callrec.health import StatusKeeper
-from callrec.vault import Vault, _cases, _content, _db, _ledger, add_user, read_key_file, verify, verify_chain_since_last
+from callrec.vault import (
+    Vault,
+    _cases,
+    _content,
+    _db,
+    _ledger,
+    add_user,
+    read_key_file,
+    verify,
+    verify_chain_since_last,
+)
 from callrec.vault._accesslog import body_json, body_sha256, entry_message, link_hash
 from callrec.vault._hostheads import parse_head_line
 from tests.conftest import record_call, run_cli, write_config
@@ -182,7 +192,7 @@ def test_no_edit_of_any_table_hides_a_forged_entry(state, tmp_path):
     pristine = tmp_path / "pristine"
     shutil.copytree(config.state_dir, pristine)
     missed = []
-    for table, sql in plans:
+    for _table, sql in plans:
         shutil.rmtree(config.state_dir)
         shutil.copytree(pristine, config.state_dir)
         conn = _attacker(config)
