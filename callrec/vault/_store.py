@@ -30,6 +30,23 @@ __all__ = ["Vault", "SERVICE_ACTOR"]
 SERVICE_ACTOR = "callrec:service"
 
 
+#: Signing keys already read by this process, by file identity (a replaced file is read again): the
+#: daemon opens a vault per socket request and must not read the key file for each.
+_SIGNERS: dict[tuple, Ed25519PrivateKey] = {}
+
+
+def _signer(path: Path) -> Ed25519PrivateKey:
+    try:
+        st = path.stat()
+    except OSError:
+        return _checkpoint.load_signing_key(path)  # names the problem
+    ident = (str(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+    if ident not in _SIGNERS:
+        _SIGNERS.clear()
+        _SIGNERS[ident] = _checkpoint.load_signing_key(path)
+    return _SIGNERS[ident]
+
+
 class Vault:
     def __init__(self, conn: sqlcipher3.Connection, config: Config) -> None:
         self.conn = conn
@@ -45,7 +62,7 @@ class Vault:
     def signer(self) -> Ed25519PrivateKey:
         """The checkpoint key, loaded once: it signs every entry and checkpoint (never stored inside)."""
         if self._signer is None:
-            self._signer = _checkpoint.load_signing_key(self.config.checkpoint_key_path)
+            self._signer = _signer(self.config.checkpoint_key_path)
         return self._signer
 
     @classmethod
