@@ -17,7 +17,7 @@ import types
 import typing
 from typing import Any, BinaryIO
 
-__all__ = ["VERSION", "MAX_REQUEST_BYTES", "MAX_UPLOAD_BYTES", "ProtocolError", "encode_result", "decode_result",
+__all__ = ["VERSION", "MAX_REQUEST_BYTES", "MAX_UPLOAD_BYTES", "PRIORITY_ACTIONS", "ProtocolError", "encode_result", "decode_result",
            "send_frame", "recv_frame", "recv_line", "dumps_line"]
 
 VERSION = 1
@@ -26,6 +26,9 @@ MAX_REQUEST_BYTES = 1024 * 1024
 #: An uploaded file (a CDR export) may not exceed this.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 FRAME_HEADER = struct.Struct("!Q")
+#: Actions a daemon answers from a worker kept for them, and the CLI waits for only briefly: what
+#: ops and the maintainer need to tell that recording works, also while others flood the socket.
+PRIORITY_ACTIONS = frozenset({"status", "health.check", "log.head"})
 
 
 class ProtocolError(Exception):

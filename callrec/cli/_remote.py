@@ -16,6 +16,7 @@ from typing import Any
 from callrec.access import Action
 from callrec.access._wire import (
     MAX_REQUEST_BYTES,
+    PRIORITY_ACTIONS,
     VERSION,
     ProtocolError,
     decode_result,
@@ -27,14 +28,22 @@ from callrec.access._wire import (
 from callrec.config import Config
 from callrec.errors import CallrecError, VaultError
 
-__all__ = ["DaemonUnreachable", "RemoteError", "request", "use_socket"]
+__all__ = ["DaemonBusy", "DaemonUnreachable", "RemoteError", "request", "use_socket"]
 
 #: Largest single frame this client accepts from the daemon (a long call's FLAC, an export file).
 _MAX_FRAME = 2 * 1024 * 1024 * 1024
+#: Seconds to wait for the daemon at each step (connect, send, each read): ``status``,
+#: ``health.check`` and ``log.head`` have a worker of their own, so a longer wait means busy.
+_TIMEOUT_S = 300.0
+_PRIORITY_TIMEOUT_S = 10.0
 
 
 class DaemonUnreachable(VaultError):
     """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): run this as the service account or start the daemon"""
+
+
+class DaemonBusy(VaultError):
+    """daemon busy: the callrec daemon at {0} took the connection but did not answer ({1}): try again"""
 
 
 class RemoteError(CallrecError):
@@ -57,20 +66,37 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
     line = dumps_line({"v": VERSION, "action": action.name, "args": args})
     if len(line) > MAX_REQUEST_BYTES:
         raise RemoteError(f"{action.name}: the request is larger than {MAX_REQUEST_BYTES} bytes", 2)
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(_PRIORITY_TIMEOUT_S if action.name in PRIORITY_ACTIONS else _TIMEOUT_S)
+        try:
             sock.connect(str(path))
-            sock.sendall(line)
-            if upload is not None:
-                send_frame(sock, upload)
-            with sock.makefile("rb") as rfile:
-                reply = recv_line(rfile, 64 * 1024 * 1024)
-                if "error" in reply:
-                    raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
-                frames = _frames(reply.get("frames"), rfile)
-    except (OSError, ProtocolError) as exc:
-        raise DaemonUnreachable(path, getattr(exc, "strerror", None) or str(exc)) from None
+        except TimeoutError:  # the listen queue is full: someone is there, and busy
+            raise DaemonBusy(path, "no room to connect") from None
+        except OSError as exc:
+            raise DaemonUnreachable(path, exc.strerror or str(exc)) from None
+        reply, frames = _exchange(sock, path, line, upload)
     return decode_result(action.result, reply["result"], frames)
+
+
+def _exchange(sock: socket.socket, path: Path, line: bytes, upload: bytes | None) -> tuple[dict, list[bytes]]:
+    """Send the request and read the reply on a connected socket. Once connected, the daemon is
+    there: a reply it drops (EPIPE, a reset, a timeout) means busy, never "not running"."""
+    try:
+        with sock.makefile("rb") as rfile:
+            try:
+                sock.sendall(line)
+                if upload is not None:
+                    send_frame(sock, upload)
+            except OSError:  # it may have closed us with a line saying why: read that
+                pass
+            reply = recv_line(rfile, 64 * 1024 * 1024)
+            if "error" in reply:
+                raise RemoteError(str(reply["error"]), int(reply.get("rc", 1)))
+            return reply, _frames(reply.get("frames"), rfile)
+    except TimeoutError:
+        raise DaemonBusy(path, f"no reply within {sock.gettimeout():.0f} s") from None
+    except (OSError, ProtocolError) as exc:
+        raise DaemonBusy(path, getattr(exc, "strerror", None) or str(exc)) from None
 
 
 def _frames(count: Any, rfile: Any) -> list[bytes]:

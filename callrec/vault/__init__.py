@@ -66,7 +66,7 @@ from callrec.vault._deletion import (
     request_deletion,
 )
 from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
-from callrec.vault._guard import flush_refusals, refuse
+from callrec.vault._guard import flush_refusals, refusals_pending, refuse
 from callrec.vault._heads import head_line, key_fingerprint, signed_head
 from callrec.vault._integrity import damaged_pages, quick_check
 from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
@@ -164,7 +164,7 @@ __all__ = [
     "add_user", "approve_deletion", "attach_call", "case_call_ids", "close_case", "decide_case",
     "deletion_call_span", "get_case", "has_role", "held_call_ids", "list_cases", "list_deletion_requests",
     "list_users", "open_case", "plan_retention", "read_audio", "read_case_transcripts", "read_transcripts",
-    "flush_refusals", "refuse", "refuse_deletion", "remove_role", "remove_user", "request_deletion", "require_own_approved", "resolve_case",
+    "flush_refusals", "refusals_pending", "refuse", "refuse_deletion", "remove_role", "remove_user", "request_deletion", "require_own_approved", "resolve_case",
     "roles_of", "run_retention",
     # ops state: job runs, alerts, exchange records, maintenance windows, integrity
     "AlertBook", "AlertState", "JobTrouble", "MaintenanceWindow", "alert_book", "alert_undelivered",

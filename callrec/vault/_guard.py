@@ -30,7 +30,7 @@ from callrec.errors import AccessDenied
 from callrec.vault._store import Vault
 from callrec.vault._users import roles_of
 
-__all__ = ["refuse", "flush_refusals", "ROLELESS_DAILY_CAP", "CHECKPOINT_EVERY_S"]
+__all__ = ["refuse", "flush_refusals", "refusals_pending", "ROLELESS_DAILY_CAP", "CHECKPOINT_EVERY_S"]
 
 #: Entries a day for the refusals of one account that holds no role.
 ROLELESS_DAILY_CAP = 100
@@ -109,6 +109,13 @@ def _checkpoint_if_due(vault: Vault, book: _Book, now: float, force: bool = Fals
             book.last_checkpoint = now
     if due:
         vault.checkpoint()
+
+
+def refusals_pending(path: Path) -> bool:
+    """Whether this process counted refusals for the vault at ``path`` that are not written yet."""
+    book = _book(path)
+    with book.lock:
+        return any(book.minutes.values()) or bool(book.overflow)
 
 
 def flush_refusals(vault: Vault, now: float | None = None, *, everything: bool = False) -> int:
