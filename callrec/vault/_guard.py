@@ -79,16 +79,30 @@ def _admit(book: _Book, actor: str, action: str, roleless: bool, now: float) -> 
 
 
 def _due(book: _Book, now: float, everything: bool) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, int, int]]]:
-    """Take the counts whose minute (or day) is over — all of them with ``everything``."""
+    """Take the counts whose minute (or day) is over — all of them with ``everything``. A count of
+    a role-less account is one of its entries of the day too: past the cap it joins the overflow."""
     minute, day = int(now // 60), int(now // 86400)
+    counts = []
     with book.lock:
-        over = [k for k in book.minutes if everything or k[2] < minute]
-        counts = [(*k, n) for k in over if (n := book.minutes.pop(k))]
+        for key in [k for k in book.minutes if everything or k[2] < minute]:
+            n = book.minutes.pop(key)
+            if n:
+                counts.append((*key, n))
+        kept = []
+        for actor, action, at, n in counts:
+            capped = (actor, at // 1440)
+            if capped not in book.written:  # an account with a role
+                kept.append((actor, action, at, n))
+            elif book.written[capped] >= ROLELESS_DAILY_CAP:
+                book.overflow[capped] = book.overflow.get(capped, 0) + n
+            else:
+                book.written[capped] += 1
+                kept.append((actor, action, at, n))
         days = [k for k in book.overflow if everything or k[1] < day]
         overflow = [(*k, book.overflow.pop(k)) for k in days]
-        for k in [k for k in book.written if k[1] < day]:
+        for k in [k for k in book.written if k[1] < day and not any(m[0] == k[0] for m in book.minutes)]:
             del book.written[k]
-    return counts, overflow
+    return kept, overflow
 
 
 def _write_counts(vault: Vault, counts: list, overflow: list) -> None:
