@@ -154,6 +154,8 @@ class AccessServer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._workers: list[threading.Thread] = []
+        #: Each worker's own vault connection.
+        self._local = threading.local()
         self._flusher: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -418,12 +420,15 @@ class AccessServer:
     # -- the workers ---------------------------------------------------------------------------
 
     def _work(self, reserved: bool) -> None:
-        while (picked := self._queue.take(reserved)) is not None:
-            uid, conn = picked
-            try:
-                self._serve(conn)
-            finally:
-                self._queue.done(uid)
+        try:
+            while (picked := self._queue.take(reserved)) is not None:
+                uid, conn = picked
+                try:
+                    self._serve(conn)
+                finally:
+                    self._queue.done(uid)
+        finally:
+            self._forget_vault()
 
     def _serve(self, conn: _Conn) -> None:
         """Answer one request and hand the reply to the I/O thread, which writes it as the client
@@ -446,12 +451,41 @@ class AccessServer:
         except OSError:
             pass  # the wake-up pipe is full: the I/O thread is already woken
 
+    def _vault(self) -> Vault:
+        """This worker's connection, kept between requests (opening one costs more than a refusal);
+        opened again when the key file or the vault file was replaced (rekey, restore)."""
+        ident = tuple((st.st_dev, st.st_ino, st.st_mtime_ns) for st in
+                      (os.stat(self.config.key_path), os.stat(self.config.vault_path)))
+        vault = getattr(self._local, "vault", None)
+        if vault is not None and self._local.ident == ident:
+            return vault
+        self._forget_vault()
+        self._local.vault, self._local.ident = Vault.open(self.config), ident
+        return self._local.vault
+
+    def _forget_vault(self) -> None:
+        vault = getattr(self._local, "vault", None)
+        self._local.vault = None
+        if vault is not None:
+            vault.close()
+
+    def _settle(self, vault: Vault) -> None:
+        """After a request: its checkpoint when it logged; a connection left inside a
+        transaction is not used again."""
+        try:
+            if vault.appended:
+                vault.checkpoint()
+        finally:
+            vault.appended = False
+            if vault.conn.in_transaction:
+                self._forget_vault()
+
     def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes]]:
         actor = Actor.person(account_of_uid(uid))
         name = request.get("action")
         vault = None
         try:
-            vault = Vault.open(self.config)
+            vault = self._vault()
             action = ACTIONS.get(name) if isinstance(name, str) else None
             if action is None:
                 shown = name[:40] if isinstance(name, str) else type(name).__name__
@@ -465,9 +499,11 @@ class AccessServer:
         except CallrecError as exc:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:
+            self._forget_vault()
             err = VaultCorrupt(self.config.vault_path, str(exc))
             reply, frames, rc = {"v": VERSION, "rc": err.exit_code, "error": str(err)}, [], err.exit_code
         except Exception as exc:  # noqa: BLE001 - a bug is one line for the caller; details in the journal only
+            self._forget_vault()
             log.error("socket: internal error (%s) in action %s", type(exc).__name__, name if name in ACTIONS else "?",
                       exc_info=_DEBUG)
             rc = CallrecError.exit_code
@@ -475,11 +511,7 @@ class AccessServer:
                                                               " please report it; the daemon's journal has details"}, []
         finally:
             if vault is not None:
-                try:
-                    if vault.appended:
-                        vault.checkpoint()
-                finally:
-                    vault.close()
+                self._settle(vault)
         shown = name if isinstance(name, str) and name in ACTIONS else "?"
         log.info("socket request: account=%s action=%s rc=%d%s", actor.log_name, shown, rc,
                  " (refused)" if rc == AccessDenied.exit_code else "")
