@@ -11,6 +11,7 @@ head is anywhere on the host.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import time
@@ -294,3 +295,23 @@ def test_the_checkpoint_count_edited_with_the_data_key_is_a_finding(state):
     result = run_cli(config_file, "verify")
     assert result.returncode == 8
     assert "the vault's checkpoint count is not signed by the checkpoint key" in result.stdout
+
+
+def test_verify_reads_the_journal_by_itself(state, tmp_path):
+    """journald does not run here: a ``journalctl`` on PATH prints what the real one would for
+    ``-t callrec-head -o cat`` (the heads the checkpoints sent), and notes how it was asked."""
+    config, config_file, _, journal = state
+    seqs = _checkpointed_seqs(config)
+    _cut(config, seqs[-3], status="deleted")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    export = tmp_path / "journal.txt"
+    export.write_text(_as_journal_export(journal))
+    asked = tmp_path / "asked.txt"
+    (bindir / "journalctl").write_text(f'#!/bin/sh\necho "$@" > {asked}\ncat {export}\n')
+    (bindir / "journalctl").chmod(0o755)
+    result = run_cli(config_file, "verify", env={"PATH": f"{bindir}:{os.environ['PATH']}"})
+    assert result.returncode == 8, result.stdout + result.stderr
+    assert f"heads: a signed head in the journal names entry {seqs[-1]}" in result.stdout, result.stdout
+    argv = asked.read_text().split()
+    assert "-t" in argv and "callrec-head" in argv and f"_UID={config.vault_path.stat().st_uid}" in argv
