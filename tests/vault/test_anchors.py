@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import socket
-import time
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import load_config
 from callrec.health import StatusKeeper
-from callrec.vault import (
-    Vault,
-    _cases,
-    _content,
-    _db,
-    _ledger,
-    add_user,
-    read_key_file,
-    verify,
-    verify_chain_since_last,
-)
-from callrec.vault._accesslog import body_json, body_sha256, entry_message, link_hash
+from callrec.vault import Vault, _db, read_key_file, verify, verify_chain_since_last
 from callrec.vault._hostheads import parse_head_line
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import run_cli, write_config
+from tests.vault.test_tamper import _forge_append, build_history
 
 _PREFIX = b"<30>callrec-head: "
 
@@ -75,19 +64,7 @@ def template(tmp_path_factory):
     sock = _journal_socket(devlog)
     config = load_config(write_config(base, f'syslog_socket = "{devlog}"\n'))
     vault, _ = Vault.initialise(config)
-    ids = [record_call(vault, seconds=2, seed=i) for i in range(3)]
-    vault.checkpoint()
-    for name, role in (("root", "admin"), ("rev", "reviewer"), ("appr", "approver")):
-        add_user(vault, "root", name, [role])
-        vault.checkpoint()
-    now = time.time()
-    case = _cases.open_case(vault, "rev", "incident", now - 7200, now)
-    _cases.decide_case(vault, "appr", case, approve=True)
-    _cases.attach_call(vault, "rev", case, ids[0])
-    vault.checkpoint()
-    _content.read_audio(vault, "rev", ids[0], case)
-    _ledger.add_gap(vault, now - 600, now - 590, "overflow", "queue full")
-    vault.checkpoint()
+    ids = build_history(vault)
     assert verify(vault) == []
     StatusKeeper(config, vault, lambda: {"source": "test", "device_state": "capturing"}).write()
     vault.close()
@@ -114,15 +91,8 @@ def _attacker(config):
 
 def _forge(conn, actor, action, call_id, detail):
     """An entry with a correct format-2 hash and link, signed by a key that is not the checkpoint key."""
-    seq, prev, count = conn.execute("SELECT seq, hash, checkpoints FROM access_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq += 1
-    ts, nonce = time.time(), "00" * 16
-    digest = link_hash(prev, body_sha256(body_json(seq, ts, actor, action, "ok", call_id, None, "", detail, count, nonce)))
-    conn.execute("INSERT INTO access_log (seq, ts, actor, action, outcome, call_id, case_id, reason, detail, prev_hash,"
-                 " hash, nonce, checkpoints, sig) VALUES (?,?,?,?,'ok',?,NULL,'',?,?,?,?,?,?)",
-                 (seq, ts, actor, action, call_id, json.dumps(detail, sort_keys=True, separators=(",", ":")), prev,
-                  digest, nonce, count, Ed25519PrivateKey.generate().sign(entry_message(seq, digest)).hex()))
-    return seq, digest
+    seq = _forge_append(conn, Ed25519PrivateKey.generate(), actor, action, call_id, detail)
+    return seq, conn.execute("SELECT hash FROM access_log WHERE seq = ?", (seq,)).fetchone()[0]
 
 
 def _grant_behind(conn):

@@ -20,12 +20,9 @@ from callrec.vault._checkpoint import Checkpoint, load_signing_key, state_messag
 from tests.conftest import record_call, run_cli, write_config
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def build_history(vault: Vault) -> list[int]:
     """Three sealed calls, people, an approved case with a read, a gap; a checkpoint after each
-    step as the daemon and each command write them. Built once; each test tampers with a copy."""
-    base = tmp_path_factory.mktemp("tamper")
-    vault, _ = Vault.initialise(load_config(write_config(base)))
+    step as the daemon and each command write them. The ids of the calls."""
     ids = [record_call(vault, seconds=2, seed=i) for i in range(3)]
     vault.checkpoint()
     add_transcript(vault, ids[0], 0, "vosk", "test-model", "0" * 64,
@@ -43,6 +40,15 @@ def template(tmp_path_factory):
     _content.read_audio(vault, "rev", ids[0], case)
     _ledger.add_gap(vault, now - 600, now - 590, "overflow", "queue full")
     vault.checkpoint()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """:func:`build_history` built once; each test tampers with a copy."""
+    base = tmp_path_factory.mktemp("tamper")
+    vault, _ = Vault.initialise(load_config(write_config(base)))
+    ids = build_history(vault)
     vault.close()
     ok = run_cli(base / "callrec.toml", "verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
