@@ -68,6 +68,7 @@ from callrec.vault._deletion import (
 from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
 from callrec.vault._guard import flush_refusals, refusals_pending, refuse
 from callrec.vault._heads import head_line, key_fingerprint, signed_head
+from callrec.vault._hostheads import verify_host_heads
 from callrec.vault._integrity import damaged_pages, quick_check
 from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
 from callrec.vault._keyfile import create_key_file, read_key_file
@@ -158,7 +159,7 @@ __all__ = [
     # the access log, checkpoints and signed heads
     "Checkpoint", "LogEntry", "body_sha256", "entries", "fingerprint", "head", "head_line", "key_fingerprint",
     "latest_checkpoint", "last_written", "link_hash", "log_entries", "seal_seqs", "signed_head", "verify_chain",
-    "verify_chain_since_last", "verify_checkpoint",
+    "verify_chain_since_last", "verify_checkpoint", "verify_host_heads",
     # cases, content, deletion, users, retention
     "CONTENT_ACTIONS", "Case", "DeletionRequest", "HOLDING_STATUSES", "ROLES", "RetentionPlan", "SealedAudio",
     "add_user", "approve_deletion", "attach_call", "case_call_ids", "close_case", "decide_case",
