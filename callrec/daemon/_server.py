@@ -477,7 +477,7 @@ class AccessServer:
                 vault.checkpoint()
         finally:
             vault.appended = False
-            if vault.conn.in_transaction:
+            if vault.in_transaction:
                 self._forget_vault()
 
     def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes]]:

@@ -176,9 +176,11 @@ def latest_checkpoint(witness: Path) -> Checkpoint | None:
 
 
 def _signed_state(conn: sqlcipher3.Connection, public: Ed25519PublicKey) -> tuple[tuple | None, list[str]]:
-    """The vault's checkpoint count (written, seq, hash) when its signature holds."""
+    """The vault's checkpoint count (written, seq, hash) when its signature holds. A count without
+    a signature (written before schema 11) is not used, as if it had been deleted: the signed
+    entries' ``checkpoints`` still say how many there must be. A wrong signature is a finding."""
     row = conn.execute("SELECT written, seq, hash, sig FROM checkpoint_state").fetchone()
-    if row is None:
+    if row is None or row[3] is None:  # none, or one written before schema 11: as if deleted
         return None, []
     try:
         public.verify(bytes.fromhex(row[3] or ""), state_message(row[0], row[1], row[2]))

@@ -131,6 +131,11 @@ class Vault:
             for step in done:
                 step()
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction of this connection is open (left open, it holds the file)."""
+        return self.conn.in_transaction
+
     def after_commit(self, step: Callable[[], None]) -> None:
         """Run ``step`` once the current transaction has committed (never if it rolls back)."""
         self._after_commit.append(step)

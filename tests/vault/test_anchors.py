@@ -256,15 +256,33 @@ def test_each_checkpoint_sends_its_signed_head_to_the_journal(state, tmp_path):
     assert ok.returncode == 0 and "1 trusted head(s)" in ok.stdout, ok.stdout + ok.stderr
 
 
-def test_the_checkpoint_count_edited_with_the_data_key_is_a_finding(state):
+@pytest.mark.parametrize("sql", ["UPDATE checkpoint_state SET written = written - 2",
+                                 "UPDATE checkpoint_state SET seq = seq - 1, hash = (SELECT hash FROM access_log"
+                                 " WHERE seq = checkpoint_state.seq - 1)"])
+def test_the_checkpoint_count_edited_with_the_data_key_is_a_finding(state, sql):
     config, config_file, _, _ = state
     conn = _attacker(config)
-    conn.execute("UPDATE checkpoint_state SET written = written - 2")
+    conn.execute(sql)
     conn.commit()
     conn.close()
     result = run_cli(config_file, "verify")
     assert result.returncode == 8
     assert "the vault's checkpoint count is not signed by the checkpoint key" in result.stdout
+
+
+def test_an_unsigned_checkpoint_count_is_not_used(state):
+    """Dropping the signature (or the row) leaves the count of the signed entries: the witness
+    cut below it is still a finding."""
+    config, config_file, _, _ = state
+    conn = _attacker(config)
+    conn.execute("UPDATE checkpoint_state SET sig = NULL, written = 1")
+    conn.commit()
+    conn.close()
+    lines = config.witness_path.read_text().splitlines()
+    config.witness_path.write_text(lines[0] + "\n")
+    result = run_cli(config_file, "verify")
+    assert result.returncode == 8
+    assert "holds 1 checkpoint(s) but access log entry" in result.stdout, result.stdout
 
 
 def test_verify_reads_the_journal_by_itself(state, tmp_path):
