@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import load_config
 from callrec.health import StatusKeeper
-from callrec.vault import Vault, _db, read_key_file, verify, verify_chain_since_last
+from callrec.vault import Vault, _db, add_user, read_key_file, verify, verify_chain_since_last
 from callrec.vault._hostheads import parse_head_line
 from tests.conftest import run_cli, write_config
 from tests.vault.test_tamper import _forge_append, build_history
@@ -303,3 +303,33 @@ def test_verify_reads_the_journal_by_itself(state, tmp_path):
     assert f"heads: a signed head in the journal names entry {seqs[-1]}" in result.stdout, result.stdout
     argv = asked.read_text().split()
     assert "-t" in argv and "callrec-head" in argv and f"_UID={config.vault_path.stat().st_uid}" in argv
+
+
+def test_heads_of_the_chain_a_restore_replaced_are_not_asked_for(tmp_path):
+    """After a restore, the status file (and the journal) still hold heads of the replaced, longer
+    chain: the signed ``restore`` entry says so, and verify holds."""
+    from callrec.identity import current_account
+    from callrec.vault import SERVICE_ACTOR
+
+    devlog = tmp_path / "devlog"
+    sock = _journal_socket(devlog)
+    config_file = write_config(tmp_path, f'syslog_socket = "{devlog}"\n')
+    config = load_config(config_file)
+    vault, _ = Vault.initialise(config)
+    add_user(vault, SERVICE_ACTOR, current_account(), ["admin"])
+    vault.checkpoint()
+    vault.close()
+    assert run_cli(config_file, "backup", str(tmp_path / "b")).returncode == 0
+    with Vault.open(config) as vault:
+        for name in ("later1", "later2"):
+            add_user(vault, "root", name, ["ops"])
+            vault.checkpoint()
+        StatusKeeper(config, vault, lambda: {"source": "test", "device_state": "capturing"}).write()
+    back = run_cli(config_file, "restore", str(tmp_path / "b"))
+    assert back.returncode == 0, back.stderr
+    sock.close()
+    kept = json.loads(config.status_path.read_text())["head"]
+    with Vault.open(config) as vault:
+        assert kept["seq"] > vault.query("SELECT max(seq) FROM access_log")[0][0]  # newer than the restored log
+    result = run_cli(config_file, "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
