@@ -114,3 +114,38 @@ def test_finished_and_dropped_connections_give_back_what_they_held(tight, config
             break
         time.sleep(0.1)
     assert (tight._open, tight._buffered, tight._per_uid) == (0, 0, {})
+
+
+def test_a_connection_dropped_mid_upload_is_an_answer_not_a_dead_daemon(vault, config):
+    """Over its account's share the daemon closes the connection while the client still sends
+    (EPIPE or a reset on the client's side): the client reads the daemon's line, never "not running"."""
+    import getpass
+
+    from callrec.daemon import Limits
+
+    add_user(vault, "root", getpass.getuser(), ["ops"])
+    srv = AccessServer(config, Limits(account_bytes=1024 * 1024))
+    srv.start()
+    try:
+        with pytest.raises(RemoteError, match="too much being read at once") as caught:
+            request(config.socket_path, ACTIONS["cdr.import"], {"name": "x.csv", "data": b"1" * (8 * 1024 * 1024)})
+        assert caught.value.exit_code == 1
+    finally:
+        srv.stop()
+
+
+def test_fair_queue_serves_accounts_in_turn_and_priority_first():
+    from callrec.daemon._fair import FairQueue
+
+    queue: FairQueue[str] = FairQueue(share=1)
+    for i in range(5):
+        queue.put(1, f"flood{i}", priority=False)
+    queue.put(2, "other", priority=False)
+    queue.put(3, "ops", priority=True)
+    assert queue.take(reserved=True) == (3, "ops")
+    assert queue.take(reserved=False) == (1, "flood0")
+    assert queue.take(reserved=False) == (2, "other")  # account 1 has its one share running
+    queue.done(1)
+    assert queue.take(reserved=False) == (1, "flood1")
+    assert sorted(queue.close()) == ["flood2", "flood3", "flood4"]
+    assert queue.take(reserved=False) is None
