@@ -107,6 +107,18 @@ def _peer_uid(sock: socket.socket) -> int:
     return struct.unpack("3i", creds)[1]
 
 
+def _upload_waiting(conn: _Conn) -> str | None:
+    """None when the request's upload frame is complete; "" while it is still arriving; the
+    problem when it cannot be taken."""
+    if conn.upload_size is None:
+        if len(conn.buf) < FRAME_HEADER.size:
+            return ""
+        (conn.upload_size,) = FRAME_HEADER.unpack(conn.buf[:FRAME_HEADER.size])
+        if conn.upload_size > MAX_UPLOAD_BYTES:
+            return f"uploaded file larger than {MAX_UPLOAD_BYTES} bytes: split it"
+    return "" if len(conn.buf) < FRAME_HEADER.size + conn.upload_size else None
+
+
 def reply_chunks(reply: dict, frames: list[bytes]) -> deque[memoryview]:
     """A reply as the chunks the I/O thread writes: the JSON line, then each frame's header and
     bytes (never copied)."""
@@ -356,14 +368,9 @@ class AccessServer:
         name = conn.request.get("action")
         action = ACTIONS.get(name) if isinstance(name, str) else None
         if action is not None and action.upload and conn.request.get("v") == VERSION:
-            if conn.upload_size is None:
-                if len(conn.buf) < FRAME_HEADER.size:
-                    return None
-                (conn.upload_size,) = FRAME_HEADER.unpack(conn.buf[:FRAME_HEADER.size])
-                if conn.upload_size > MAX_UPLOAD_BYTES:
-                    return f"uploaded file larger than {MAX_UPLOAD_BYTES} bytes: split it"
-            if len(conn.buf) < FRAME_HEADER.size + conn.upload_size:
-                return None
+            waiting = _upload_waiting(conn)
+            if waiting is not None:
+                return waiting or None
         self._selector.unregister(conn.sock)
         self._queue.put(conn.uid, conn, priority=name in PRIORITY_ACTIONS)
         return None
