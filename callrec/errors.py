@@ -31,6 +31,8 @@ __all__ = [
     "SchemaTooNew",
     "VaultCorrupt",
     "VaultPagesDamaged",
+    "VaultBusy",
+    "LockSquatted",
     "VaultTruncated",
     "DiskFull",
     "ReadOnlyFileSystem",
@@ -134,6 +136,14 @@ class SchemaTooNew(VaultError):
 
 class VaultCorrupt(VaultError):
     """vault {0} is damaged ({1}): run 'callrec verify' and restore from a backup"""
+
+
+class VaultBusy(VaultError):
+    """vault {0} is busy (another writer held it too long: {1}); nothing is damaged: try again in a moment"""
+
+
+class LockSquatted(VaultError):
+    """lock {0} held by uid {1}, not a callrec process ({2}): stop that process or remove the file, then start again"""
 
 
 class VaultPagesDamaged(VaultError):

@@ -18,7 +18,7 @@ import numpy as np
 
 from callrec.errors import UsageError
 
-__all__ = ["TIME_HELP", "DAY_HELP", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts",
+__all__ = ["TIME_HELP", "DAY_HELP", "MIN_TS", "MAX_TS", "bounded_ts", "parse_iso", "parse_time", "parse_day", "parse_window", "day_bounds", "format_ts",
            "format_ts_many"]
 
 #: What ``--from``/``--to`` accept, for ``--help``.
@@ -27,8 +27,21 @@ TIME_HELP = ("ISO 8601 time or date (local time in the configured zone unless it
 #: What ``--date`` accepts, for ``--help``.
 DAY_HELP = "a local day in the configured zone: YYYY-MM-DD, 'today', 'yesterday' or a relative day such as -2d"
 
-_RELATIVE = re.compile(r"^-(\d+)([dhm])$")
+_RELATIVE = re.compile(r"^-(\d{1,9})([dhm])$")
 _UNIT_S = {"d": 86400, "h": 3600, "m": 60}
+#: The days a time may fall on: from the UNIX epoch to the end of 2199. Anything outside is a typo
+#: or an attack, and every later step (day bounds, formatting, the vault's REAL columns) can take it.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 2), dt.date(2199, 12, 31)
+MIN_TS = 0.0
+MAX_TS = datetime.combine(LAST_DAY + dt.timedelta(days=2), dt.time(), dt.UTC).timestamp()
+_RANGE = f"between {FIRST_DAY} and {LAST_DAY}"
+
+
+def bounded_ts(ts: float, what: str, text: str) -> float:
+    """``ts`` when it is a finite time in the supported range, else a one-line :class:`UsageError`."""
+    if not MIN_TS <= ts <= MAX_TS:  # also false for NaN
+        raise UsageError(f"{what} {text[:60]!r} is out of range: give a time {_RANGE}")
+    return ts
 
 
 def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
@@ -36,10 +49,13 @@ def parse_iso(text: str, zone: tzinfo, what: str = "time") -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{what} {text!r} is not an ISO 8601 time such as 2026-08-03T09:00:00+09:00") from None
+        raise UsageError(f"{what} {text[:60]!r} is not an ISO 8601 time such as 2026-08-03T09:00:00+09:00") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.timestamp()
+    try:
+        return bounded_ts(moment.timestamp(), what, text)
+    except (OverflowError, ValueError):  # year 1 or 9999 beyond the zone's offset
+        raise UsageError(f"{what} {text[:60]!r} is out of range: give a time {_RANGE}") from None
 
 
 def day_bounds(day: dt.date, zone: tzinfo) -> tuple[float, float]:
@@ -58,12 +74,14 @@ def parse_day(text: str, zone: tzinfo, what: str = "--date", now: float | None =
     if word == "yesterday":
         return today - dt.timedelta(days=1)
     relative = _RELATIVE.match(word)
-    if relative and relative.group(2) == "d":
-        return today - dt.timedelta(days=int(relative.group(1)))
     try:
-        return dt.date.fromisoformat(word)
-    except ValueError:
-        raise UsageError(f"{what} {text!r} is not a day: give YYYY-MM-DD, 'today', 'yesterday' or -Nd") from None
+        day = (today - dt.timedelta(days=int(relative.group(1))) if relative and relative.group(2) == "d"
+               else dt.date.fromisoformat(word))
+    except (ValueError, OverflowError):
+        raise UsageError(f"{what} {text[:60]!r} is not a day: give YYYY-MM-DD, 'today', 'yesterday' or -Nd") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(f"{what} {text[:60]!r} is out of range: give a day {_RANGE}")
+    return day
 
 
 def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = None, end: bool = False) -> float:
@@ -78,14 +96,15 @@ def parse_time(text: str, zone: tzinfo, what: str = "time", now: float | None = 
         return now
     relative = _RELATIVE.match(word)
     if relative:
-        return now - int(relative.group(1)) * _UNIT_S[relative.group(2)]
+        return bounded_ts(now - int(relative.group(1)) * _UNIT_S[relative.group(2)], what, text)
     if word in ("today", "yesterday") or re.fullmatch(r"\d{4}-\d{2}-\d{2}", word):
         start, stop = day_bounds(parse_day(word, zone, what, now), zone)
         return stop if end else start
     try:
-        return parse_iso(text.strip(), zone, what)
-    except UsageError:
-        raise UsageError(f"{what} {text!r} is not a time: give {TIME_HELP}") from None
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} {text[:60]!r} is not a time: give {TIME_HELP}") from None
+    return parse_iso(text.strip(), zone, what)
 
 
 def parse_window(start: str | None, stop: str | None, zone: tzinfo, now: float | None = None) -> tuple[float, float]:

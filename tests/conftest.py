@@ -120,6 +120,47 @@ def open_dir(prefix: str) -> Path:
     return base
 
 
+def accounts_skip_reason(module: str = "callrec.cli") -> str | None:
+    """Why tests with real OS accounts cannot run here (they need root, useradd and runuser, and a
+    Python with callrec that other accounts can run), or None."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return "needs root to create OS accounts with useradd"
+    if not shutil.which("useradd") or not shutil.which("runuser"):
+        return "useradd/runuser not available"
+    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", f"import {module}"],
+                           capture_output=True, cwd="/")
+    if probe.returncode != 0:
+        return (f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable"
+                " venv, as .ci/run does)")
+    return None
+
+
 def add_os_account(name: str) -> None:
     """A real OS account without a home or a login shell (remove it with ``userdel``)."""
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+
+
+def start_serve(config_file: Path, config: Config, **popen: object) -> subprocess.Popen:
+    """A real ``callrec serve`` as this process's account, returned once its socket is there."""
+    server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd="/", **popen)
+    for _ in range(100):
+        if config.socket_path.exists() or server.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert config.socket_path.exists(), server.stderr.read() if server.poll() is not None else "no socket"
+    return server
+
+
+def tear_down_site(server: subprocess.Popen | None, accounts: Iterator[str], base: Path) -> None:
+    """Stop the daemon, remove the OS accounts and the site's directory."""
+    import shutil
+
+    if server is not None:
+        server.terminate()
+        server.wait(10)
+    for name in accounts:
+        subprocess.run(["userdel", name], check=False)
+    shutil.rmtree(base, ignore_errors=True)

@@ -76,3 +76,55 @@ def test_times_outside_the_common_case_are_formatted_in_bulk_the_same(zone):
         assert format_ts_many(stamps, zone) == [format_ts(t, zone) for t in stamps]
     assert format_ts_many([*odd, NOW, None], zone) == [format_ts(t, zone) for t in [*odd, NOW, None]]
     assert format_ts_many([None], zone) == [None]
+
+
+# -- bounded values: any text is a time in range or a one-line usage error ------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from callrec.timefmt import MAX_TS, MIN_TS  # noqa: E402
+
+ZONES = st.sampled_from([TOKYO, ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")])
+#: Texts near the forms the parsers take: dates of any year, ISO times, relative amounts, noise.
+TIMES = (st.dates().map(str) | st.datetimes().map(lambda d: d.isoformat())
+         | st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+         | st.integers(0, 10**12).map(lambda n: f"-{n}d") | st.integers(0, 10**12).map(lambda n: f"-{n}h")
+         | st.sampled_from(["9999-12-31", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-12:00", "nan", "inf",
+                            "1e308", "-0d", "today", "yesterday", "now"]) | st.text(max_size=30))
+
+
+def _one_line(exc: UsageError) -> None:
+    assert "\n" not in str(exc) and len(str(exc)) < 400
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TIMES, zone=ZONES, end=st.booleans())
+def test_any_time_text_is_a_time_in_range_or_a_usage_error(text, zone, end):
+    try:
+        ts = parse_time(text, zone, "--to", now=NOW, end=end)
+    except UsageError as exc:
+        _one_line(exc)
+        return
+    assert MIN_TS <= ts <= MAX_TS + 2 * 86400
+    format_ts(ts, zone)  # and every later step can take it
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TIMES, zone=ZONES)
+def test_any_day_text_is_a_day_in_range_or_a_usage_error(text, zone):
+    try:
+        day = parse_day(text, zone, now=NOW)
+    except UsageError as exc:
+        _one_line(exc)
+        return
+    start, end = day_bounds(day, zone)
+    assert format_ts(start, zone) and format_ts(end, zone)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "9999-12-31T23:59:59", "0001-01-01", "-99999999999d", "2200-01-01"])
+def test_far_dates_are_one_line_usage_errors_in_windows(text):
+    with pytest.raises(UsageError, match="out of range|is not"):
+        parse_window("2026-01-01", text, TOKYO, now=NOW)
+    with pytest.raises(UsageError):
+        parse_window(text, None, TOKYO, now=NOW)

@@ -40,6 +40,7 @@ from callrec.access._cases import (
     case_refuse,
     case_show,
 )
+from callrec.access._client import DaemonBusy, DaemonUnreachable, RemoteError, request, use_socket
 from callrec.access._content import (
     PlayAudio,
     PlayFailed,
@@ -57,11 +58,14 @@ from callrec.access._health import CdrImported, CheckResult, Report, cdr_import,
 from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
 from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
 from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
-from callrec.access._registry import ACTIONS, Action, perform, validate
+from callrec.access._private_files import export_target, make_private_dir, write_into, write_private_file
+from callrec.access._registry import ACTIONS, Action, check_bounds, perform, validate
 from callrec.access._table import ACTION_ROLES, authorize, may
+from callrec.access._whoami import Me, whoami
 
 __all__ = [
     "ACTIONS",
+    "check_bounds",
     "ACTION_ROLES",
     "Action",
     "Actor",
@@ -72,6 +76,8 @@ __all__ = [
     "CaseView",
     "CdrImported",
     "CheckResult",
+    "DaemonBusy",
+    "DaemonUnreachable",
     "Deletion",
     "DeletionList",
     "Done",
@@ -80,6 +86,7 @@ __all__ = [
     "KeyInfo",
     "LogHead",
     "MaintenanceList",
+    "Me",
     "LogListing",
     "LogRow",
     "Model",
@@ -87,6 +94,7 @@ __all__ = [
     "PlayAudio",
     "PlayFailed",
     "Report",
+    "RemoteError",
     "Requeued",
     "RetentionResult",
     "SERVICE",
@@ -112,6 +120,7 @@ __all__ = [
     "delete_refuse",
     "delete_request",
     "export",
+    "export_target",
     "health_check",
     "health_report",
     "key_show",
@@ -119,6 +128,7 @@ __all__ = [
     "maintenance_add",
     "maintenance_list",
     "log_show",
+    "make_private_dir",
     "may",
     "model_activate",
     "model_import",
@@ -127,6 +137,7 @@ __all__ = [
     "perform",
     "play",
     "play_failed",
+    "request",
     "retention_run",
     "retranscribe",
     "search",
@@ -135,6 +146,10 @@ __all__ = [
     "users_add",
     "users_list",
     "users_remove",
+    "use_socket",
     "users_revoke",
     "validate",
+    "whoami",
+    "write_into",
+    "write_private_file",
 ]

@@ -4,7 +4,7 @@ plays them on their own device."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
@@ -40,7 +40,11 @@ class TimedLine:
     start_s: float
     end_s: float
     speaker: str | None
+    #: The line's text with uncertain words marked (``[asr] uncertain_marks``).
     text: str
+    #: The same words as shown, each ``{"text", "conf", "uncertain"}``, for the player's renderer
+    #: (:func:`callrec.evidence.render_lines`).
+    words: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ def search(vault: Vault, actor: Actor, *, case_id: int, phrase: str) -> SearchRe
 @use_case("play")
 def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None, follow: bool = False) -> PlayAudio:
     from callrec.asr import configured_lines, line_text, transcript_language
+    from callrec.evidence import player_lines
 
     case = resolve_case(vault, actor.log_name, call_id, case_id, "play")
     audio = read_audio(vault, actor.log_name, call_id, case.id, "play")
@@ -96,8 +101,9 @@ def play(vault: Vault, actor: Actor, *, call_id: int, case_id: int | None = None
     if follow:
         transcripts, _seq, _hash = read_transcripts(vault, actor.log_name, call_id, case.id)
         language, marks = transcript_language(transcripts, vault.config), vault.config.asr.uncertain_marks
-        lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, marks))
-                 for line in configured_lines(transcripts, vault.config)]
+        lines = [TimedLine(line.start, line.end, line.speaker, line_text(line, language, marks), shown["words"])
+                 for line, shown in zip(configured_lines(transcripts, vault.config),
+                                        player_lines(transcripts, vault.config), strict=True)]
     return PlayAudio(call_id, case.id, audio.flac, audio.pcm_sha256, audio.log_seq, lines)
 
 

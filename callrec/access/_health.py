@@ -4,10 +4,12 @@ exchange's call log (CDR) for reconciliation. No content."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
+from callrec.access._table import may
 from callrec.errors import UsageError
 from callrec.health import (
     build_report,
@@ -15,6 +17,7 @@ from callrec.health import (
     live_window,
     plugin_status,
     refresh_stored_report,
+    render_html,
     report_paths,
     run_checks,
 )
@@ -74,8 +77,28 @@ def health_report(vault: Vault, actor: Actor, *, date: str, html: bool = False) 
     path = report_paths(config, day)["html"]
     if html and report["so_far"]:
         raise UsageError(f"{day} is not over yet: its HTML page is written after midnight (use --json for so far)")
-    page = path.read_text(encoding="utf-8") if html else None
+    page = None
+    if not may(vault, actor, "report.who_read"):
+        report = _anonymous(report)
+        page = render_html(report, config.zone) if html else None
+    elif html:
+        page = path.read_text(encoding="utf-8")
     return Report({k: v for k, v in report.items() if not k.startswith("_")}, page, str(path))
+
+
+def _counted(items: list[dict]) -> list[dict]:
+    counts = Counter()
+    for item in items:
+        counts[item["action"]] += item["count"]
+    return [{"action": action, "count": n} for action, n in sorted(counts.items())]
+
+
+def _anonymous(report: dict) -> dict:
+    """The report as the maintainer (the outside vendor) may see it: how many reads and refusals
+    per action, never who read or was refused, nor in which case (DESIGN.md: "who investigates
+    what")."""
+    access = report["access_log"]
+    return {**report, "access_log": {**access, "reads": _counted(access["reads"]), "refused": _counted(access["refused"])}}
 
 
 @use_case("cdr.import")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from callrec.access._table import ACTION_ROLES, authorize
 from callrec.errors import UsageError
 from callrec.vault import Vault
 
-__all__ = ["ACTIONS", "Action", "MAX_LIST_ITEMS", "MAX_TEXT_CHARS", "perform", "use_case", "validate"]
+__all__ = ["ACTIONS", "Action", "MAX_LIST_ITEMS", "MAX_TEXT_CHARS", "check_bounds", "perform", "use_case", "validate"]
 
 #: Longest string argument accepted (a reason, a phrase, a name).
 MAX_TEXT_CHARS = 4096
@@ -56,6 +57,37 @@ def _params(fn: Callable[..., Any]) -> dict[str, tuple[Any, bool]]:
     return out
 
 
+def _bad_value(value: Any) -> str | None:
+    """Why a value cannot be stored or sent as it is (``None`` when it can)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, not text: give valid UTF-8 text"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    elif isinstance(value, list | tuple):
+        return next((why for why in map(_bad_value, value) if why), None)
+    return None
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer past the largest float
+        return False
+
+
+def check_bounds(action: str, args: Mapping[str, Any]) -> None:
+    """Every argument of a request, from the CLI or the socket, is text that can be stored (no
+    lone surrogate, which a command-line argument of invalid UTF-8 or a JSON escape can carry) and
+    a finite number; else :class:`UsageError` naming the argument."""
+    for name, value in args.items():
+        why = _bad_value(value)
+        if why:
+            raise UsageError(f"{action}: argument {name!r} {why}")
+
+
 def use_case(name: str, *, socket: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as action ``name`` (a row of the role table), checked before it runs.
 
@@ -67,6 +99,7 @@ def use_case(name: str, *, socket: bool = True) -> Callable[[Callable[..., Any]]
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def checked(vault: Vault, actor: Actor, **kwargs: Any) -> Any:
+            check_bounds(name, kwargs)
             authorize(vault, actor, name, call_id=kwargs.get("call_id"), case_id=kwargs.get("case_id"))
             return fn(vault, actor, **kwargs)
 
@@ -95,10 +128,10 @@ def _check(value: Any, tp: Any, where: str) -> Any:
     elif tp is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
     elif tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
         value = float(value) if ok else value
     elif tp is str:
-        ok = isinstance(value, str) and len(value) <= MAX_TEXT_CHARS and "\x00" not in value
+        ok = isinstance(value, str) and len(value) <= MAX_TEXT_CHARS and "\x00" not in value and not _bad_value(value)
     else:
         ok = False
     if not ok:

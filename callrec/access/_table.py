@@ -29,6 +29,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "maintenance.list": ("maintainer", "admin"),
     "health.check": _HEALTH,
     "health.report": _HEALTH,
+    "report.who_read": ("ops", "admin"),  # privilege: who read or was refused, in which case (not the vendor)
     "cdr.import": _HEALTH,
     # cases: the only way to content
     "case.open": ("reviewer",),
@@ -49,6 +50,7 @@ ACTION_ROLES: MappingProxyType[str, frozenset[str]] = MappingProxyType({name: fr
     "log.show": ("approver", "admin"),
     "log.head": ("ops", "maintainer", "reviewer", "approver", "admin"),  # any person with a role; no content
     "key.show": ("ops", "maintainer", "reviewer", "approver", "admin"),  # the public key's fingerprint
+    "whoami": ("ops", "maintainer", "reviewer", "approver", "admin"),  # one's own roles and the actions they allow
     # administration
     "users.add": ("admin",),
     "users.revoke": ("admin",),

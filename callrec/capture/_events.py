@@ -50,9 +50,11 @@ class CallEnd:
     key: str
     ts: float
     #: Why it ended: ``"bye"``, ``"cancel"``, ``"rejected"`` (a final error response),
-    #: ``"rtp_timeout"``, ``"source_stopped"``.
+    #: ``"rtp_timeout"``, ``"signalling_timeout"`` (offered, never answered nor refused),
+    #: ``"source_stopped"``.
     reason: str
-    #: Call flags the source saw, e.g. ``"packet_loss"``, ``"one_way_audio"``, ``"no_media"``.
+    #: Call flags the source saw, e.g. ``"packet_loss"``, ``"one_way_audio"``, ``"no_media"``,
+    #: ``"codec_unsupported"`` (kept, silent), ``"srtp"`` (encrypted media: kept, silent).
     flags: tuple[str, ...] = ()
     #: Share of expected RTP packets that never arrived (0..1), over both directions.
     loss_share: float = 0.0

@@ -11,7 +11,6 @@ exactly this, differing only in the source and its clock.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 import time
@@ -26,6 +25,7 @@ from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import Source
 from callrec.config import Config
 from callrec.errors import CaptureError
+from callrec.lockfile import try_lock
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
 
 __all__ = ["Pipeline", "CaptureBusy", "ReplayResume"]
@@ -365,11 +365,6 @@ def _lock_path(config: Config):
 
 
 def _capture_lock(config: Config):
-    """The open lock file when this process is now the vault's only capture, else None."""
-    lock = open(_lock_path(config), "a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        return None
-    return lock
+    """The open lock file when this process is now the vault's only capture, else None (another
+    callrec capture holds it); a lock squatted by another account is an error naming its uid."""
+    return try_lock(_lock_path(config))

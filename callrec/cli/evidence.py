@@ -7,7 +7,6 @@ is never forwarded to the daemon (``_remote.LOCAL_ONLY_COMMANDS``).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
@@ -31,33 +30,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    from callrec.evidence import read_package, verify_package
+    from callrec.evidence import check_package, scan_package
 
     directory = Path(args.directory)
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory: give the folder of an exported case package")
     if args.key_fingerprint is not None and not _FINGERPRINT.match(args.key_fingerprint.strip()):
         raise UsageError("--key-fingerprint must be 64 hex digits, as printed by 'callrec key show'")
-    try:
-        files = read_package(directory)
-    except OSError as exc:
-        raise UsageError(f"{directory}: cannot be read ({exc.strerror})") from None
-    findings = verify_package(files, args.key_fingerprint)
-    manifest = None if findings else json.loads(files["manifest.json"])
+    report = check_package(scan_package(directory), args.key_fingerprint)
+    manifest = report.manifest
     if args.json:
-        print_json(ctx, {"ok": not findings, "findings": findings, "files": len(files),
-                         "case": manifest and manifest["case"]["id"], "calls": manifest and len(manifest["calls"]),
-                         "checkpoint_seq": manifest and manifest["checkpoint"]["seq"],
-                         "key_fingerprint": manifest and manifest["key_fingerprint"],
+        print_json(ctx, {"ok": not report.findings, "findings": report.findings, "files": report.files,
+                         "case": manifest and manifest.case.id, "calls": manifest and len(manifest.calls),
+                         "checkpoint_seq": manifest and manifest.checkpoint_seq,
+                         "key_fingerprint": manifest and manifest.key_fingerprint,
                          "fingerprint_compared": args.key_fingerprint is not None})
-        return IntegrityError.exit_code if findings else 0
-    for line in findings:
+        return IntegrityError.exit_code if report.findings else 0
+    for line in report.findings:
         ctx.print(line)
-    if findings:
+    if report.findings:
         return IntegrityError.exit_code
     key = (" (the published fingerprint)" if args.key_fingerprint
            else "; not compared with the published fingerprint: pass --key-fingerprint")
-    ctx.print(f"ok: case {manifest['case']['id']}: {len(files)} files, the audio of {len(manifest['calls'])} call(s)"
-              f" and the chain proof to checkpoint {manifest['checkpoint']['seq']} hold, signed by key"
-              f" {manifest['key_fingerprint']}{key}")
+    ctx.print(f"ok: case {manifest.case.id}: {report.files} files, the audio of {len(manifest.calls)} call(s)"
+              f" and the chain proof to checkpoint {manifest.checkpoint_seq} hold, signed by key"
+              f" {manifest.key_fingerprint}{key}")
     return 0

@@ -6,6 +6,7 @@ from callrec.config._config import CREDENTIAL_NAME, Config
 from callrec.config._health import HealthConfig
 from callrec.config._load import DEFAULT_CONFIG, config_path, load_config
 from callrec.config._retention import CasesConfig, RetentionConfig
+from callrec.config._ui import UI_LANGUAGES, UiConfig
 
 __all__ = [
     "AsrConfig",
@@ -16,6 +17,8 @@ __all__ = [
     "DEFAULT_CONFIG",
     "HealthConfig",
     "RetentionConfig",
+    "UI_LANGUAGES",
+    "UiConfig",
     "config_path",
     "load_config",
 ]

@@ -16,6 +16,7 @@ from callrec.config._capture import CaptureConfig
 from callrec.config._fields import check
 from callrec.config._health import HealthConfig
 from callrec.config._retention import CasesConfig, RetentionConfig
+from callrec.config._ui import UiConfig
 
 __all__ = ["Config", "CREDENTIAL_NAME"]
 
@@ -52,6 +53,7 @@ class Config:
     health: HealthConfig = HealthConfig()
     retention: RetentionConfig = RetentionConfig()
     cases: CasesConfig = CasesConfig()
+    ui: UiConfig = UiConfig()
     #: The file this config was read from (for messages); not a TOML key.
     source: Path = field(default=Path("<defaults>"), compare=False)
 

@@ -16,7 +16,6 @@ client that does not read holds only its own connection until ``reply_s``.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -41,9 +40,10 @@ from callrec.access._wire import (
 )
 from callrec.config import Config
 from callrec.daemon._fair import FairQueue
-from callrec.errors import AccessDenied, CallrecError, UsageError, VaultCorrupt, VaultError
+from callrec.errors import AccessDenied, CallrecError, UsageError, VaultError
 from callrec.identity import account_of_uid
-from callrec.vault import DatabaseError, Vault, flush_refusals, refusals_pending, refuse
+from callrec.lockfile import try_lock
+from callrec.vault import DatabaseError, Vault, classify, flush_refusals, refusals_pending, refuse
 
 __all__ = ["AccessServer", "SocketInUse", "Limits"]
 
@@ -138,12 +138,9 @@ class AccessServer:
         self.limits = limits
         path: Path = config.socket_path
         lock_path = path.with_name(path.name + ".lock")
-        self._lock_file = open(lock_path, "a")  # noqa: SIM115 - held for the server's lifetime
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise SocketInUse(path, lock_path) from None
+        self._lock_file = try_lock(lock_path)  # held for the server's lifetime; 0600, no symlink
+        if self._lock_file is None:
+            raise SocketInUse(path, lock_path)
         path.unlink(missing_ok=True)
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(path))
@@ -495,7 +492,7 @@ class AccessServer:
             vault = self._vault()
             action = ACTIONS.get(name) if isinstance(name, str) else None
             if action is None:
-                shown = name[:40] if isinstance(name, str) else type(name).__name__
+                shown = name[:40].encode("utf-8", "backslashreplace").decode() if isinstance(name, str) else type(name).__name__
                 refuse(vault, actor.log_name, "socket", "no such action on the socket", detail={"action": shown})
             if request.get("v") != VERSION:
                 raise UsageError(f"unsupported protocol version {str(request.get('v'))[:20]!r}: this daemon speaks v{VERSION}")
@@ -507,7 +504,7 @@ class AccessServer:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:
             self._forget_vault()
-            err = VaultCorrupt(self.config.vault_path, str(exc))
+            err = classify(self.config.vault_path, exc)  # busy is busy, not damage
             reply, frames, rc = {"v": VERSION, "rc": err.exit_code, "error": str(err)}, [], err.exit_code
         except Exception as exc:  # noqa: BLE001 - a bug is one line for the caller; details in the journal only
             self._forget_vault()

@@ -3,6 +3,8 @@ verifier and the player. The format is specified in ``docs/design/evidence.md``.
 
 from callrec.evidence._builder import CasePackage, build_case_package
 from callrec.evidence._names import PACKAGE_FORMAT
-from callrec.evidence._verify import read_package, verify_package
+from callrec.evidence._player import PLAYER_SCRIPT, PLAYER_STYLE, player_lines, render_lines
+from callrec.evidence._verify import PackageFiles, Report, check_package, scan_package, verify_package
 
-__all__ = ["CasePackage", "PACKAGE_FORMAT", "build_case_package", "read_package", "verify_package"]
+__all__ = ["CasePackage", "PACKAGE_FORMAT", "PLAYER_SCRIPT", "PLAYER_STYLE", "PackageFiles", "Report", "build_case_package",
+           "check_package", "player_lines", "render_lines", "scan_package", "verify_package"]

@@ -9,12 +9,13 @@ the body digests from the first proven entry up to the checkpoint must give the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from callrec.vault import LogEntry, Vault, body_sha256, link_hash
+from callrec.evidence._records import Body, ChainProof, Malformed, parse_body
+from callrec.vault import SERVICE_ACTOR, LogEntry, Vault, body_sha256, get_case, link_hash
 
-__all__ = ["CHAIN_FORMAT", "chain_proof", "check_chain", "proven_entries", "CASE_ACTIONS", "CALL_ACTIONS"]
+__all__ = ["CHAIN_FORMAT", "ProvenChain", "chain_proof", "check_chain", "CASE_ACTIONS", "CALL_ACTIONS"]
 
 CHAIN_FORMAT = "callrec-chain/2"
 #: Entries of the case itself (all carry its case id).
@@ -24,10 +25,12 @@ CASE_ACTIONS = ("case.open", "case.approve", "case.refuse", "case.attach", "case
 CALL_ACTIONS = ("call.start", "seal", "transcript")
 
 
-def _proves(entry: LogEntry, case_id: int, call_ids: set[int]) -> bool:
+def _proves(entry: LogEntry, case_id: int, actors: set[str], call_ids: set[int]) -> bool:
+    """An entry of the case by one of its own actors, or a lifecycle entry of one of its calls by
+    the service; never a stranger's (refused) attempt that merely names the case."""
     if entry.case_id is not None:
-        return entry.case_id == case_id and entry.action in CASE_ACTIONS
-    return entry.call_id in call_ids and entry.action in CALL_ACTIONS
+        return entry.case_id == case_id and entry.action in CASE_ACTIONS and entry.actor in actors
+    return entry.call_id in call_ids and entry.action in CALL_ACTIONS and entry.actor == SERVICE_ACTOR
 
 
 def chain_proof(vault: Vault, case_id: int, call_ids: Iterable[int], upto_seq: int) -> dict:
@@ -37,10 +40,12 @@ def chain_proof(vault: Vault, case_id: int, call_ids: Iterable[int], upto_seq: i
     at the first format-2 entry; a call sealed before that has no seal in the package.
     """
     calls = set(call_ids)
+    case = get_case(vault, case_id)
+    actors = {a for a in (case.opened_by, case.decided_by, SERVICE_ACTOR) if a is not None}
     with vault.snapshot() as view:
         boundary = view.legacy_upto()
         log = [e for e in view.entries() if boundary < e.seq <= upto_seq]
-    proven = [e for e in log if _proves(e, case_id, calls)]
+    proven = [e for e in log if _proves(e, case_id, actors, calls)]
     if not proven:
         return {"format": CHAIN_FORMAT, "first_seq": upto_seq + 1, "prev_hash": None, "links": [], "entries": []}
     first = proven[0].seq
@@ -54,39 +59,61 @@ def chain_proof(vault: Vault, case_id: int, call_ids: Iterable[int], upto_seq: i
     }
 
 
-def proven_entries(proof: dict) -> list[dict]:
-    """The parsed bodies of the full entries (seq and every body field)."""
-    return [json.loads(e["body"]) for e in proof.get("entries", [])]
+@dataclass(frozen=True)
+class ProvenChain:
+    """What a chain proof proves: findings, the bodies of the shown entries whose digests match
+    their links (by seq), and the chain hash at every linked seq."""
+
+    findings: list[str]
+    bodies: dict[int, Body]
+    hashes: dict[int, str]
 
 
-def check_chain(proof: dict, checkpoint_seq: int, checkpoint_hash: str) -> list[str]:
-    """Findings where the proof does not fold to the checkpoint or its entries do not match their links."""
-    try:
-        first, prev, links = int(proof["first_seq"]), proof["prev_hash"], list(proof["links"])
-        full = [(int(e["seq"]), str(e["body"])) for e in proof["entries"]]
-    except (KeyError, TypeError, ValueError):
-        return ["chain: proof/chain.json is not a chain proof (missing or malformed fields)"]
-    findings = []
-    if proof.get("format") != CHAIN_FORMAT:
-        findings.append(f"chain: proof/chain.json has format {proof.get('format')!r}, expected {CHAIN_FORMAT}")
-    if first + len(links) - 1 != checkpoint_seq:
-        findings.append(f"chain: the links end at entry {first + len(links) - 1}, not at the checkpoint's entry {checkpoint_seq}"
-                        " (entries removed or added)")
-    for seq, body in full:
-        index = seq - first
-        if not 0 <= index < len(links):
+def _fold(proof: ChainProof) -> dict[int, str]:
+    digest, hashes = proof.prev_hash, {}
+    for offset, link in enumerate(proof.links):
+        digest = link_hash(digest, link)
+        hashes[proof.first_seq + offset] = digest
+    return hashes
+
+
+def _shown(proof: ChainProof, findings: list[str]) -> dict[int, Body]:
+    bodies: dict[int, Body] = {}
+    last = proof.first_seq - 1
+    for seq, body in proof.entries:
+        index = seq - proof.first_seq
+        if seq <= last:
+            findings.append(f"chain: entry {seq} is shown twice or out of order")
+        elif not 0 <= index < len(proof.links):
             findings.append(f"chain: entry {seq} lies outside the linked range")
-        elif body_sha256(body) != links[index]:
+        elif body_sha256(body) != proof.links[index]:
             findings.append(f"chain: entry {seq} does not match its link (entry edited)")
-        elif json.loads(body).get("seq") != seq:
-            findings.append(f"chain: entry {seq} carries another sequence number in its body")
-    digest = prev
-    try:
-        for link in links:
-            digest = link_hash(digest, link)
-    except TypeError:
-        digest = None
-    if digest != checkpoint_hash:
+        else:
+            try:
+                parsed = parse_body(body, seq)
+            except Malformed as exc:
+                findings.append(f"chain: {exc} (altered or forged)")
+                continue
+            if parsed.seq != seq:
+                findings.append(f"chain: entry {seq} carries another sequence number in its body")
+            else:
+                bodies[seq] = parsed
+        last = max(last, seq)
+    return bodies
+
+
+def check_chain(proof: ChainProof, checkpoint_seq: int, checkpoint_hash: str) -> ProvenChain:
+    """Rules 1-3 of the chain proof (docs/design/evidence.md): the links fold to the signed hash,
+    their count ends at the checkpoint, and each shown body hashes to its link and names its seq."""
+    findings = []
+    if proof.format != CHAIN_FORMAT:
+        findings.append(f"chain: proof/chain.json has format {proof.format[:40]!r}, expected {CHAIN_FORMAT}")
+    end = proof.first_seq + len(proof.links) - 1
+    if end != checkpoint_seq:
+        findings.append(f"chain: the links end at entry {end}, not at the checkpoint's entry {checkpoint_seq}"
+                        " (entries removed or added)")
+    hashes = _fold(proof)
+    if hashes.get(end, proof.prev_hash) != checkpoint_hash:
         findings.append(f"chain: the links do not lead to the signed checkpoint hash at entry {checkpoint_seq}"
                         " (an entry was removed, added or changed)")
-    return findings
+    return ProvenChain(findings, _shown(proof, findings), hashes)

@@ -18,9 +18,9 @@ from callrec.asr import Word, configured_lines, join_words, transcript_language
 from callrec.config import Config
 from callrec.vault import Transcript
 
-__all__ = ["player_lines", "render_player"]
+__all__ = ["PLAYER_SCRIPT", "PLAYER_STYLE", "player_lines", "render_lines", "render_player"]
 
-_STYLE = """
+PLAYER_STYLE = """
 body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#222}
 dt{font-weight:bold;float:left;clear:left;width:10em}dd{margin-left:11em}
 #verification{border:1px solid #686;background:#f4fff4;padding:.5em 1em}
@@ -31,7 +31,9 @@ ol.lines li:hover{background:#f3f3f3}ol.lines li.current{background:#fff3b0;bord
 .uncertain{text-decoration:underline dotted #c00;color:#a00}audio{width:100%}
 """
 
-_SCRIPT = """
+#: Highlights the line being played and seeks on a click, in every ``section.call`` holding an
+#: ``audio`` element and the ``li[data-start]`` lines of :func:`render_lines` (also served by ``callrec ui``).
+PLAYER_SCRIPT = """
 document.querySelectorAll('section.call').forEach(function (sec) {
   var audio = sec.querySelector('audio');
   var lines = Array.prototype.slice.call(sec.querySelectorAll('li[data-start]'));
@@ -61,7 +63,7 @@ def _csp_hash(text: str) -> str:
 
 
 #: No default source; the audio beside the file, and only this script and style (by hash).
-CSP = (f"default-src 'none'; media-src 'self'; script-src {_csp_hash(_SCRIPT)}; style-src {_csp_hash(_STYLE)};"
+CSP = (f"default-src 'none'; media-src 'self'; script-src {_csp_hash(PLAYER_SCRIPT)}; style-src {_csp_hash(PLAYER_STYLE)};"
        " img-src 'none'; connect-src 'none'; font-src 'none'; frame-src 'none'; base-uri 'none'; form-action 'none'")
 
 
@@ -99,8 +101,13 @@ def _line(line: dict) -> str:
             f'{who}<span class="text">{words}</span></li>')
 
 
+def render_lines(lines: Sequence[dict]) -> str:
+    """The ``<li>`` items of a call's lines (:func:`player_lines`), uncertain words marked."""
+    return "".join(_line(line) for line in lines)
+
+
 def _call(call: dict) -> str:
-    lines = "".join(_line(line) for line in call["lines"]) or "<li>(no transcript)</li>"
+    lines = render_lines(call["lines"]) or "<li>(no transcript)</li>"
     duration = call["ended_ts"] - call["started_ts"]
     return (f'<section class="call" id="call-{call["id"]}"><h2>Call {call["id"]}</h2>'
             f'<p>{html.escape(call["started_at"])} – {html.escape(call["ended_at"])} ({duration:.1f} s),'
@@ -122,13 +129,13 @@ def render_player(case: dict, calls: list[dict], status: list[str], command: str
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="referrer" content="no-referrer">
 <title>Case {case['id']} – callrec evidence package</title>
-<style>{_STYLE}</style></head>
+<style>{PLAYER_STYLE}</style></head>
 <body><h1>Case {case['id']}</h1><dl>{facts}</dl>
 <section id="verification"><h2>Verification as of export</h2><ul>{checks}</ul>
 <p>Re-check this folder (no network, no vault, no key needed): <code>{html.escape(command)}</code></p>
 <p>Words <span class="uncertain">marked like this</span> were uncertain to the recogniser
 (confidence below {uncertain_below}). Click a line to play from there.</p></section>
 {''.join(_call(c) for c in calls)}
-<script>{_SCRIPT}</script></body></html>
+<script>{PLAYER_SCRIPT}</script></body></html>
 """
     return page.encode("utf-8")

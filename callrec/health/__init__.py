@@ -8,6 +8,7 @@ from callrec.health._alerts import Alerter
 from callrec.health._cdr import CdrFileError, CdrImport, import_cdr, import_cdr_bytes
 from callrec.health._checks import CHECKS, SCHEDULER_JOB, Check, CheckContext, Issue, live_window, run_checks
 from callrec.health._findings import SEVERITIES, Finding, plugin_status, worst
+from callrec.health._html import render_html
 from callrec.health._maintenance import MaintenanceWindow, add_maintenance, list_maintenance
 from callrec.health._metrics import metrics_path, write_metrics
 from callrec.health._reconcile import Reconciliation, reconcile
@@ -69,6 +70,7 @@ __all__ = [
     "reconcile",
     "refresh_stored_days",
     "refresh_stored_report",
+    "render_html",
     "report_paths",
     "run_checks",
     "status_from_file",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from callrec.config import Config
 from callrec.config._health import CdrConfig
 from callrec.errors import HealthError
+from callrec.timefmt import MAX_TS, MIN_TS, format_ts
 from callrec.vault import Vault, store_cdr_import
 
 __all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
@@ -43,10 +45,43 @@ def _digits(number: str) -> str:
     return re.sub(r"\D", "", number)
 
 
+#: The longest call an exchange's log may hold: anything longer is a broken row (1e308 seconds once
+#: made every later check fail with an OverflowError).
+MAX_CALL_S = 86400.0
+
+
+class _BadRow(ValueError):
+    """Why one row cannot be imported (its line number is added by the reader)."""
+
+
 def _parse_time(value: str, cdr: CdrConfig, zone: ZoneInfo) -> float:
     value = value.strip()
     when = dt.datetime.strptime(value, cdr.time_format) if cdr.time_format else dt.datetime.fromisoformat(value)
-    return (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+    try:
+        ts = (when if when.tzinfo else when.replace(tzinfo=zone)).timestamp()
+    except (OverflowError, ValueError):
+        ts = math.nan
+    if not MIN_TS <= ts <= MAX_TS:
+        raise _BadRow(f"the time {value[:40]!r} is outside {format_ts(MIN_TS, zone, 'seconds')[:10]}"
+                      f" to {format_ts(MAX_TS, zone, 'seconds')[:10]}")
+    return ts
+
+
+def _span(row: dict, cdr: CdrConfig, zone: ZoneInfo) -> tuple[float, float]:
+    """(start, end) of one row, every number range-checked."""
+    start = _parse_time(row[cdr.start_column], cdr, zone)
+    if cdr.end_column:
+        end = _parse_time(row[cdr.end_column], cdr, zone)
+    else:
+        duration = float(row[cdr.duration_column])
+        if not 0 <= duration <= MAX_CALL_S:  # also false for NaN and inf
+            raise _BadRow(f"the duration {row[cdr.duration_column][:40]!r} is not 0 to {MAX_CALL_S:.0f} seconds")
+        end = start + duration
+    if end < start:
+        raise _BadRow("the call ends before it starts")
+    if end - start > MAX_CALL_S:
+        raise _BadRow(f"the call lasts more than {MAX_CALL_S:.0f} seconds")
+    return start, end
 
 
 def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[float, float]], int, str]:
@@ -56,26 +91,33 @@ def _read(raw: bytes, path: Path | str, config: Config) -> tuple[list[tuple[floa
     except (UnicodeDecodeError, LookupError):
         raise CdrFileError(path, f"is not {cdr.encoding} text: set health.cdr.encoding") from None
     reader = csv.DictReader(text.splitlines(), delimiter=cdr.delimiter)
-    needed = [cdr.called_column, cdr.start_column, cdr.end_column or cdr.duration_column]
-    missing = [c for c in needed if c not in (reader.fieldnames or [])]
-    if missing:
-        raise CdrFileError(path, f"has no column {missing[0]!r}: set the column names in [health.cdr]")
+    try:
+        needed = [cdr.called_column, cdr.start_column, cdr.end_column or cdr.duration_column]
+        missing = [c for c in needed if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CdrFileError(path, f"has no column {missing[0]!r}: set the column names in [health.cdr]")
+        calls, rows = _rows(reader, cdr, config.zone)
+    except _BadRow as exc:
+        raise CdrFileError(path, f"line {reader.line_num}: {exc}; nothing was imported") from None
+    except csv.Error as exc:  # e.g. a field over csv.field_size_limit (128 KiB); its line is not counted yet
+        raise CdrFileError(path, f"line {reader.line_num + 1}: not a CSV row ({str(exc)[:80]}); nothing was imported") from None
+    return calls, rows, hashlib.sha256(raw).hexdigest()
+
+
+def _rows(reader: csv.DictReader, cdr: CdrConfig, zone: ZoneInfo) -> tuple[list[tuple[float, float]], int]:
     hotline = _digits(cdr.hotline_number)
     calls, rows = [], 0
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
         rows += 1
         if _digits(row[cdr.called_column] or "") != hotline:
             continue
         try:
-            start = _parse_time(row[cdr.start_column], cdr, config.zone)
-            end = (_parse_time(row[cdr.end_column], cdr, config.zone) if cdr.end_column
-                   else start + float(row[cdr.duration_column]))
-        except (TypeError, ValueError):
-            raise CdrFileError(path, f"line {line}: the time or duration cannot be read: check health.cdr.time_format") from None
-        if end < start:
-            raise CdrFileError(path, f"line {line}: the call ends before it starts")
-        calls.append((start, end))
-    return calls, rows, hashlib.sha256(raw).hexdigest()
+            calls.append(_span(row, cdr, zone))
+        except _BadRow:
+            raise
+        except (TypeError, ValueError, AttributeError):  # AttributeError: a short row's missing field
+            raise _BadRow("the time or duration cannot be read: check health.cdr.time_format") from None
+    return calls, rows
 
 
 def _whole_days(first: float, last: float, zone: ZoneInfo) -> tuple[float, float]:

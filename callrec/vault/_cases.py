@@ -18,7 +18,7 @@ from callrec.vault._guard import refuse
 from callrec.vault._store import Vault
 
 __all__ = ["Case", "open_case", "decide_case", "attach_call", "close_case", "get_case", "list_cases",
-           "case_call_ids", "require_own_approved", "HOLDING_STATUSES"]
+           "case_call_ids", "require_own_approved", "still_readable", "HOLDING_STATUSES"]
 
 #: Case statuses that put the attached calls on legal hold.
 HOLDING_STATUSES = ("pending", "approved")
@@ -75,8 +75,18 @@ def open_case(vault: Vault, actor: str, reason: str, window_from_ts: float, wind
     return case_id
 
 
+def _changed(conn, case_id: int, sql: str, args: tuple, expected: str) -> None:
+    """One compare-and-set: ``sql`` updates the case only from the state(s) it was read in; when
+    another transition got there first (rowcount 0), the transaction rolls back and says so."""
+    if conn.execute(sql, args).rowcount != 1:
+        row = conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+        raise InvalidState(f"case {case_id} is {row[0] if row else 'gone'}, not {expected}")
+
+
 def decide_case(vault: Vault, actor: str, case_id: int, approve: bool, reason: str = "") -> None:
-    """Approve or refuse a pending case; a refusal's ``reason`` goes to the access log."""
+    """Approve or refuse a pending case; a refusal's ``reason`` goes to the access log. The state
+    change is one compare-and-set from ``pending`` in the transaction of its log entry, so a close
+    or another decision that came first wins and this one changes nothing."""
     action = "case.approve" if approve else "case.refuse"
     case = get_case(vault, case_id)
     if vault.config.cases.four_eyes and case.opened_by == actor:
@@ -85,8 +95,8 @@ def decide_case(vault: Vault, actor: str, case_id: int, approve: bool, reason: s
         raise InvalidState(f"case {case_id} is {case.status}, not pending")
     now = time.time()
     with vault.transaction() as conn:
-        conn.execute("UPDATE cases SET status = ?, decided_by = ?, decided_ts = ? WHERE id = ?",
-                     ("approved" if approve else "refused", actor, now, case_id))
+        _changed(conn, case_id, "UPDATE cases SET status = ?, decided_by = ?, decided_ts = ? WHERE id = ? AND status = 'pending'",
+                 ("approved" if approve else "refused", actor, now, case_id), "pending")
         vault.log(actor, action, case_id=case_id, reason=reason, ts=now)
 
 
@@ -102,6 +112,16 @@ def require_own_approved(vault: Vault, actor: str, case_id: int, action: str, ca
     return case
 
 
+def still_readable(conn, case_id: int, call_id: int | None) -> bool:
+    """Inside a write transaction: the case is still approved (and the call still attached), so a
+    close or refusal committed since the caller's checks cannot let content out."""
+    sql = "SELECT 1 FROM cases WHERE id = ? AND status = 'approved'"
+    if call_id is None:
+        return conn.execute(sql, (case_id,)).fetchone() is not None
+    return conn.execute(sql + " AND EXISTS (SELECT 1 FROM case_calls WHERE case_id = ? AND call_id = ?)",
+                        (case_id, case_id, call_id)).fetchone() is not None
+
+
 def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
     case = require_own_approved(vault, actor, case_id, "case.attach", call_id)
     rows = vault.query("SELECT started_ts, coalesce(ended_ts, started_ts) FROM calls WHERE id = ?", (call_id,))
@@ -113,6 +133,8 @@ def attach_call(vault: Vault, actor: str, case_id: int, call_id: int) -> None:
                case_id=case_id, call_id=call_id)
     now = time.time()
     with vault.transaction() as conn:
+        _changed(conn, case_id, "UPDATE cases SET status = status WHERE id = ? AND status = 'approved'", (case_id,),
+                 "approved")  # still approved now that this transaction holds the write lock
         conn.execute("INSERT OR IGNORE INTO case_calls (case_id, call_id, attached_by, attached_ts) VALUES (?,?,?,?)",
                      (case_id, call_id, actor, now))
         vault.log(actor, "case.attach", case_id=case_id, call_id=call_id, reason=case.reason, ts=now)
@@ -127,7 +149,8 @@ def close_case(vault: Vault, actor: str, case_id: int, any_case: bool = False) -
         raise InvalidState(f"case {case_id} is already closed")
     now = time.time()
     with vault.transaction() as conn:
-        conn.execute("UPDATE cases SET status = 'closed', closed_ts = ? WHERE id = ?", (now, case_id))
+        _changed(conn, case_id, "UPDATE cases SET status = 'closed', closed_ts = ? WHERE id = ? AND status != 'closed'",
+                 (now, case_id), "open")  # from any open state: a close never loses to a decision
         vault.log(actor, "case.close", case_id=case_id, ts=now)
 
 

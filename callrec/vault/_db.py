@@ -16,6 +16,7 @@ import sqlcipher3
 from callrec.errors import (
     NotAVault,
     SchemaTooNew,
+    VaultBusy,
     VaultCorrupt,
     VaultError,
     VaultMissing,
@@ -68,8 +69,11 @@ def _writable_problem(path: Path) -> VaultError | None:
 
 def classify(path: Path, exc: sqlcipher3.DatabaseError) -> VaultError:
     """What a SQLite error on an open vault really means: a full disk and a read-only or forbidden
-    directory are not damage, and restoring a backup would be the wrong fix for them."""
+    directory are not damage, and restoring a backup would be the wrong fix for them; nor is a vault
+    that another writer held past the busy timeout ("database is locked"): that is busy, retry."""
     text = str(exc).lower()
+    if "locked" in text or "busy" in text:  # SQLITE_BUSY / SQLITE_LOCKED: a writer held it too long
+        return VaultBusy(path, str(exc))
     if "disk is full" in text or "disk i/o error" in text and os.statvfs(path.parent).f_bavail == 0:
         return from_os_error(OSError(errno.ENOSPC, "No space left on device"), path)
     if "readonly" in text or "read-only" in text or "unable to open" in text:

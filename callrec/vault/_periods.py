@@ -28,6 +28,7 @@ import sqlcipher3
 
 from callrec.errors import NotFound, VaultCorrupt
 from callrec.timefmt import day_bounds
+from callrec.vault._db import classify
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "drop_file_later", "file_sha256", "fsync_path",
@@ -141,7 +142,7 @@ def read_flac(vault: Vault, conn: sqlcipher3.Connection, call_id: int) -> bytes:
         return b"".join(r[0] for r in period.execute(
             "SELECT data FROM sealed_audio WHERE call_id = ? ORDER BY seq", (call_id,)))
     except sqlcipher3.DatabaseError as exc:
-        raise VaultCorrupt(vault.periods_dir / file, str(exc)) from None
+        raise classify(vault.periods_dir / file, exc) from None
     finally:
         period.close()
 

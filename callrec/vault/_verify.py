@@ -16,12 +16,12 @@ from datetime import tzinfo
 
 from cryptography.exceptions import InvalidSignature
 
-from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem
+from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem, VaultBusy
 from callrec.timefmt import format_ts
 from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
-from callrec.vault._db import DatabaseError
+from callrec.vault._db import DatabaseError, classify
 from callrec.vault._hostheads import verify_host_heads
 from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open_period
 from callrec.vault._replay import unexplained_rows
@@ -320,6 +320,8 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
         try:
             findings += step(vault)
         except DatabaseError as exc:
+            if isinstance(classify(vault.path, exc), VaultBusy):  # busy is not damage: say so, retry
+                raise classify(vault.path, exc) from None
             findings.append(f"{name}: cannot be read, the vault is damaged ({exc})")
         except (TypeError, ValueError, KeyError, IndexError) as exc:  # a row of a shape no version writes
             findings.append(f"{name}: cannot be checked, a row was edited into a shape callrec never writes"

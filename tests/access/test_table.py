@@ -98,3 +98,19 @@ def test_the_reads_of_an_account_named_service_are_in_the_daily_report(people, c
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(ts))
+
+
+def test_whoami_names_the_roles_and_exactly_the_actions_the_table_gives_them(people):
+    add_user(people, SERVICE_ACTOR, "both", ["reviewer", "ops"])
+    for name, roles in (("rev", {"reviewer"}), ("opsy", {"ops"}), ("adm", {"admin"}), ("both", {"reviewer", "ops"})):
+        me = access.whoami(people, Actor.person(name))
+        assert (me.name, set(me.roles)) == (name, roles)
+        assert set(me.actions) == {a for a, allowed in ACTION_ROLES.items() if allowed & roles}
+    assert "play" in access.whoami(people, Actor.person("rev")).actions
+    assert "play" not in access.whoami(people, Actor.person("opsy")).actions
+    assert "case.see_all" in access.whoami(people, Actor.person("adm")).actions
+    with pytest.raises(AccessDenied, match="not a callrec user"):
+        access.whoami(people, Actor.person("stranger"))
+    with pytest.raises(AccessDenied):
+        access.whoami(people, SERVICE)
+    assert ("stranger", "whoami") in _refusals(people)

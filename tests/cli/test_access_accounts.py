@@ -25,7 +25,16 @@ import pytest
 
 from callrec.config import load_config
 from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import (
+    accounts_skip_reason,
+    add_os_account,
+    open_dir,
+    record_call,
+    run_cli,
+    start_serve,
+    tear_down_site,
+    write_config,
+)
 
 PHRASE = "熱が三十八度あります"
 HOTLINE = "0312345678"
@@ -34,21 +43,9 @@ ROLES = {"ops": ["ops"], "maint": ["maintainer"], "appr": ["approver"], "rev": [
 pytestmark = pytest.mark.root
 
 
-def _skip_reason() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root to create OS accounts with useradd"
-    if not shutil.which("useradd") or not shutil.which("runuser"):
-        return "useradd/runuser not available"
-    probe = subprocess.run(["runuser", "-u", "nobody", "--", sys.executable, "-c", "import callrec.cli"],
-                           capture_output=True, cwd="/")
-    if probe.returncode != 0:
-        return f"{sys.executable} with callrec is not usable by other accounts (install into a world-readable venv, as .ci/run does)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def site():
-    reason = _skip_reason()
+    reason = accounts_skip_reason()
     if reason:
         pytest.skip(reason)
     base = open_dir("callrec-acct-")
@@ -69,22 +66,11 @@ def site():
             call = record_call(vault, seconds=2)
             add_transcript(vault, call, 0, "vosk", "test", "0" * 64,
                            [{"word": PHRASE, "start": 0.2, "end": 1.0, "conf": 0.9}], PHRASE)
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
-        assert config.socket_path.exists(), server.stderr.read() if server.poll() is not None else "no socket"
+        server = start_serve(config_file, config)
         yield {"config_file": config_file, "config": config, "accounts": accounts, "call": call, "base": base,
                "server": server}
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, list(accounts.values()), base)
 
 
 def _as(site, role, *argv, **kw):
@@ -411,3 +397,25 @@ def test_any_role_learns_the_signing_key_fingerprint_through_the_daemon(site):
         assert shown.stdout.strip().endswith(fingerprint)
     stranger = _as(site, "stranger", "key", "show")
     assert stranger.returncode == 4 and fingerprint not in stranger.stdout
+
+
+def test_lone_surrogates_are_one_line_usage_errors_on_the_cli_and_the_socket(site):
+    """A reason of invalid UTF-8 on the command line (Python hands it over as a lone surrogate),
+    or a JSON ``\\ud800`` escape in a hand-made request: a usage error, nothing stored, no crash."""
+    bad = os.fsdecode(b"caller \xff died")
+    window = ("--from", "2000-01-01", "--to", "2100-01-01")
+    with Vault.open(site["config"]) as vault:
+        before = len(log_entries(vault, action="case.open"))
+    for user in (site["accounts"]["rev"], None):  # through the daemon's socket, and in-process as root
+        result = run_cli(site["config_file"], "case", "open", "--reason", bad, *window, user=user)
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert "'reason'" in line and "lone surrogate" in line and "internal error" not in line
+    replies = _raw(site, "rev", [
+        {"v": 1, "action": "case.open", "args": {"reason": "\ud800", "from_iso": "2000-01-01", "to_iso": "2100-01-01"}},
+        {"v": 1, "action": "case.approve", "args": {"case_id": 1e400}},
+        {"v": 1, "action": "\udcff" * 3, "args": {}},
+    ])
+    assert [r["rc"] for r in replies] == [2, 2, 4], replies
+    with Vault.open(site["config"]) as vault:
+        assert len(log_entries(vault, action="case.open")) == before

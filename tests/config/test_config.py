@@ -62,6 +62,9 @@ def test_state_dir_alone_is_a_valid_config(tmp_path):
     ("[asr]\nworkers = 2\nthreads = 3\n", ["asr", "set only workers"]),
     ("[asr]\nuncertain_marks = [\"<\"]\n", ["asr", "two strings"]),
     ("[asr]\nuncertain_below = 1.5\n", ["asr.uncertain_below"]),
+    ("[ui]\nlanguage = \"fr\"\n", ["ui.language", "auto", "ja", "en"]),
+    ("[ui]\nlanguage = 1\n", ["ui.language", "a string"]),
+    ("[ui]\nport = 8080\n", ["ui.port"]),
 ])
 def test_bad_values_are_one_line_errors_naming_key_and_file(tmp_path, body, words):
     path = tmp_path / "c.toml"

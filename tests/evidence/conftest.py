@@ -7,6 +7,7 @@ import time
 import pytest
 
 from callrec.config import load_config
+from callrec.errors import AccessDenied
 from callrec.identity import current_account
 from callrec.vault import Vault, _cases, _content, add_transcript, add_user
 from tests.conftest import record_call, run_cli, write_config
@@ -50,6 +51,10 @@ def exported(tmp_path_factory):
     _cases.decide_case(vault, "appr", case, approve=True)
     for call in inside:
         _cases.attach_call(vault, me, case, call)
+    for stranger_read in (lambda: _content.read_audio(vault, OUTSIDE_ACTOR, inside[0], case),
+                          lambda: _content.read_transcripts(vault, "nobodyatall", inside[1], case)):
+        with pytest.raises(AccessDenied):  # refused attempts naming the case: never in its package
+            stranger_read()
     vault.checkpoint()
     vault.close()
     out = base / "package"

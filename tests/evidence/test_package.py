@@ -10,7 +10,7 @@ import sys
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from callrec.evidence import read_package, verify_package
+from callrec.evidence import scan_package, verify_package
 from tests.conftest import run_cli
 from tests.evidence.conftest import OUTSIDE_ACTOR, OUTSIDE_REASON, OUTSIDE_TEXT
 
@@ -74,8 +74,8 @@ def test_manifest_says_what_the_issue_asks(exported):
 
 def test_package_reveals_nothing_of_calls_or_cases_outside_it(exported):
     _, package, _, inside, outside = exported
-    blob = b"".join(read_package(package).values())
-    for secret in (OUTSIDE_TEXT, OUTSIDE_ACTOR, OUTSIDE_REASON):
+    blob = b"".join(p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file())
+    for secret in (OUTSIDE_TEXT, OUTSIDE_ACTOR, OUTSIDE_REASON, "nobodyatall"):
         assert secret.encode() not in blob
     chain = json.loads((package / "proof" / "chain.json").read_text())
     bodies = [json.loads(e["body"]) for e in chain["entries"]]
@@ -131,7 +131,7 @@ def _resign_checkpoint(p):
 
 
 TAMPERS = {
-    "flipped audio byte": (_flip_audio, ["file call-1.flac: SHA-256 differs", "call 1: "]),
+    "flipped audio byte": (_flip_audio, ["file call-1.flac: SHA-256 differs"]),
     "edited transcript": (_edit_transcript, ["file call-1.txt: "]),
     "edited manifest": (_edit_manifest, ["manifest: its signature does not verify"]),
     "removed file": (lambda p: (p / "call-2.vtt").unlink(), ["file call-2.vtt is missing (removed)"]),
@@ -173,7 +173,7 @@ def test_export_reads_are_logged_and_the_vault_still_verifies(exported):
 
 
 def test_verifier_finds_nothing_on_the_package_in_memory(exported):
-    assert verify_package(read_package(exported[1]), exported[2]) == []
+    assert verify_package(scan_package(exported[1]), exported[2]) == []
 
 
 @pytest.mark.parametrize("manifest", ["[]", "null", "0", '"x"', "{}", '{"format": 1}', '{"calls": {}}'])

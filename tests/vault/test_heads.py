@@ -72,7 +72,7 @@ def test_daily_report_and_alerts_carry_the_signed_head(tmp_path):
     config = load_config(write_config(tmp_path, f'[asr]\nenabled = false\n[health]\nalert_command = "{script}"\n'))
     vault, _ = Vault.initialise(config)
     add_user(vault, "root", "root", ["admin"])
-    report = build_report(vault, config, __import__("datetime").date.today())
+    report = build_report(vault, config, __import__("datetime").datetime.now(config.zone).date())  # the config's day, not the host's
     head = report["signed_head"]
     assert head["seq"] == report["chain_head"]["seq"] and head["sig"]
     assert head["key_fingerprint"] == _fp(config.checkpoint_key_path)

@@ -132,3 +132,28 @@ def test_restore_as_root_leaves_files_the_service_account_can_use(service_accoun
     assert all(p.stat().st_uid == owner for p in config.key_path.parent.glob("vault.key.old-*"))
     again = run_cli(config_file, "verify", user=name)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_vault_held_by_another_writer_is_busy_never_damaged(vault, config):
+    """Another connection holds the write lock past the busy timeout ("database is locked"): every
+    path that turns a SQLite error into a vault error says busy and try again, never restore."""
+    from callrec.errors import VaultBusy
+    from callrec.vault import Vault, classify
+
+    other = Vault.open(config)
+    other.conn.execute("PRAGMA busy_timeout = 50")  # the real lock, only a shorter wait for it
+    vault.conn.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(VaultBusy) as raised, other.transaction():
+            pass
+        with pytest.raises(VaultBusy):
+            other.log_now("root", "socket", outcome="refused")
+        with pytest.raises(Exception) as raw:  # the bare sqlite error a daemon or the CLI may meet
+            other.conn.execute("CREATE TABLE busy_probe (x)")
+        assert isinstance(classify(config.vault_path, raw.value), VaultBusy)
+    finally:
+        vault.conn.execute("ROLLBACK")
+        other.close()
+    message = str(raised.value)
+    assert "database is locked" in message and "busy" in message
+    assert "is damaged (" not in message and "restore" not in message
