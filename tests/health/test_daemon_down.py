@@ -19,7 +19,7 @@ from callrec.config import load_config
 from callrec.health import status_path
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
-from tests.cli.test_access_accounts import _skip_reason
+from tests.conftest import accounts_skip_reason as _skip_reason
 from tests.conftest import add_os_account, open_dir, run_cli
 
 pytestmark = pytest.mark.root

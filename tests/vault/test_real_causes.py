@@ -57,7 +57,7 @@ def test_a_truncated_vault_is_not_a_wrong_key(vault, config, config_file):
 
 
 def _need_accounts() -> None:
-    from tests.cli.test_access_accounts import _skip_reason
+    from tests.conftest import accounts_skip_reason as _skip_reason
 
     reason = _skip_reason()
     if reason:
