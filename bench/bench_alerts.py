@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from callrec.capture import FileSource, Pipeline
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.daemon import HealthService
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault
 from callrec.vault._ledger import add_gap
 

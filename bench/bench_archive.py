@@ -46,7 +46,7 @@ from callrec.health import build_report
 from callrec.timefmt import day_bounds
 from callrec.vault import SERVICE_ACTOR, CallRecorder, Vault, close_periods, scrub
 from callrec.vault._backup import _export, backup, inspect_copy
-from callrec.vault._calls import _WINDOW, list_calls
+from callrec.vault._calls import _WINDOW, _bounds, list_calls
 from callrec.vault._keyfile import read_key_file
 from callrec.vault._periods import file_sha256, list_periods
 from callrec.vault._retention import run_retention
@@ -152,8 +152,8 @@ def full_density_list(directory: Path, years: int) -> None:
                      " WHERE key = 'max_call_s'")
     window = (start + years * 365 * 86400 / 2, start + years * 365 * 86400 / 2 + 30 * 86400)
     new = statistics.median(_timed(list_calls, vault, *window, config.zone)[0] for _ in range(5))
-    rows = statistics.median(_timed(vault.query, _WINDOW, {"from": window[0], "to": window[1],
-                                                           "earliest": window[0] - 3600})[0] for _ in range(5))
+    rows = statistics.median(_timed(vault.query, _WINDOW, _bounds(*window, window[0] - 3600, 10**9))[0]
+                             for _ in range(5))
     old = statistics.median(_timed(vault.query, _OLD_LIST, (window[1], window[0]))[0] for _ in range(5))
     n = len(list_calls(vault, *window, config.zone))
     vault.close()
@@ -253,8 +253,7 @@ def main() -> None:
         new_times, rows_times, old_times = [], [], []
         for _ in range(7):
             new_times.append(_timed(list_calls, vault, *window, config.zone)[0])
-            rows_times.append(_timed(vault.query, _WINDOW, {"from": window[0], "to": window[1],
-                                                            "earliest": window[0] - 3600})[0])
+            rows_times.append(_timed(vault.query, _WINDOW, _bounds(*window, window[0] - 3600, 10**9))[0])
             old_times.append(_timed(vault.query, _OLD_LIST, (window[1], window[0]))[0])
         n = len(list_calls(vault, *window, config.zone))
         t_new, t_rows, t_old = (statistics.median(t) for t in (new_times, rows_times, old_times))

@@ -4,7 +4,7 @@ real-time pace, frame-to-commit latency, and memory over short and long feeds.
 Run: ``python bench/bench_capture.py [--minutes 30] [--realtime-s 60]``.
 
 - The segmenter alone (speech detector, busy tone, DTMF, state machine; no vault) over the same
-  feed and over a bad-line day (``callrec.capture.badline``), each as a multiple of FLAC-encoding
+  feed and over a bad-line day (``callrec.testing.badline``), each as a multiple of FLAC-encoding
   that audio, measured in the same run: the detector's own cost, apart from the vault's commits.
   ``tools/score_feeds.py`` gives the same figure for the alternative detectors it was chosen over.
 - Replay throughput is ``callrec replay``'s pipeline (segmenter, tone/DTMF detectors, vault
@@ -33,10 +33,10 @@ import numpy as np
 import soundfile
 
 from callrec.capture import FileSource, Pipeline, Segmenter
-from callrec.capture.badline import day_feed
-from callrec.capture.scoring import CallLog
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import CaptureConfig, load_config
+from callrec.testing.badline import day_feed
+from callrec.testing.scoring import CallLog
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault
 
 RATE = 8000
@@ -129,8 +129,10 @@ def replay_in_process(config, feed: Path, realtime: bool = False, seconds: float
 
 
 def peak_rss_mib(config, feed: Path) -> float:
-    code = ("import resource, sys; from callrec.cli import main; rc = main(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    """The replay process's own peak RSS: ``VmHWM`` from its /proc status, read by itself as it ends
+    (``ru_maxrss`` would report the bench's own peak, which a child inherits at fork)."""
+    code = ("import sys; from callrec.cli import main; rc = main(sys.argv[1:]); "
+            "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
     out = subprocess.run([sys.executable, "-c", code, "--config", str(config.source), "replay", str(feed),
                           "--start", START, "--no-asr"], capture_output=True, text=True, check=True).stdout
     return int(out.strip().splitlines()[-1]) / 1024
@@ -180,8 +182,7 @@ def main() -> None:
         print(f"peak RSS replay  : {short_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm1'), short):.0f} MiB, "
               f"{long_s / 60:.0f} min feed {peak_rss_mib(new_config(tmp / 'm2'), long):.0f} MiB")
 
-    # Last: rendering a bad-line day takes memory, and a child process started after it would
-    # report this process's peak as its own (ru_maxrss survives fork and exec).
+    # Last: rendering a bad-line day takes memory (children report their own VmHWM, not this peak).
     ja = [load_speech(AUDIO / f"ja_{i}.flac", RATE) for i in (1, 2, 3)]
     bad = day_feed(ja, seed=1).audio
     seg_cpu, found = segmenter_cpu(bad, replay_block_s)

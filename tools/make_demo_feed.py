@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from callrec.capture.synth import FeedBuilder, load_speech
+from callrec.testing.synth import FeedBuilder, load_speech
 
 REPO = Path(__file__).resolve().parent.parent
 AUDIO = REPO / "tests" / "fixtures" / "audio"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score the segmenter on seeded clean and bad-line feeds: one table row per feed.
 
-Each feed (``callrec.capture.badline.day_feed``: 18 calls by default, a DTMF test call, a
+Each feed (``callrec.testing.badline.day_feed``: 18 calls by default, a DTMF test call, a
 flatline) runs through the real replay pipeline into a throw-away vault; the row gives calls
 found, false calls, splits, merges, seconds of speech outside every call, median start/end error
 (s, recording minus truth), whether the test call was recognised and flatlines reported.
@@ -38,10 +38,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from callrec.capture import FileSource, Pipeline, Segmenter  # noqa: E402
-from callrec.capture.badline import Feed, day_feed  # noqa: E402
-from callrec.capture.scoring import TABLE_HEADER, CallLog, Score, score  # noqa: E402
-from callrec.capture.synth import load_speech  # noqa: E402
 from callrec.config import CaptureConfig, load_config  # noqa: E402
+from callrec.testing.badline import Feed, day_feed  # noqa: E402
+from callrec.testing.scoring import TABLE_HEADER, CallLog, Score, score  # noqa: E402
+from callrec.testing.synth import load_speech  # noqa: E402
 from callrec.vault import Vault  # noqa: E402
 from callrec.vault import _ledger as ledger  # noqa: E402
 

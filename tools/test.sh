@@ -3,4 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install.sh --test
-exec "${CALLREC_VENV:-/opt/callrec-venv}/bin/python" -m pytest -q -ra "$@"
+venv="${CALLREC_VENV:-/opt/callrec-venv}"
+# Lint first (the project's rules and complexity at most 10, pyproject.toml [tool.ruff]): seconds, and
+# a finding fails CI before the long test run.
+"$venv/bin/ruff" check .
+exec "$venv/bin/python" -m pytest -q -ra "$@"

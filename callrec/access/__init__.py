@@ -6,66 +6,72 @@ otherwise sends the same action as a typed request to the daemon's socket (``cal
 ``docs/design/protocol.md``), which runs it for the account the kernel names.
 """
 
-from callrec.access._actor import SERVICE, Actor
-from callrec.access._admin import (
-    Deletion,
-    DeletionList,
-    Done,
-    Requeued,
-    RetentionResult,
-    User,
-    UserList,
-    delete_approve,
-    delete_list,
-    delete_refuse,
-    delete_request,
-    retention_run,
-    retranscribe,
-    users_add,
-    users_list,
-    users_remove,
-    users_revoke,
-)
-from callrec.access._calls import CallList, calls_list
-from callrec.access._cases import (
-    CaseCall,
-    CaseDetail,
-    CaseList,
-    CaseView,
-    case_approve,
-    case_attach,
-    case_close,
-    case_list,
-    case_open,
-    case_refuse,
-    case_show,
-)
-from callrec.access._client import DaemonBusy, DaemonUnreachable, RemoteError, request, use_socket
-from callrec.access._content import (
-    PlayAudio,
-    PlayFailed,
-    SearchHit,
-    SearchResult,
-    TimedLine,
-    Transcript,
-    play,
-    play_failed,
-    search,
-    transcript,
-)
-from callrec.access._export import ExportFile, ExportPackage, build_export, export
-from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
-from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
-from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
-from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
-from callrec.access._private_files import export_target, make_private_dir, write_into, write_private_file
-from callrec.access._registry import ACTIONS, Action, check_bounds, perform, validate
-from callrec.access._table import ACTION_ROLES, authorize, may
-from callrec.access._whoami import Me, whoami
+from typing import TYPE_CHECKING
+
+from callrec.lazy import lazy_face
+
+if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only what it runs
+    from callrec.access._actor import SERVICE, Actor
+    from callrec.access._admin import (
+        Deletion,
+        DeletionList,
+        Done,
+        Requeued,
+        RetentionResult,
+        User,
+        UserList,
+        delete_approve,
+        delete_list,
+        delete_refuse,
+        delete_request,
+        retention_run,
+        retranscribe,
+        users_add,
+        users_list,
+        users_remove,
+        users_revoke,
+    )
+    from callrec.access._archive import backup, rekey, rekey_periods, restore
+    from callrec.access._calls import CallList, calls_list
+    from callrec.access._cases import (
+        CaseCall,
+        CaseDetail,
+        CaseList,
+        CaseView,
+        case_approve,
+        case_attach,
+        case_close,
+        case_list,
+        case_open,
+        case_refuse,
+        case_show,
+    )
+    from callrec.access._client import DaemonBusy, DaemonUnreachable, RemoteError, ReplyBroken, request, use_socket
+    from callrec.access._content import (
+        PlayAudio,
+        PlayFailed,
+        SearchHit,
+        SearchResult,
+        TimedLine,
+        Transcript,
+        play,
+        play_failed,
+        search,
+        transcript,
+    )
+    from callrec.access._export import ExportFile, ExportPackage, build_export, export
+    from callrec.access._health import CdrImported, CheckResult, Report, cdr_import, health_check, health_report
+    from callrec.access._log import KeyInfo, LogHead, LogListing, LogRow, key_show, log_head, log_show
+    from callrec.access._models import Model, ModelList, model_activate, model_import, model_list, model_remove
+    from callrec.access._ops import MaintenanceList, maintenance_add, maintenance_list, status
+    from callrec.access._private_files import export_target, make_private_dir, write_into, write_private_file
+    from callrec.access._registry import ACTIONS, Action, action, check_bounds, perform, validate
+    from callrec.access._table import ACTION_ROLES, authorize, may
+    from callrec.access._whoami import Me, whoami
+    from callrec.lazy import lazy_face
 
 __all__ = [
     "ACTIONS",
-    "check_bounds",
     "ACTION_ROLES",
     "Action",
     "Actor",
@@ -85,16 +91,17 @@ __all__ = [
     "ExportPackage",
     "KeyInfo",
     "LogHead",
-    "MaintenanceList",
-    "Me",
     "LogListing",
     "LogRow",
+    "MaintenanceList",
+    "Me",
     "Model",
     "ModelList",
     "PlayAudio",
     "PlayFailed",
-    "Report",
     "RemoteError",
+    "ReplyBroken",
+    "Report",
     "Requeued",
     "RetentionResult",
     "SERVICE",
@@ -104,7 +111,9 @@ __all__ = [
     "Transcript",
     "User",
     "UserList",
+    "action",
     "authorize",
+    "backup",
     "build_export",
     "calls_list",
     "case_approve",
@@ -115,6 +124,7 @@ __all__ = [
     "case_refuse",
     "case_show",
     "cdr_import",
+    "check_bounds",
     "delete_approve",
     "delete_list",
     "delete_refuse",
@@ -125,9 +135,9 @@ __all__ = [
     "health_report",
     "key_show",
     "log_head",
+    "log_show",
     "maintenance_add",
     "maintenance_list",
-    "log_show",
     "make_private_dir",
     "may",
     "model_activate",
@@ -137,19 +147,24 @@ __all__ = [
     "perform",
     "play",
     "play_failed",
+    "rekey",
+    "rekey_periods",
     "request",
+    "restore",
     "retention_run",
     "retranscribe",
     "search",
     "status",
     "transcript",
+    "use_socket",
     "users_add",
     "users_list",
     "users_remove",
-    "use_socket",
     "users_revoke",
     "validate",
     "whoami",
     "write_into",
     "write_private_file",
 ]
+
+__getattr__ = lazy_face(__name__, __file__)

@@ -9,11 +9,12 @@ allow-list (:data:`ACTIONS`).
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ from callrec.access._table import ACTION_ROLES, authorize
 from callrec.errors import UsageError
 from callrec.vault import Vault
 
-__all__ = ["ACTIONS", "Action", "MAX_LIST_ITEMS", "MAX_TEXT_CHARS", "check_bounds", "perform", "use_case", "validate"]
+__all__ = ["ACTIONS", "Action", "MAX_LIST_ITEMS", "MAX_TEXT_CHARS", "action", "check_bounds", "perform", "use_case",
+           "validate"]
 
 #: Longest string argument accepted (a reason, a phrase, a name).
 MAX_TEXT_CHARS = 4096
@@ -42,7 +44,52 @@ class Action:
     result: Any
 
 
-ACTIONS: dict[str, Action] = {}
+#: The module of this package holding each action's use case, by the first word of the action's
+#: name: a command imports the one use case it runs (``action``), the daemon all of them (``ACTIONS``).
+#: tests/access/test_table.py checks it against where every use case is registered.
+HOMES = {
+    "calls": "_calls", "case": "_cases", "cdr": "_health", "delete": "_admin", "export": "_export",
+    "health": "_health", "key": "_log", "log": "_log", "maintenance": "_ops", "model": "_models", "play": "_content",
+    "retention": "_admin", "retranscribe": "_admin", "status": "_ops", "transcript": "_content", "users": "_admin",
+}
+
+_REGISTERED: dict[str, Action] = {}
+
+
+def _home(name: str) -> str:
+    return f"{__package__}.{HOMES.get(name.split('.', 1)[0], '_registry')}"
+
+
+class _Actions(Mapping[str, Action]):
+    """Every action on the socket (its whole allow-list), each use case module imported on first use."""
+
+    loaded = False
+
+    def _all(self) -> dict[str, Action]:
+        if not self.loaded:
+            for home in sorted(set(HOMES.values())):
+                importlib.import_module(f"{__package__}.{home}")
+            self.loaded = True
+        return _REGISTERED
+
+    def __getitem__(self, name: str) -> Action:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+ACTIONS: Mapping[str, Action] = _Actions()
+
+
+def action(name: str) -> Action:
+    """The action ``name``, importing only the module holding its use case (KeyError if none)."""
+    if name not in _REGISTERED:
+        importlib.import_module(_home(name))
+    return _REGISTERED[name]
 
 
 def _params(fn: Callable[..., Any]) -> dict[str, tuple[Any, bool]]:
@@ -106,7 +153,7 @@ def use_case(name: str, *, socket: bool = True) -> Callable[[Callable[..., Any]]
         if socket:
             params = _params(fn)
             uploads = [n for n, (tp, _) in params.items() if tp is bytes]
-            ACTIONS[name] = Action(name, checked, params, uploads[0] if uploads else None,
+            _REGISTERED[name] = Action(name, checked, params, uploads[0] if uploads else None,
                                    typing.get_type_hints(fn)["return"])
         return checked
 
@@ -161,4 +208,4 @@ def validate(action: Action, args: Any, upload: bytes | None = None) -> dict[str
 
 def perform(vault: Vault, actor: Actor, name: str, args: Mapping[str, Any]) -> Any:
     """Run action ``name`` for ``actor`` with already typed arguments (the local CLI's path)."""
-    return ACTIONS[name].run(vault, actor, **args)
+    return action(name).run(vault, actor, **args)

@@ -344,6 +344,29 @@ def _unpack_or_copy(config: Config, source: Path, into: Path, before_writing: Ca
     return _model_root(target)
 
 
+def _source_named(source: Path, name: str | None, language: str | None) -> tuple[str, str]:
+    """The model's name and language, once the source is a folder or a file (never a device or a
+    pipe); the language is the one given, else the one in the name of the model or its source."""
+    if not source.exists():
+        raise ModelSourceMissing(source)
+    if not source.is_dir() and not source.is_file():
+        raise ModelUnsafe(source, "it is a special file, not a model folder or .zip")
+    name = name or _default_name(source)
+    if not _NAME.fullmatch(name) or name == ACTIVE:
+        raise ModelBadName(name)
+    language = (language or infer_language(name) or infer_language(source.name)
+                or infer_language(_default_name(source)))
+    if language is None:
+        raise ModelLanguageUnknown(name)
+    return name, language
+
+
+def _check_hash(source: Path, expected: str | None, actual: str, reveal_hash: bool) -> None:
+    """A hash that differs from the one expected; the real one is named only when ``reveal_hash``."""
+    if expected and actual != expected:
+        raise (ModelHashDiffers if reveal_hash else ModelHashMismatch)(source, expected, actual)
+
+
 def import_model(config: Config, source: str | Path, *, expected_sha256: str | None = None,
                  name: str | None = None, language: str | None = None, activate: bool = False,
                  force: bool = False, reveal_hash: bool = False) -> ModelInfo:
@@ -360,17 +383,7 @@ def import_model(config: Config, source: str | Path, *, expected_sha256: str | N
     available, unless ``force``; this is checked before anything is copied.
     """
     source = Path(source)
-    if not source.exists():
-        raise ModelSourceMissing(source)
-    if not source.is_dir() and not source.is_file():
-        raise ModelUnsafe(source, "it is a special file, not a model folder or .zip")
-    name = name or _default_name(source)
-    if not _NAME.fullmatch(name) or name == ACTIVE:
-        raise ModelBadName(name)
-    language = (language or infer_language(name) or infer_language(source.name)
-                or infer_language(_default_name(source)))
-    if language is None:
-        raise ModelLanguageUnknown(name)
+    name, language = _source_named(source, name, language)
     models = config.models_path
     models.mkdir(parents=True, exist_ok=True, mode=0o700)
     final = models / name
@@ -381,8 +394,8 @@ def import_model(config: Config, source: str | Path, *, expected_sha256: str | N
         _check_language(config, name, language)
     expected = expected_sha256.lower() if expected_sha256 else None
     source_sha256 = _file_sha256(source) if source.is_file() else None
-    if expected and source_sha256 is not None and source_sha256 != expected:
-        raise (ModelHashDiffers if reveal_hash else ModelHashMismatch)(source, expected, source_sha256)
+    if source_sha256 is not None:
+        _check_hash(source, expected, source_sha256, reveal_hash)
 
     def before_writing(total: int) -> None:
         if becomes_active and not force:
@@ -392,8 +405,8 @@ def import_model(config: Config, source: str | Path, *, expected_sha256: str | N
         root = _unpack_or_copy(config, source, Path(tmp), before_writing)
         check_layout(root)
         digest = model_hash(root)
-        if expected and source.is_dir() and digest != expected:
-            raise (ModelHashDiffers if reveal_hash else ModelHashMismatch)(source, expected, digest)
+        if source.is_dir():
+            _check_hash(source, expected, digest, reveal_hash)
         files = {rel: (root / rel).stat().st_size for rel in _files(root)}
         manifest = {"name": name, "language": language, "sha256": digest, "files": files,
                     "imported_ts": time.time(), "source": source.name, "source_sha256": source_sha256 or digest}

@@ -23,7 +23,8 @@ import numpy as np
 from callrec.capture._feed import Block, Dropped, End, Event, FeedQueue, Lost, Restored
 from callrec.capture._segmenter import CallSummary, Segmenter
 from callrec.capture._sources import Source
-from callrec.config import Config
+from callrec.capture._writer import WriterThread
+from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import CaptureError
 from callrec.lockfile import try_lock
 from callrec.vault import CallRecorder, Vault, add_gap, close_gap, close_session, heartbeat, open_gap, open_session
@@ -63,15 +64,17 @@ class CaptureBusy(CaptureError):
     """another capture is writing into this vault (lock {0} is held): stop 'callrec run' first"""
 
 
-class Pipeline:
+class Pipeline(WriterThread):
     def __init__(self, config: Config, vault: Vault, source: Source,
                  on_sealed: Callable[[int], None] | None = None, *, guest_ok: bool = False,
-                 resume: ReplayResume | None = None) -> None:
+                 resume: ReplayResume | None = None, line: str = DEFAULT_LINE) -> None:
         """``guest_ok``: when the live daemon holds the capture lock, run anyway as a guest
         (``callrec replay`` ingesting a feed recorded during an outage) without recovering its
         unfinished call or touching its capture session; otherwise that is :class:`CaptureBusy`.
-        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`)."""
+        ``resume``: this re-runs a killed replay of the same feed (see :class:`ReplayResume`).
+        ``line``: the line recorded (its ledger, its calls, its capture lock)."""
         self.config = config
+        self.line = line
         self.guest_ok = guest_ok
         self.resume = resume or ReplayResume()
         #: Calls found again that the killed run had sealed (not recorded twice).
@@ -116,24 +119,6 @@ class Pipeline:
 
     # -- running -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Run the writer in a thread of its own (see :meth:`join`)."""
-        self._thread = threading.Thread(target=self._run_catching, name="capture-writer")
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the writer to finish: the call in progress is sealed, the session closed."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the writer; True once it is done. Re-raises what made it fail."""
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
-
     @property
     def input_dbfs(self) -> float | None:
         """The last block's level (dBFS, RMS), worked out when the status file asks, not per block."""
@@ -150,32 +135,21 @@ class Pipeline:
         return {"source": self.source.name, "device_state": state, "last_frame": self.last_block_ts,
                 "input_dbfs": self.input_dbfs, "queue_depth": self.feed.depth, "queue_capacity": self.feed.capacity}
 
-    def alive(self, max_age_s: float) -> bool:
-        """The writer loop went round within ``max_age_s`` (the watchdog's test)."""
-        return (self._thread is not None and self._thread.is_alive()
-                and time.monotonic() - self.last_progress < max_age_s)
-
-    def _run_catching(self) -> None:
-        try:
-            self.run()
-        except BaseException as exc:  # handed to join() in the thread that owns the process
-            self.error = exc
-
     def run(self) -> None:
         """The writer loop, in the calling thread, until the feed ends or :meth:`stop`."""
-        self._lock_file = _capture_lock(self.config)
+        self._lock_file = _capture_lock(self.config, self.line)
         if self._lock_file is None and not self.guest_ok:
-            raise CaptureBusy(_lock_path(self.config))
+            raise CaptureBusy(_lock_path(self.config, self.line))
         for call_id in self.resume.unfinished.values():
             self._held[call_id] = self.recorder.resume(call_id)
         if self._lock_file is None:
             log.warning("the capture daemon is running: replaying as a guest, its session stays as it is")
-            self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True)
+            self._session = open_session(self.vault, self.source.name, self.source.now(), guest=True, line=self.line)
         else:
-            for call_id in self.recorder.recover_interrupted():
+            for call_id in self.recorder.recover_interrupted(self.line):
                 log.warning("call %d was left unfinished by a crash: sealed as interrupted", call_id)
                 self._sealed(call_id)
-            self._session = open_session(self.vault, self.source.name, self.source.now())
+            self._session = open_session(self.vault, self.source.name, self.source.now(), line=self.line)
         self._last_heartbeat = time.monotonic()
         self.source.start(self.feed)
         self.started.set()
@@ -227,7 +201,7 @@ class Pipeline:
             self._block(event)
         elif isinstance(event, Dropped):
             log.warning("capture queue overflow: %.1f s of audio dropped", event.end_ts - event.start_ts)
-            add_gap(self.vault, event.start_ts, event.end_ts, "overflow")
+            add_gap(self.vault, event.start_ts, event.end_ts, "overflow", line=self.line)
         elif isinstance(event, Lost):
             log.error("capture device lost (%s)", event.detail)
             self.segmenter.finish("device_lost")
@@ -276,7 +250,7 @@ class Pipeline:
 
     def _open_gap(self, cause: str, ts: float, detail: str) -> None:
         if cause not in self._open_gaps:
-            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail)
+            self._open_gaps[cause] = open_gap(self.vault, ts, cause, detail, line=self.line)
 
     def _close_gap(self, cause: str, ts: float) -> None:
         gap_id = self._open_gaps.pop(cause, None)
@@ -324,7 +298,7 @@ class Pipeline:
         else:
             # A replay's call row goes into its first commit (a re-run records a lost call again).
             self._call_id = self.recorder.start_call(ts, self.source.sample_rate, self.source.channels,
-                                                     deferred=self.source.rereadable)
+                                                     deferred=self.source.rereadable, line=self.line)
             if not self.source.rereadable:
                 log.info("call %d started", self._call_id)
         self.call_audio(frames)
@@ -360,11 +334,13 @@ class Pipeline:
         self.on_sealed(call_id)
 
 
-def _lock_path(config: Config):
-    return config.vault_path.with_name(config.vault_path.name + ".capture-lock")
+def _lock_path(config: Config, line: str = DEFAULT_LINE):
+    """One capture of a line at a time: the daemon's pipeline of the line, or a replay into it."""
+    suffix = "" if line == DEFAULT_LINE else f".{line}"
+    return config.vault_path.with_name(f"{config.vault_path.name}.capture-lock{suffix}")
 
 
-def _capture_lock(config: Config):
-    """The open lock file when this process is now the vault's only capture, else None (another
+def _capture_lock(config: Config, line: str = DEFAULT_LINE):
+    """The open lock file when this process is now the line's only capture, else None (another
     callrec capture holds it); a lock squatted by another account is an error naming its uid."""
-    return try_lock(_lock_path(config))
+    return try_lock(_lock_path(config, line))

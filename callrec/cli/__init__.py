@@ -7,6 +7,9 @@ when this account can read the data key and otherwise in the daemon, sent as a t
 its socket, where the caller's identity comes from the kernel. Files are read and written here, by
 the caller. Commands that create or replace state (``init``, ``run``, ``replay``, ``serve``,
 ``demo``, ``rekey``, ``restore``, ``backup``) have no action and always run here.
+
+Only the command asked for is imported and built (``callrec calls list`` never loads the capture
+pipeline); ``--help`` without a command, a name that is no command, and shell completion build all.
 """
 
 from __future__ import annotations
@@ -24,52 +27,71 @@ from callrec.cli._context import Context
 from callrec.cli._parser import EXAMPLES, Parser, finish_parser
 from callrec.errors import CallrecError, from_os_error
 from callrec.identity import current_account
-from callrec.vault import DatabaseError, classify
 
 __all__ = ["main", "build_parser", "execute"]
 
 
-def _command_modules() -> list:
-    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
-    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+def _command_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _asked(argv: Sequence[str]) -> list[str] | None:
+    """The command modules the parser needs for ``argv``: the one of the command it names, none for
+    ``--version`` alone, or None (all: help, completion, a mistyped name)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif word in ("-h", "--help"):
+            return None
+        elif not word.startswith("-"):
+            name = word.replace("-", "_")
+            return [name] if name in _command_names() else None
+    return [] if "--version" in argv else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv``, only as much of it as parsing ``argv`` needs."""
     parser = Parser(prog="callrec", description="Record, transcribe and keep the calls of one telephone line.",
                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"callrec {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    for module in _command_modules():
-        module.register(sub)
+    names = _asked(argv) if argv is not None else None
+    for name in _command_names() if names is None else names:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
     return finish_parser(parser)
+
+
+def _error_line(ctx: Context, exc: Exception) -> tuple[str, int]:
+    """One line and an exit code for what stopped a command (the vault's errors classified)."""
+    if isinstance(exc, OSError):  # a full disk, a read-only or forbidden path: one line naming it
+        exc = from_os_error(exc)
+    elif not isinstance(exc, CallrecError):
+        from callrec.vault import DatabaseError, classify  # only a command that opened the vault meets one
+
+        if isinstance(exc, DatabaseError):
+            exc = classify(ctx.config.vault_path, exc)
+    if isinstance(exc, CallrecError):
+        return f"error: {exc}", exc.exit_code
+    if os.environ.get("CALLREC_DEBUG"):
+        traceback.print_exc(file=ctx.err)
+    return (f"internal error ({type(exc).__name__}): please report it; set CALLREC_DEBUG=1 for details",
+            CallrecError.exit_code)
 
 
 def execute(ctx: Context, argv: Sequence[str]) -> int:
     """Parse and run one command in this process; errors become one line on ``ctx.err``."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         args.json = getattr(args, "json", False)
         if getattr(args, "config", None) and ctx.config_flag is None:
             ctx.config_flag = args.config
         return int(args.func(ctx, args) or 0)
-    except CallrecError as exc:
-        print(f"callrec: error: {exc}", file=ctx.err)
-        return exc.exit_code
-    except DatabaseError as exc:
-        err = classify(ctx.config.vault_path, exc)
-        print(f"callrec: error: {err}", file=ctx.err)
-        return err.exit_code
-    except OSError as exc:  # a full disk, a read-only or forbidden path: one line naming it
-        err = from_os_error(exc)
-        print(f"callrec: error: {err}", file=ctx.err)
-        return err.exit_code
     except Exception as exc:  # noqa: BLE001 - a bug is still one line for the user; details only on request
-        if os.environ.get("CALLREC_DEBUG"):
-            traceback.print_exc(file=ctx.err)
-        print(f"callrec: internal error ({type(exc).__name__}): please report it; set CALLREC_DEBUG=1 for details",
-              file=ctx.err)
-        return CallrecError.exit_code
+        line, code = _error_line(ctx, exc)
+        print(f"callrec: {line}", file=ctx.err)
+        return code
     finally:
         try:
             ctx.close()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from callrec.access import ACTIONS, Actor, perform
-from callrec.cli._remote import request, use_socket
-from callrec.config import Config, config_path, load_config
-from callrec.vault import Vault
+if TYPE_CHECKING:
+    from callrec.access import Actor
+    from callrec.config import Config
+    from callrec.vault import Vault
 
 __all__ = ["Context"]
 
@@ -29,35 +29,60 @@ class Context:
 
     @property
     def config_file(self) -> Path:
+        from callrec.config import config_path
+
         return config_path(self.config_flag)
 
     @property
     def config(self) -> Config:
         if self._config is None:
+            from callrec.config import load_config
+
             self._config = load_config(self.config_file)
         return self._config
 
     @property
     def vault(self) -> Vault:
         if self._vault is None:
+            from callrec.vault import Vault
+
             self._vault = Vault.open(self.config)
         return self._vault
 
     @property
     def person(self) -> Actor:
+        from callrec.access import Actor
+
         return Actor.person(self.actor)
 
     def call(self, action: str, **args: Any) -> Any:
         """Run an access-layer action as this account: here when the data key is readable,
-        otherwise through the daemon's socket. Returns the action's typed result."""
+        otherwise through the daemon's socket. Returns the action's typed result.
+
+        Only the module of that one use case is imported (``callrec.access.action``), and through
+        the socket nothing of the vault: a listing or a status starts in a blink.
+        """
+        from callrec.access import action as find
+        from callrec.cli._remote import request, use_socket
+
         if self.remote is None:
             self.remote = use_socket(self.config)
         if self.remote:
-            return request(self.config.socket_path, ACTIONS[action], args)
-        return perform(self.vault, self.person, action, args)
+            return request(self.config.socket_path, find(action), args)
+        return find(action).run(self.vault, self.person, **args)
 
     def print(self, *args: object) -> None:
         print(*args, file=self.out)
+
+    def write(self, data: bytes) -> None:
+        """UTF-8 bytes (JSON from :mod:`callrec.jsoncodec`) to the output, as they are when it is a file."""
+        buffer = getattr(self.out, "buffer", None)
+        if buffer is None:
+            self.out.write(data.decode("utf-8"))
+            return
+        self.out.flush()
+        buffer.write(data)
+        buffer.flush()
 
     def close(self) -> None:
         if self._vault is not None:

@@ -8,11 +8,11 @@ service account or root).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from callrec.asr import active_model, evaluate, model_info
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import UsageError
 
 LOCAL_ONLY = True
@@ -42,7 +42,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("no model is active: give --model NAME (see 'callrec model list')")
     result = evaluate(directory, info, args.language or info.language or ctx.config.asr.language)
     if args.json:
-        ctx.print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        print_json(ctx, result.to_json())
         return 0
     ctx.print(f"model {result.model} ({result.model_sha256[:12]}), language {result.language}")
     ctx.print(f"{'file':<32} {'seconds':>8} {'CER':>6} {'WER':>6} {'RTF':>6}")

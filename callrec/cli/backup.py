@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from callrec.access import backup
 from callrec.cli._context import Context
 from callrec.errors import UsageError
 from callrec.progress import activity
-from callrec.vault import backup
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.remote and not all(p is None or p.is_absolute() for p in (args.dest, args.key_file, args.new_key)):
         raise UsageError("backup through the daemon needs absolute paths for DEST and key files")
     with activity("backup: copying and checking the vault"):
-        result = backup(ctx.vault, ctx.actor, args.dest, key_path=args.key_file, new_key_path=args.new_key,
+        result = backup(ctx.vault, ctx.person, dest=args.dest, key_path=args.key_file, new_key_path=args.new_key,
                         full_check=args.full_check)
     how = f"copied whole ({result.full_reason})" if result.full_reason else f"{result.rows} changed row(s) applied"
     ctx.print(f"backup {result.path}: {how}; {result.size} bytes ({result.written} written now),"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_records
 from callrec.timefmt import TIME_HELP
 
 
@@ -21,15 +21,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     listing = ctx.call("calls.list", from_iso=args.from_, to_iso=args.to)
-    calls = listing.calls
     if args.json:
-        ctx.print(json.dumps(calls, ensure_ascii=False, indent=1))
+        print_records(ctx, listing.calls.encoded())
         return 0
-    if not calls:
-        ctx.print(f"no calls in {listing.from_at} .. {listing.to_at}")
-        return 0
-    ctx.print(f"{'ID':>6}  {'STARTED':<29}  {'DURATION':>9}  {'KIND':<4}  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
-    for c in calls:
-        ctx.print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>8.1f}s  {c['kind']:<4}  {c['status']:<11}"
+    # The LINE column where the config names lines; a config without [[lines]] prints as before.
+    width = max(4, *(len(line.name) for line in ctx.config.recorded_lines))
+    lines = bool(ctx.config.lines)
+    shown = False
+    for c in listing.calls:
+        if not shown:
+            ctx.print(f"{'ID':>6}  {'LINE'.ljust(width) + '  ' if lines else ''}{'STARTED':<29}  {'DURATION':>9}"
+                      f"  {'KIND':<4}  {'STATUS':<11}  {'TRANSCRIPT':<10}  FLAGS")
+            shown = True
+        line = f"{c['line'].ljust(width)}  " if lines else ""
+        ctx.print(f"{c['id']:>6}  {line}{c['started_at']}  {c['duration_s']:>8.1f}s  {c['kind']:<4}  {c['status']:<11}"
                   f"  {c['transcript_status']:<10}  {','.join(c['flags'])}")
+    if not shown:
+        ctx.print(f"no calls in {listing.from_at} .. {listing.to_at}")
     return 0

@@ -78,64 +78,83 @@ def _print_case(ctx: Context, case: CaseView) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
-    if args.action == "open":
-        case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
-        ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
-    elif args.action == "approve":
-        ctx.call("case.approve", case_id=args.case_id)
-        ctx.print(f"case {args.case_id} approved")
-    elif args.action == "refuse":
-        ctx.call("case.refuse", case_id=args.case_id, reason=args.reason)
-        ctx.print(f"case {args.case_id} refused")
-    elif args.action == "close":
-        ctx.call("case.close", case_id=args.case_id)
-        ctx.print(f"case {args.case_id} closed: its calls are no longer on legal hold")
-    elif args.action == "list":
-        cases = ctx.call("case.list", pending=args.pending).cases
-        if args.json:
-            print_json(ctx, cases)
-            return 0
-        if not cases:
-            ctx.print(f"no {'pending ' if args.pending else ''}cases visible to {ctx.actor}")
-        for case in cases:
-            _print_case(ctx, case)
-    elif args.action == "show":
-        detail = ctx.call("case.show", case_id=args.case_id)
-        if args.json:
-            print_json(ctx, detail)
-            return 0
-        _print_case(ctx, detail.case)
-        if not detail.calls:
-            ctx.print(f"  no calls in the window of case {detail.case.id}")
-            return 0
-        ctx.print(f"  {'CALL':>11}  {'STARTED':<25}  {'DURATION':>8}  KIND  ATTACHED")
-        for c in detail.calls:
-            ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-'}")
-    elif args.action == "attach":
-        ctx.call("case.attach", case_id=args.case_id, call_id=args.call_id)
-        ctx.print(f"call {args.call_id} attached to case {args.case_id}")
-    elif args.action == "transcript":
-        text = ctx.call("transcript.read", call_id=args.call_id, case_id=args.case_id).text
-        if text:
-            ctx.out.write(text)
-        else:
-            ctx.print(f"call {args.call_id} has no transcript yet")
-    elif args.action == "search":
-        found = ctx.call("transcript.search", case_id=args.case_id, phrase=args.phrase)
-        for hit in found.hits:
-            ctx.print(f"call {hit.call_id}  {hit.speaker:<6} {hit.start_s:7.1f}s  {hit.context}")
-        ctx.print(f"{len(found.hits)} match(es) in case {args.case_id}")
-    elif args.action == "play":
-        _play(ctx, args)
-    elif args.action == "export":
-        target = export_target(args.out, ctx.config)
-        package = ctx.call("export", case_id=args.case_id, format=args.format)
-        make_private_dir(target)
-        for f in package.files:
-            write_into(target, f.name, f.data)
-        ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
-                  f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
+    _ACTIONS[args.action](ctx, args)
     return 0
+
+
+def _open(ctx: Context, args: argparse.Namespace) -> None:
+    case = ctx.call("case.open", reason=args.reason, from_iso=args.from_, to_iso=args.to)
+    ctx.print(f"case {case.id} opened ({case.status}{': an approver must approve it' if case.status == 'pending' else ''})")
+
+
+def _approve(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.call("case.approve", case_id=args.case_id)
+    ctx.print(f"case {args.case_id} approved")
+
+
+def _refuse(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.call("case.refuse", case_id=args.case_id, reason=args.reason)
+    ctx.print(f"case {args.case_id} refused")
+
+
+def _close(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.call("case.close", case_id=args.case_id)
+    ctx.print(f"case {args.case_id} closed: its calls are no longer on legal hold")
+
+
+def _list(ctx: Context, args: argparse.Namespace) -> None:
+    cases = ctx.call("case.list", pending=args.pending).cases
+    if args.json:
+        print_json(ctx, cases)
+        return
+    if not cases:
+        ctx.print(f"no {'pending ' if args.pending else ''}cases visible to {ctx.actor}")
+    for case in cases:
+        _print_case(ctx, case)
+
+
+def _show(ctx: Context, args: argparse.Namespace) -> None:
+    detail = ctx.call("case.show", case_id=args.case_id)
+    if args.json:
+        print_json(ctx, detail)
+        return
+    _print_case(ctx, detail.case)
+    if not detail.calls:
+        ctx.print(f"  no calls in the window of case {detail.case.id}")
+        return
+    ctx.print(f"  {'CALL':>11}  {'STARTED':<25}  {'DURATION':>8}  KIND  ATTACHED")
+    for c in detail.calls:
+        ctx.print(f"  call {c.id:>6}  {c.started_at}  {c.duration_s:>7.1f}s  {c.kind}  {'attached' if c.attached else '-'}")
+
+
+def _attach(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.call("case.attach", case_id=args.case_id, call_id=args.call_id)
+    ctx.print(f"call {args.call_id} attached to case {args.case_id}")
+
+
+def _transcript(ctx: Context, args: argparse.Namespace) -> None:
+    text = ctx.call("transcript.read", call_id=args.call_id, case_id=args.case_id).text
+    if text:
+        ctx.out.write(text)
+    else:
+        ctx.print(f"call {args.call_id} has no transcript yet")
+
+
+def _search(ctx: Context, args: argparse.Namespace) -> None:
+    found = ctx.call("transcript.search", case_id=args.case_id, phrase=args.phrase)
+    for hit in found.hits:
+        ctx.print(f"call {hit.call_id}  {hit.speaker:<6} {hit.start_s:7.1f}s  {hit.context}")
+    ctx.print(f"{len(found.hits)} match(es) in case {args.case_id}")
+
+
+def _export(ctx: Context, args: argparse.Namespace) -> None:
+    target = export_target(args.out, ctx.config)
+    package = ctx.call("export", case_id=args.case_id, format=args.format)
+    make_private_dir(target)
+    for f in package.files:
+        write_into(target, f.name, f.data)
+    ctx.print(f"exported {len(package.files)} files for case {args.case_id} to {args.out}"
+              f" (check it with: callrec evidence verify {args.out} --key-fingerprint {package.key_fingerprint})")
 
 
 def _clock(text: str | None, flag: str) -> float | None:
@@ -196,3 +215,8 @@ def _follow(ctx: Context, audio: PlayAudio, start: float, length: float) -> None
         ctx.print(f"[{int(line.start_s // 60):02d}:{line.start_s % 60:04.1f}] {line.speaker + ': ' if line.speaker else ''}{line.text}")
         if ctx.out is sys.stdout:
             ctx.out.flush()
+
+
+#: ``callrec case ACTION``: what each action runs.
+_ACTIONS = {"open": _open, "approve": _approve, "refuse": _refuse, "close": _close, "list": _list, "show": _show,
+            "attach": _attach, "transcript": _transcript, "search": _search, "play": _play, "export": _export}

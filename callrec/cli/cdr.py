@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from callrec.access._wire import MAX_UPLOAD_BYTES
+from callrec.access.wire import MAX_UPLOAD_BYTES
 from callrec.cli._context import Context
 from callrec.health import CdrFileError
 

@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.errors import UsageError
 
 COMMAND = "delete-request"
@@ -39,7 +38,7 @@ def _number(text: str, what: str) -> int:
 def _list(ctx: Context, args: argparse.Namespace) -> int:
     requests = ctx.call("delete.list", status=args.status).requests
     if args.json:
-        ctx.print(json.dumps([dataclasses.asdict(r) for r in requests], ensure_ascii=False, indent=2))
+        print_json(ctx, requests)
         return 0
     if not requests:
         ctx.print(f"no {args.status + ' ' if args.status else ''}deletion requests in this vault")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from callrec.access import CheckResult
 from callrec.cli._context import Context
@@ -64,7 +63,7 @@ def _report(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("--out goes with --html: the JSON and the summary are printed")
     done = ctx.call("health.report", date=args.date, html=bool(args.html))
     if args.json:
-        ctx.print(json.dumps(done.report, indent=2, ensure_ascii=False))
+        print_json(ctx, done.report)
     elif args.html and args.out:
         path = write_private_file(args.out, done.html.encode("utf-8"), ctx.config)
         ctx.print(f"wrote {path}")

@@ -11,10 +11,9 @@ off the host for ``callrec verify --trusted-head``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.timefmt import TIME_HELP
 
 
@@ -39,7 +38,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
     rows = ctx.call("log.show", from_iso=args.from_, to_iso=args.to, by=args.actor, call_id=args.call,
                     case_id=args.case).entries
     if args.json:
-        ctx.print(json.dumps([dataclasses.asdict(r) for r in rows], ensure_ascii=False, indent=1))
+        print_json(ctx, rows)
         return 0
     if not rows:
         ctx.print("no access-log entries match")
@@ -54,7 +53,7 @@ def _show(ctx: Context, args: argparse.Namespace) -> int:
 def _head(ctx: Context, args: argparse.Namespace) -> int:
     head = ctx.call("log.head")
     if args.json:
-        ctx.print(json.dumps(dataclasses.asdict(head)))
+        print_json(ctx, head)
     else:
         ctx.print(f"seq={head.seq} hash={head.hash} ts={head.time or '-'} sig={head.sig} key={head.key_fingerprint}")
     return 0

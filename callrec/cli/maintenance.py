@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 from callrec.cli._context import Context
+from callrec.cli._output import print_json
 from callrec.timefmt import TIME_HELP, format_ts
 
 
@@ -39,8 +39,8 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     windows = ctx.call("maintenance.list").windows
     if args.json:
-        ctx.print(json.dumps([{**dataclasses.asdict(w), "from": format_ts(w.from_ts, zone, "seconds"),
-                               "to": format_ts(w.to_ts, zone, "seconds")} for w in windows], ensure_ascii=False))
+        print_json(ctx, [{**dataclasses.asdict(w), "from": format_ts(w.from_ts, zone, "seconds"),
+                          "to": format_ts(w.to_ts, zone, "seconds")} for w in windows])
         return 0
     if not windows:
         ctx.print("no maintenance windows announced")

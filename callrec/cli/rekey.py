@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from callrec.access import rekey, rekey_periods
 from callrec.cli._context import Context
 from callrec.progress import activity
-from callrec.vault import finish_interrupted_rekey, rekey, rekey_periods, resuming_period_rekey
+from callrec.vault import finish_interrupted_rekey, resuming_period_rekey
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +28,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
             return 0
     elif not (args.periods and resuming_period_rekey(ctx.vault)):
         with activity("rekey: re-encrypting the vault"):
-            result = rekey(ctx.vault, ctx.actor)
+            result = rekey(ctx.vault, ctx.person)
         ctx.print(f"the vault is encrypted under a new key in {ctx.config.key_path}")
         ctx.print(f"the old key is kept as {result.old_key_kept}: back up the vault now ('callrec backup'),"
                   " then destroy the old key (shred -u)")
     if args.periods:
         with activity("rekey: rewriting the closed day files under fresh keys"):
-            done = rekey_periods(ctx.vault, ctx.actor)
+            done = rekey_periods(ctx.vault, ctx.person)
         ctx.print(f"{done.files} closed day files rewritten under fresh keys ({done.bytes / 1e6:.1f} MB); the next"
                   " 'callrec backup' copies them again and drops the old ones")
     return 0

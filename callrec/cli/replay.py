@@ -1,4 +1,6 @@
-"""``callrec replay FEED``: the daemon's capture pipeline over a recorded feed (WAV or FLAC).
+"""``callrec replay FEED``: the daemon's capture pipeline over a recorded feed (WAV or FLAC), or
+``callrec replay CAPTURE.pcap --line NAME``: a SIP line's packet capture through the line's own
+source and writer (the same path as the live tap, on the packets' clock).
 
 A replay ends with one line and a non-zero status when its reader or writer fails or when it is
 stopped (SIGTERM, Ctrl-C); what was read until then is sealed and kept. A feed whose span already
@@ -13,14 +15,16 @@ it touched are rewritten.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 from pathlib import Path
 
 from callrec.asr import TranscriptionWorker, queue_summary
-from callrec.capture import FileSource, Pipeline, ReplayResume
+from callrec.capture import FileSource, Pipeline, ReplayResume, open_line_pipeline, open_line_source
 from callrec.cli._context import Context
-from callrec.errors import CaptureError
+from callrec.config import DEFAULT_LINE, LineConfig
+from callrec.errors import CaptureError, UsageError
 from callrec.health import refresh_stored_days
 from callrec.progress import progress
 from callrec.timefmt import format_ts, parse_iso
@@ -44,10 +48,14 @@ class ReplayStopped(CaptureError):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("replay", help="run the capture pipeline over a recorded feed (WAV/FLAC, 8 or 16 kHz PCM)")
-    p.add_argument("feed", type=Path, help="the recorded line feed")
-    p.add_argument("--start", required=True, metavar="ISO",
-                   help="when the feed's first sample was captured, e.g. 2026-08-03T08:30:00+09:00")
+    p = sub.add_parser("replay", help="run the capture pipeline over a recorded feed (WAV/FLAC, 8 or 16 kHz PCM)"
+                                      " or a SIP line's packet capture (pcap)")
+    p.add_argument("feed", type=Path, help="the recorded line feed, or a packet capture of a SIP line's mirror")
+    p.add_argument("--start", metavar="ISO",
+                   help="when the feed's first sample was captured, e.g. 2026-08-03T08:30:00+09:00"
+                        " (a WAV/FLAC feed needs it; a packet capture carries its own times)")
+    p.add_argument("--line", metavar="NAME",
+                   help="the line the feed belongs to ([[lines]] name; default: the line of [capture])")
     p.add_argument("--no-asr", action="store_true", help="leave the sealed calls for the daemon to transcribe")
     p.add_argument("--force", action="store_true",
                    help="replay even though the span already holds calls or coverage (logged)")
@@ -56,17 +64,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _check_overlap(ctx: Context, vault: Vault, source: FileSource, force: bool) -> None:
-    start, end = source.start_ts, source.start_ts + source.duration_s
-    calls = len(calls_overlapping(vault, start, end))
-    sessions = sessions_overlapping(vault, start, end)
+def _check_overlap(ctx: Context, vault: Vault, feed: Path, span: tuple[float, float], force: bool, line: str) -> None:
+    """A feed whose span the line already holds calls or coverage for is refused unless ``force``
+    (then logged): the same feed replayed twice would record its calls twice."""
+    start, end = span
+    calls = sum(c.line == line for c in calls_overlapping(vault, start, end))
+    sessions = sessions_overlapping(vault, start, end, line)
     if not calls and not sessions:
         return
     zone = ctx.config.zone
     if not force:
         what = f"{calls} call(s)" if calls else "recorded coverage"
-        raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), source.path.name)
-    vault.log_now(ctx.actor, "replay.force", detail={"feed": source.path.name, "from_ts": start, "to_ts": end,
+        raise ReplayOverlaps(what, format_ts(start, zone, "seconds"), format_ts(end, zone, "seconds"), feed.name)
+    vault.log_now(ctx.actor, "replay.force", detail={"feed": feed.name, "from_ts": start, "to_ts": end,
                                                      "calls_already": calls, "sessions_already": sessions})
 
 
@@ -87,17 +97,71 @@ def _resume(ctx: Context, vault: Vault, source: FileSource) -> ReplayResume | No
     return resume
 
 
-def run(ctx: Context, args: argparse.Namespace) -> int:
+def _line(ctx: Context, name: str | None) -> LineConfig:
+    lines = ctx.config.recorded_lines
+    if name is None:
+        return ctx.config.line(DEFAULT_LINE) or lines[0]
+    line = ctx.config.line(name)
+    if line is None:
+        raise UsageError(f"--line {name}: no such line in {ctx.config.source}; the lines are"
+                         f" {', '.join(x.name for x in lines)}")
+    return line
+
+
+def _replay_capture(ctx: Context, args: argparse.Namespace, line: LineConfig) -> int:
+    """A SIP line's packet capture through the line's source in file mode and its writer."""
     config = ctx.config
+    with Vault.open(config) as vault:
+        source = open_line_source(line, replay=args.feed)
+        if source.span is not None:
+            _check_overlap(ctx, vault, args.feed, source.span, args.force, line.name)
+        pipeline = open_line_pipeline(config, vault, line, source, guest_ok=True)
+        pipeline.start()
+        ctx.print(f"replaying {args.feed.name} into line {line.name}")
+        ctx.out.flush()
+        while not pipeline.join(0.5):
+            pass
+        vault.checkpoint()
+        tests = sum(c.kind == "test" for c in get_calls(vault, pipeline.sealed))
+        waiting = queue_summary(vault).counts["pending"]
+    ctx.print(f"replayed {args.feed.name}: {len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s)")
+    _transcribe(config, args, waiting)
+    return 0
+
+
+def _transcribe(config, args: argparse.Namespace, waiting: int) -> None:
+    if config.asr.enabled and not args.no_asr:
+        worker = TranscriptionWorker(config)
+        try:
+            with progress(desc="transcribing", total=waiting, unit="call") as bar:
+                worker.drain(on_call=bar.update)
+        finally:
+            worker.stop()
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    line = _line(ctx, args.line)
+    if line.source != "sound":
+        return _replay_capture(ctx, args, line)
+    return _replay_feed(ctx, args, line)
+
+
+def _replay_feed(ctx: Context, args: argparse.Namespace, line: LineConfig) -> int:
+    """A WAV or FLAC feed through the segmenter's pipeline, into a sound line."""
+    config = ctx.config
+    if args.start is None:
+        raise UsageError("replay of a WAV or FLAC feed needs --start ISO: when its first sample was captured")
     start_ts = parse_iso(args.start, config.zone, "--start")
     source = FileSource(args.feed, start_ts, realtime=args.realtime)
     stopped_by: list[str] = []
     with Vault.open(config) as vault:
         resume = _resume(ctx, vault, source)
         if resume is None:
-            _check_overlap(ctx, vault, source, args.force)
-        pipeline = Pipeline(config, vault, source, guest_ok=True, resume=resume)
+            _check_overlap(ctx, vault, source.path, (source.start_ts, source.start_ts + source.duration_s), args.force,
+                           line.name)
+        pipeline = Pipeline(dataclasses.replace(config, capture=line.capture), vault, source, guest_ok=True,
+                            resume=resume, line=line.name)
 
         def stop(signum: int, _frame: object) -> None:
             stopped_by.append(signal.Signals(signum).name)
@@ -127,11 +191,5 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     carried = f" (carrying on a killed replay: {pipeline.skipped} call(s) it had sealed were kept)" if resume else ""
     ctx.print(f"replayed {done_s:.1f} s of {args.feed.name}: "
               f"{len(pipeline.sealed)} call(s) sealed, {tests} of them test call(s){carried}")
-    if config.asr.enabled and not args.no_asr:
-        worker = TranscriptionWorker(config)
-        try:
-            with progress(desc="transcribing", total=waiting, unit="call") as bar:
-                worker.drain(on_call=bar.update)
-        finally:
-            worker.stop()
+    _transcribe(config, args, waiting)
     return 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from callrec.access import restore
 from callrec.cli._context import Context
 from callrec.progress import activity
-from callrec.vault import restore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     with activity("restore: checking and installing the backup"):
-        result = restore(ctx.config, ctx.actor, args.backup, args.key_file)
+        result = restore(ctx.config, ctx.person, args.backup, args.key_file)
     if result.moved_aside:
         ctx.print(f"the previous vault was moved aside to {result.moved_aside}")
     if result.reencrypted:

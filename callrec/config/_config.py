@@ -15,6 +15,7 @@ from callrec.config._asr import AsrConfig
 from callrec.config._capture import CaptureConfig
 from callrec.config._fields import check
 from callrec.config._health import HealthConfig
+from callrec.config._lines import LineConfig, default_line
 from callrec.config._retention import CasesConfig, RetentionConfig
 from callrec.config._ui import UiConfig
 
@@ -54,12 +55,22 @@ class Config:
     retention: RetentionConfig = RetentionConfig()
     cases: CasesConfig = CasesConfig()
     ui: UiConfig = UiConfig()
+    #: ``[[lines]]`` as written; empty for a config without it (see :attr:`recorded_lines`).
+    lines: tuple[LineConfig, ...] = field(default=(), compare=False)
     #: The file this config was read from (for messages); not a TOML key.
     source: Path = field(default=Path("<defaults>"), compare=False)
 
     def _under_state(self, value: Path | None, default: str) -> Path:
         path = value if value is not None else Path(default)
         return path if path.is_absolute() else self.state_dir / path
+
+    @property
+    def recorded_lines(self) -> tuple[LineConfig, ...]:
+        """The lines recorded: ``[[lines]]``, else the one sound-card line ``main`` of ``[capture]``."""
+        return self.lines or (default_line(self.capture),)
+
+    def line(self, name: str) -> LineConfig | None:
+        return next((line for line in self.recorded_lines if line.name == name), None)
 
     @property
     def vault_path(self) -> Path:

@@ -37,13 +37,26 @@ def _describe(tp: Any) -> str:
     return _TYPE_NAMES.get(tp, getattr(tp, "__name__", str(tp)))
 
 
+def _number(value: Any) -> tuple[bool, Any]:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return ok, float(value) if ok else None
+
+
+#: TOML value -> (whether it is of the type, the value as that type), for each plain type.
+_PLAIN: dict[Any, Any] = {
+    bool: lambda v: (isinstance(v, bool), v),
+    int: lambda v: (isinstance(v, int) and not isinstance(v, bool), v),
+    float: _number,
+    str: lambda v: (isinstance(v, str), v),
+    Path: lambda v: (isinstance(v, str) and v != "", Path(v) if isinstance(v, str) else None),
+}
+
+
 def _coerce(tp: Any, value: Any) -> tuple[bool, Any]:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         for alt in typing.get_args(tp):
-            if alt is type(None):
-                continue
-            ok, out = _coerce(alt, value)
+            ok, out = (False, None) if alt is type(None) else _coerce(alt, value)
             if ok:
                 return True, out
         return False, None
@@ -53,18 +66,9 @@ def _coerce(tp: Any, value: Any) -> tuple[bool, Any]:
             return False, None
         items = [_coerce(inner, v) for v in value]
         return (all(ok for ok, _ in items), tuple(v for _, v in items))
-    if tp is bool:
-        return isinstance(value, bool), value
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool), value
-    if tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return ok, float(value) if ok else None
-    if tp is str:
-        return isinstance(value, str), value
-    if tp is Path:
-        return isinstance(value, str) and value != "", Path(value) if isinstance(value, str) else None
-    raise TypeError(f"unsupported config type {tp!r}")
+    if tp not in _PLAIN:
+        raise TypeError(f"unsupported config type {tp!r}")
+    return _PLAIN[tp](value)
 
 
 def build_section(cls: type, table: dict, file: Path, prefix: str = "") -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from callrec.config._config import Config
 from callrec.config._fields import build_section
+from callrec.config._lines import build_lines
 from callrec.errors import ConfigFileMissing, ConfigSyntaxError, ConfigUnknownKey
 
 __all__ = ["DEFAULT_CONFIG", "config_path", "load_config"]
@@ -38,6 +39,9 @@ def load_config(path: str | Path) -> Config:
         raise ConfigSyntaxError(path, str(exc).splitlines()[0]) from None
     if "source" in table:
         raise ConfigUnknownKey(path, "source")
-    config = build_section(Config, table, path)
+    lines = table.pop("lines", None)
+    config = build_section(Config, table, path)  # [capture] is checked on its own first
+    if lines is not None:
+        config = dataclasses.replace(config, lines=build_lines(lines, table.get("capture", {}), path))
     state_dir = config.state_dir if config.state_dir.is_absolute() else (path.parent / config.state_dir).resolve()
     return dataclasses.replace(config, state_dir=state_dir, source=path)

@@ -29,17 +29,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callrec.access import ACTIONS, Actor, validate
-from callrec.access._wire import (
+from callrec.access.wire import (
     FRAME_HEADER,
     MAX_REQUEST_BYTES,
     MAX_UPLOAD_BYTES,
     PRIORITY_ACTIONS,
     VERSION,
+    Rows,
     dumps_line,
     encode_result,
 )
 from callrec.config import Config
 from callrec.daemon._fair import FairQueue
+from callrec.daemon._outbox import Outbox
 from callrec.errors import AccessDenied, CallrecError, UsageError, VaultError
 from callrec.identity import account_of_uid
 from callrec.lockfile import try_lock
@@ -82,6 +84,9 @@ class Limits:
     workers: int = 4
     #: Requests of one account worked on at once.
     account_workers: int = 2
+    #: Bytes of a reply waiting for its client before the worker producing it waits too (a
+    #: streamed listing; a reply already whole in memory is queued whole).
+    reply_buffer: int = 1024 * 1024
 
 
 @dataclass(eq=False)
@@ -97,9 +102,10 @@ class _Conn:
     counted: int = 0
     request: dict | None = None
     upload_size: int | None = None
-    #: The reply still to be written (set once a worker answered), and by when.
-    out: deque[memoryview] | None = None
-    deadline: float = 0.0
+    #: The reply on its way out (set once a worker answers), and whether the I/O thread watches
+    #: the socket for it.
+    outbox: Outbox | None = None
+    watching: bool = False
 
 
 def _peer_uid(sock: socket.socket) -> int:
@@ -117,17 +123,6 @@ def _upload_waiting(conn: _Conn) -> str | None:
         if conn.upload_size > MAX_UPLOAD_BYTES:
             return f"uploaded file larger than {MAX_UPLOAD_BYTES} bytes: split it"
     return "" if len(conn.buf) < FRAME_HEADER.size + conn.upload_size else None
-
-
-def reply_chunks(reply: dict, frames: list[bytes]) -> deque[memoryview]:
-    """A reply as the chunks the I/O thread writes: the JSON line, then each frame's header and
-    bytes (never copied)."""
-    chunks: deque[memoryview] = deque([memoryview(dumps_line(reply))])
-    for frame in frames:
-        chunks.append(memoryview(FRAME_HEADER.pack(len(frame))))
-        if frame:
-            chunks.append(memoryview(frame))
-    return chunks
 
 
 class AccessServer:
@@ -153,7 +148,7 @@ class AccessServer:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ)
-        self._answered: deque[tuple[_Conn, deque[memoryview]]] = deque()
+        self._answered: deque[_Conn] = deque()
         self._queue: FairQueue[_Conn] = FairQueue(limits.account_workers)
         self._guard = threading.Lock()
         self._per_uid: dict[int, int] = {}
@@ -233,7 +228,7 @@ class AccessServer:
 
     def _event(self, conn: _Conn, events: int) -> None:
         try:
-            if conn.out is not None:
+            if conn.outbox is not None:
                 self._write(conn)
             else:
                 self._read(conn)
@@ -372,39 +367,50 @@ class AccessServer:
         self._queue.put(conn.uid, conn, priority=name in PRIORITY_ACTIONS)
         return None
 
+    def _post(self, conn: _Conn) -> None:
+        """Tell the I/O thread that ``conn`` has reply bytes to write (from a worker)."""
+        self._answered.append(conn)
+        try:
+            self._wake_w.send(b"!")
+        except OSError:
+            pass  # the wake-up pipe is full: the I/O thread is already woken
+
     def _take_answers(self) -> None:
-        """Replies the workers finished: write what the socket takes now, the rest when it is writable."""
+        """Replies the workers added to: write what the socket takes now, the rest when it is writable."""
         try:
             while self._wake_r.recv(4096):
                 pass
         except (BlockingIOError, InterruptedError):
             pass
         while self._answered:
-            conn, chunks = self._answered.popleft()
-            conn.out, conn.deadline = chunks, time.monotonic() + self.limits.reply_s
-            self._selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+            conn = self._answered.popleft()
+            if conn.outbox is None or conn.outbox.closed:
+                continue
+            if not conn.watching:
+                self._selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+                conn.watching = True
             self._write(conn)
 
     def _write(self, conn: _Conn) -> None:
-        assert conn.out is not None
-        while conn.out:
-            try:
-                sent = conn.sock.send(conn.out[0])
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                log.info("socket: reply to uid %d not delivered (%s)", conn.uid, exc.strerror or type(exc).__name__)
-                break
-            if sent < len(conn.out[0]):
-                conn.out[0] = conn.out[0][sent:]
-                return
-            conn.out.popleft()
-        self._finish(conn)
+        assert conn.outbox is not None
+        try:
+            state = conn.outbox.send(conn.sock.send)
+        except OSError as exc:
+            log.info("socket: reply to uid %d not delivered (%s)", conn.uid, exc.strerror or type(exc).__name__)
+            state = "done"
+        if state == "done":
+            self._finish(conn)
+        elif state == "parked":  # nothing to write until the worker adds more (it wakes us then)
+            self._selector.unregister(conn.sock)
+            conn.watching = False
 
     def _finish(self, conn: _Conn) -> None:
-        self._selector.unregister(conn.sock)
+        if conn.watching:
+            self._selector.unregister(conn.sock)
+            conn.watching = False
         conn.sock.close()
-        conn.out = None
+        if conn.outbox is not None:
+            conn.outbox.close()
         self._release(conn)
 
     def _expire(self, now: float) -> None:
@@ -412,8 +418,8 @@ class AccessServer:
             conn = key.data
             if not isinstance(conn, _Conn):
                 continue
-            if conn.out is not None:
-                if now > conn.deadline:
+            if conn.outbox is not None:
+                if now - conn.outbox.progress > self.limits.reply_s:
                     log.info("socket: reply to uid %d not taken within %.0f s", conn.uid, self.limits.reply_s)
                     self._finish(conn)
             elif now - conn.last > self.limits.idle_s:
@@ -436,24 +442,62 @@ class AccessServer:
 
     def _serve(self, conn: _Conn) -> None:
         """Answer one request and hand the reply to the I/O thread, which writes it as the client
-        reads: a client that does not read holds its connection, never this worker."""
+        reads (``_outbox``): a client that does not read holds its connection, not this worker."""
+        outbox = conn.outbox = Outbox(self.limits.reply_buffer, self.limits.reply_s, lambda: self._post(conn))
+        self._post(conn)
         try:
             size = conn.upload_size
             upload = bytes(conn.buf[FRAME_HEADER.size:FRAME_HEADER.size + size]) if size is not None else None
             conn.buf = bytearray()
             with self._guard:
                 self._uncount(conn)
-            reply, frames = self._answer(conn.uid, conn.request, upload)
-            chunks = reply_chunks(reply, frames)
+            reply, frames, streams = self._answer(conn.uid, conn.request, upload)
+            sent = outbox.add(dumps_line(reply))
+            for frame in frames:
+                sent = sent and outbox.add(FRAME_HEADER.pack(len(frame))) and outbox.add(frame)
+            if sent and streams:
+                self._stream(outbox, streams)
         except Exception as exc:  # noqa: BLE001 - one bad request must never take the server down
             log.error("socket: unexpected error (%s) serving uid %d", type(exc).__name__, conn.uid, exc_info=_DEBUG)
-            chunks = reply_chunks({"v": VERSION, "rc": CallrecError.exit_code,
-                                   "error": "internal error in the daemon: please report it"}, [])
-        self._answered.append((conn, chunks))
+        finally:
+            outbox.finish()
+
+    # -- streamed listings (a Rows field of a result; protocol: "Reply", streams) -----------------
+
+    def _stream(self, outbox: Outbox, streams: list[Rows]) -> None:
+        """Each listing added page by page as it is read (a frame a page, an empty frame, the
+        trailer line), from this worker's vault; then that vault is settled."""
         try:
-            self._wake_w.send(b"!")
-        except OSError:
-            pass  # the wake-up pipe is full: the I/O thread is already woken
+            for rows in streams:
+                trailer: dict = {"v": VERSION, "rc": 0}
+                pages = rows.encoded()
+                while True:
+                    try:
+                        page = next(pages, None)
+                    except Exception as exc:  # noqa: BLE001 - the client is told; details in the journal
+                        rc, message = self._stream_error(exc)
+                        trailer = {"v": VERSION, "rc": rc, "error": message}
+                        break
+                    if page is None:
+                        break
+                    if not (outbox.add(FRAME_HEADER.pack(len(page))) and outbox.add(page)):
+                        return  # the client went away or stopped reading
+                if not (outbox.add(FRAME_HEADER.pack(0)) and outbox.add(dumps_line(trailer))):
+                    return
+        finally:
+            vault = getattr(self._local, "vault", None)
+            if vault is not None:
+                self._settle(vault)
+
+    def _stream_error(self, exc: Exception) -> tuple[int, str]:
+        if isinstance(exc, CallrecError):
+            return exc.exit_code, str(exc)
+        if isinstance(exc, DatabaseError):
+            self._forget_vault()
+            err = classify(self.config.vault_path, exc)  # busy is busy, not damage
+            return err.exit_code, str(err)
+        log.error("socket: internal error (%s) in a listing", type(exc).__name__, exc_info=_DEBUG)
+        return CallrecError.exit_code, "internal error in the daemon: please report it; the daemon's journal has details"
 
     def _vault(self) -> Vault:
         """This worker's connection, kept between requests (opening one costs more than a refusal);
@@ -484,10 +528,11 @@ class AccessServer:
             if vault.in_transaction:
                 self._forget_vault()
 
-    def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes]]:
+    def _answer(self, uid: int, request: dict, upload: bytes | None) -> tuple[dict, list[bytes], list[Rows]]:
         actor = Actor.person(account_of_uid(uid))
         name = request.get("action")
         vault = None
+        streams: list[Rows] = []
         try:
             vault = self._vault()
             action = ACTIONS.get(name) if isinstance(name, str) else None
@@ -498,8 +543,10 @@ class AccessServer:
                 raise UsageError(f"unsupported protocol version {str(request.get('v'))[:20]!r}: this daemon speaks v{VERSION}")
             args = validate(action, request.get("args", {}), upload)
             frames: list[bytes] = []
-            result = encode_result(action.run(vault, actor, **args), frames)
+            result = encode_result(action.run(vault, actor, **args), frames, streams)
             reply, rc = {"v": VERSION, "rc": 0, "result": result, "frames": len(frames)}, 0
+            if streams:
+                reply["streams"] = len(streams)
         except CallrecError as exc:
             reply, frames, rc = {"v": VERSION, "rc": exc.exit_code, "error": str(exc)}, [], exc.exit_code
         except DatabaseError as exc:
@@ -519,4 +566,4 @@ class AccessServer:
         shown = name if isinstance(name, str) and name in ACTIONS else "?"
         log.info("socket request: account=%s action=%s rc=%d%s", actor.log_name, shown, rc,
                  " (refused)" if rc == AccessDenied.exit_code else "")
-        return reply, frames
+        return reply, frames, streams

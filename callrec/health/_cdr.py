@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callrec.config import Config
-from callrec.config._health import CdrConfig
+from callrec.config import CdrConfig, Config
 from callrec.errors import HealthError
 from callrec.timefmt import MAX_TS, MIN_TS, format_ts
 from callrec.vault import Vault, store_cdr_import

@@ -8,6 +8,7 @@ unrecorded exchange calls) and also make up the findings of the daily report.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from callrec.asr import active_model, language_problem
-from callrec.config import Config
+from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import AsrError
 from callrec.health._findings import Finding
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
@@ -39,6 +40,7 @@ from callrec.vault import (
     oldest_waiting_ts,
     open_gap_starts,
     quick_check,
+    tap_findings,
     verify_chain_since_last,
     verify_host_heads,
 )
@@ -65,6 +67,8 @@ class CheckContext:
     live: bool
     #: Run the slow variants too (full cipher integrity check).
     thorough: bool = False
+    #: The line a per-line check looks at (the ledger, calls, test calls of that line).
+    line: str = DEFAULT_LINE
 
 
 @dataclass(frozen=True)
@@ -84,34 +88,50 @@ class Check:
     func: Callable[[CheckContext], Iterable[Issue]]
     #: "live": state now; "window": a span; "both".
     scope: str
+    #: Runs once per line (the line's ledger and calls) rather than once for the recorder.
+    per_line: bool = False
 
 
 CHECKS: list[Check] = []
 
 
-def check(name: str, severity: str, scope: str) -> Callable:
+def check(name: str, severity: str, scope: str, *, per_line: bool = False) -> Callable:
     def register(func: Callable[[CheckContext], Iterable[Issue]]) -> Callable:
-        CHECKS.append(Check(name, severity, func, scope))
+        CHECKS.append(Check(name, severity, func, scope, per_line))
         return func
     return register
 
 
+def _run_one(c: Check, ctx: CheckContext, label: str | None) -> list[Finding]:
+    """One check's findings; a check that raises is a ``failed`` finding. ``label``: the line's
+    name, put before the message and on the finding where the config names lines."""
+    prefix = f"line {label}: " if label else ""
+    try:
+        issues = list(c.func(ctx))
+    except Exception as exc:  # a broken check must show up, not vanish
+        return [Finding(c.name, "warning", f"{prefix}check could not run ({type(exc).__name__})", failed=True,
+                        line_name=label)]
+    return [Finding(c.name, i.severity or c.severity, prefix + i.message, i.start_ts, i.end_ts, since_ts=i.since_ts,
+                    ended=i.ended, line_name=label) for i in issues]
+
+
 def run_checks(vault: Vault, config: Config, *, start: float, end: float, live: bool, now: float | None = None,
-               thorough: bool = False, names: Iterable[str] | None = None) -> list[Finding]:
-    """Every applicable check; a check that raises becomes a ``failed`` finding, never silence."""
-    ctx = CheckContext(vault, config, time.time() if now is None else now, start, end, live, thorough)
+               thorough: bool = False, names: Iterable[str] | None = None,
+               lines: Iterable[str] | None = None) -> list[Finding]:
+    """Every applicable check: the recorder's once, a line's once per line in ``lines`` (default:
+    every line recorded; an empty list runs only the recorder's). A check that raises becomes a
+    ``failed`` finding, never silence."""
+    ctx = CheckContext(vault, config, time.time() if now is None else now, start, end, live, thorough,
+                       config.recorded_lines[0].name)
     wanted = set(names) if names is not None else None
+    line_names = [line.name for line in config.recorded_lines] if lines is None else list(lines)
+    contexts = [(dataclasses.replace(ctx, line=name), name if config.lines else None) for name in line_names]
     findings: list[Finding] = []
-    for c in CHECKS:
+    for c in CHECKS:  # in their order, each line's after the other for a line's check
         if (wanted is not None and c.name not in wanted) or (c.scope == "live" and not live):
             continue
-        try:
-            issues = list(c.func(ctx))
-        except Exception as exc:  # a broken check must show up, not vanish
-            findings.append(Finding(c.name, "warning", f"check could not run ({type(exc).__name__})", failed=True))
-            continue
-        findings += [Finding(c.name, i.severity or c.severity, i.message, i.start_ts, i.end_ts,
-                             since_ts=i.since_ts, ended=i.ended) for i in issues]
+        for line_ctx, label in contexts if c.per_line else [(ctx, None)]:
+            findings += _run_one(c, line_ctx, label)
     return findings
 
 
@@ -128,7 +148,7 @@ def _ledger_end(ctx: CheckContext) -> float:
     at the newest session's last sign of life: the time since then is capture_alive's finding."""
     if not ctx.live:
         return ctx.end
-    last = last_sign_of_life_ts(ctx.vault)
+    last = last_sign_of_life_ts(ctx.vault, ctx.line)
     end = min(ctx.end, ctx.now - ctx.config.health.heartbeat_max_age_s)
     return min(end, last) if last is not None else end
 
@@ -137,7 +157,7 @@ def _gaps(ctx: CheckContext, causes: tuple[str, ...]) -> Iterator:
     end = _ledger_end(ctx)
     if end <= ctx.start:
         return iter(())
-    return (g for g in gaps_in(ctx.vault, ctx.start, end, ctx.now) if g.cause in causes)
+    return (g for g in gaps_in(ctx.vault, ctx.start, end, ctx.now, line=ctx.line) if g.cause in causes)
 
 
 def _windows(ctx: CheckContext) -> list[MaintenanceWindow]:
@@ -161,10 +181,10 @@ def _gap_issue(g: Gap, s: float, e: float, message: str) -> Issue:
     return Issue(message, s, e, since_ts=g.since if s == g.start_ts else None, ended=not g.ongoing or e < g.end_ts)
 
 
-@check("capture_alive", "critical", "live")
+@check("capture_alive", "critical", "live", per_line=True)
 def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
     # The daemon's newest session; a replay's session only when no daemon ever ran.
-    session = newest_session(ctx.vault)
+    session = newest_session(ctx.vault, ctx.line)
     planned = _maintenance_now(ctx)
     severity = "warning" if planned else None
     during = f" during planned maintenance ({planned.reason})" if planned else ""
@@ -178,10 +198,10 @@ def capture_alive(ctx: CheckContext) -> Iterator[Issue]:
         yield Issue(f"no capture heartbeat for {_minutes(ctx.now - beat)}{during}", start_ts=beat, severity=severity)
 
 
-@check("device_present", "critical", "live")
+@check("device_present", "critical", "live", per_line=True)
 def device_present(ctx: CheckContext) -> Iterator[Issue]:
     planned = _maintenance_now(ctx)
-    for start in open_gap_starts(ctx.vault, "device_lost"):
+    for start in open_gap_starts(ctx.vault, "device_lost", ctx.line):
         if planned:
             yield Issue(f"the sound device is gone during planned maintenance ({planned.reason})", start_ts=start,
                         severity="warning")
@@ -190,29 +210,30 @@ def device_present(ctx: CheckContext) -> Iterator[Issue]:
 
 
 _OUTAGE_WORDS = {"service_stopped": "service stopped", "crash": "service crashed", "device_lost": "sound device lost",
-                 "flatline": "constant input (line unplugged or dead)", "overflow": "capture queue full"}
+                 "flatline": "constant input (line unplugged or dead)", "overflow": "capture queue full",
+                 "tap_silent": "no packets on the mirrored interface"}
 
 
-@check("service_gaps", "critical", "window")
+@check("service_gaps", "critical", "window", per_line=True)
 def service_gaps(ctx: CheckContext) -> Iterator[Issue]:
     words = {k: _OUTAGE_WORDS[k] for k in ("service_stopped", "crash", "device_lost")}
     for g, s, e in _outside_maintenance(ctx, tuple(words)):
         yield _gap_issue(g, s, e, f"not recording for {_minutes(e - s)}: {words[g.cause]}")
 
 
-@check("flatline", "critical", "window")
+@check("flatline", "critical", "window", per_line=True)
 def flatline(ctx: CheckContext) -> Iterator[Issue]:
     for g, s, e in _outside_maintenance(ctx, ("flatline",)):
         yield _gap_issue(g, s, e, f"constant input for {_minutes(e - s)} (line unplugged or dead)")
 
 
-@check("queue_overflow", "warning", "window")
+@check("queue_overflow", "warning", "window", per_line=True)
 def queue_overflow(ctx: CheckContext) -> Iterator[Issue]:
     for g, s, e in _outside_maintenance(ctx, ("overflow",)):
         yield _gap_issue(g, s, e, f"{_minutes(e - s)} of audio lost to a full capture queue")
 
 
-@check("maintenance", "warning", "window")
+@check("maintenance", "warning", "window", per_line=True)
 def maintenance(ctx: CheckContext) -> Iterator[Issue]:
     """Gaps inside an announced maintenance window: expected, so a warning, with the reason."""
     windows = _windows(ctx)
@@ -227,9 +248,14 @@ def _calls(ctx: CheckContext) -> list[Call]:
     return calls_started(ctx.vault, ctx.start, ctx.end)
 
 
-@check("clipping", "warning", "window")
+def _line_calls(ctx: CheckContext) -> list[Call]:
+    """The window's calls of the check's line (purged ones left out)."""
+    return calls_started(ctx.vault, ctx.start, ctx.end, line=ctx.line)
+
+
+@check("clipping", "warning", "window", per_line=True)
 def clipping(ctx: CheckContext) -> Iterator[Issue]:
-    clipped = [c for c in _calls(ctx) if "clipped" in c.flags]
+    clipped = [c for c in _line_calls(ctx) if "clipped" in c.flags]
     if clipped:
         yield Issue(f"{len(clipped)} call(s) clipped: the input level is too high")
 
@@ -300,16 +326,16 @@ def access_log(ctx: CheckContext) -> Iterator[Issue]:
         yield Issue(line)
 
 
-@check("test_call", "warning", "both")
+@check("test_call", "warning", "both", per_line=True)
 def test_call(ctx: CheckContext) -> Iterator[Issue]:
     if ctx.live:
-        last = last_test_call_ts(ctx.vault)
+        last = last_test_call_ts(ctx.vault, ctx.line)
         limit = ctx.config.health.test_call_max_age_h * 3600
         if last is None:
             yield Issue("no test call has ever been recorded")
         elif ctx.now - last > limit:
             yield Issue(f"the last test call is {_minutes(ctx.now - last)} old", start_ts=last)
-    elif not any(c.kind == "test" for c in _calls(ctx)):
+    elif not any(c.kind == "test" for c in _line_calls(ctx)):
         yield Issue("no test call was recorded on this day")
 
 
@@ -384,3 +410,17 @@ def scheduler(ctx: CheckContext) -> Iterator[Issue]:
     if session_open and last is not None and ctx.now - last > late:
         yield Issue(f"the daemon's scheduled checks have not run for {_minutes(ctx.now - last)}",
                     start_ts=last, severity="critical")
+
+
+_TAP_WORDS = {"tap_silent": "no packets on the mirrored interface (mirror port or cable?)",
+              "device_lost": "the tap's interface is gone", "overflow": "the kernel dropped packets"}
+
+
+@check("tap", "critical", "window", per_line=True)
+def tap(ctx: CheckContext) -> Iterator[Issue]:
+    """What a line's tap saw but cannot record (e.g. SIP over TCP/TLS or SRTP for the number),
+    and its silent mirror: never a silent miss."""
+    for row in tap_findings(ctx.vault, ctx.line, ctx.start, ctx.end):
+        yield Issue(f"{row.check}: {row.message}", start_ts=row.ts, severity=row.severity, ended=True)
+    for g, s, e in _outside_maintenance(ctx, ("tap_silent",)):
+        yield _gap_issue(g, s, e, f"not recording for {_minutes(e - s)}: {_TAP_WORDS['tap_silent']}")

@@ -29,6 +29,8 @@ class Finding:
     since_ts: float | None = None
     #: The span is over (a past gap); a finding without ``ended`` describes something going on.
     ended: bool = False
+    #: The line it is about, where the config names lines (``[[lines]]``); None otherwise.
+    line_name: str | None = None
 
     @property
     def outage_ts(self) -> float | None:
@@ -37,7 +39,8 @@ class Finding:
     @property
     def key(self) -> str:
         """Identity of one outage for alerts: the check and the outage's real start."""
-        return self.check if self.outage_ts is None else f"{self.check}@{self.outage_ts:.0f}"
+        check = self.check if self.line_name is None else f"{self.check}[{self.line_name}]"
+        return check if self.outage_ts is None else f"{check}@{self.outage_ts:.0f}"
 
     def line(self, zone: ZoneInfo) -> str:
         span = ""
@@ -52,6 +55,8 @@ class Finding:
             out["start"] = format_ts(self.start_ts, zone, "seconds")
         if self.end_ts is not None:
             out["end"] = format_ts(self.end_ts, zone, "seconds")
+        if self.line_name is not None:
+            out["line"] = self.line_name
         return out
 
 

@@ -32,9 +32,15 @@ def write_metrics(vault: Vault, config: Config, findings: list[Finding], now: fl
     for c in CHECKS:
         mine = [SEVERITIES.index(f.severity) for f in findings if f.check == c.name]
         status.labels(c.name).set(max(mine, default=0))
-    ratio, gaps = coverage(vault, now - 86400, now - config.health.heartbeat_max_age_s, now)
-    Gauge("callrec_coverage_ratio_24h", "Share of the last 24 hours that was recorded", registry=reg).set(ratio)
-    Gauge("callrec_gaps_24h", "Gaps in the last 24 hours", registry=reg).set(len(gaps))
+    per_line = {line.name: coverage(vault, now - 86400, now - config.health.heartbeat_max_age_s, now, line=line.name)
+                for line in config.recorded_lines}
+    Gauge("callrec_coverage_ratio_24h", "Share of the last 24 hours that was recorded (the least of the lines)",
+          registry=reg).set(min(ratio for ratio, _ in per_line.values()))
+    Gauge("callrec_gaps_24h", "Gaps in the last 24 hours", registry=reg).set(sum(len(g) for _, g in per_line.values()))
+    line_ratio = Gauge("callrec_line_coverage_ratio_24h", "Share of the last 24 hours each line recorded", ["line"],
+                       registry=reg)
+    for name, (ratio, _) in per_line.items():
+        line_ratio.labels(name).set(ratio)
     beat = last_heartbeat_ts(vault)
     Gauge("callrec_heartbeat_age_seconds", "Seconds since the capture heartbeat", registry=reg).set(
         now - beat if beat is not None else float("inf"))

@@ -18,18 +18,21 @@ import json
 import os
 import time
 from collections import Counter
+from datetime import tzinfo
 from pathlib import Path
 
 from callrec.asr import window_quality
 from callrec.config import Config
 from callrec.errors import HealthError
-from callrec.health._checks import run_checks
+from callrec.health._checks import CHECKS, run_checks
+from callrec.health._findings import Finding
 from callrec.health._html import render_html
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     CONTENT_ACTIONS,
     SERVICE_ACTOR,
+    Gap,
     Vault,
     archive_summary,
     calls_started,
@@ -57,8 +60,8 @@ def day_window(day: dt.date, config: Config) -> tuple[float, float]:
     return day_bounds(day, config.zone)
 
 
-def _calls(vault: Vault, start: float, end: float) -> tuple[dict, list[dict]]:
-    rows = [(c.started_ts, c.end_ts, c.kind, c.transcript_status) for c in calls_started(vault, start, end)]
+def _calls(vault: Vault, start: float, end: float, line: str | None = None) -> tuple[dict, list[dict]]:
+    rows = [(c.started_ts, c.end_ts, c.kind, c.transcript_status) for c in calls_started(vault, start, end, line=line)]
     real = [r for r in rows if r[2] == "call"]
     status = Counter(r[3] for r in real)
     counts = {
@@ -98,7 +101,9 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
     if end <= since:
         raise ReportDayBeforeService(day.isoformat(), format_ts(since, zone, "seconds"))
     lo, hi = measured_span(vault, start, end, now)
-    ratio, gaps = coverage(vault, start, end, now)
+    per_line = {line.name: coverage(vault, start, end, now, line=line.name) for line in config.recorded_lines}
+    ratio = min(r for r, _ in per_line.values())
+    gaps = sorted(((name, g) for name, (_, line_gaps) in per_line.items() for g in line_gaps), key=lambda x: x[1].start_ts)
     findings = run_checks(vault, config, start=lo, end=hi, live=False, now=now)
     findings += [f for f in run_checks(vault, config, start=start, end=end, live=True, now=now, names=["access_log"])]
     calls, timeline = _calls(vault, start, end)
@@ -112,8 +117,10 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
         "measured": {"start": format_ts(lo, zone, "seconds"), "end": format_ts(hi, zone, "seconds")},
         "in_service_since": format_ts(since, zone, "seconds"),
         "coverage_ratio": round(ratio, 6),
-        "gaps": [{"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause} for g in gaps],
+        "gaps": [_gap_json(g, zone, name if config.lines else None) for name, g in gaps],
         "findings": [f.to_json(zone) for f in findings],
+        "lines": [_line_section(vault, config, line.name, per_line[line.name], findings, (start, end))
+                  for line in config.recorded_lines],
         "maintenance": [{"start": format_ts(w.from_ts, zone, "seconds"), "end": format_ts(w.to_ts, zone, "seconds"),
                          "reason": w.reason, "by": w.actor} for w in list_maintenance(vault, start, end)],
         "calls": calls,
@@ -126,8 +133,27 @@ def build_report(vault: Vault, config: Config, day: dt.date, now: float | None =
     }
     report["summary"] = summary_line(report)
     report["_timeline"] = {"start": start, "end": end, "since": lo, "calls": timeline,
-                           "gaps": [{"start": g.start_ts, "end": g.end_ts, "cause": g.cause} for g in gaps]}
+                           "gaps": [{"start": g.start_ts, "end": g.end_ts, "cause": g.cause} for _, g in gaps]}
     return report
+
+
+def _gap_json(g: Gap, zone: tzinfo, line: str | None) -> dict:
+    out = {"start": format_ts(g.start_ts, zone, "seconds"), "end": format_ts(g.end_ts, zone, "seconds"), "cause": g.cause}
+    if line is not None:
+        out["line"] = line
+    return out
+
+
+def _line_section(vault: Vault, config: Config, name: str, covered: tuple[float, list[Gap]], findings: list[Finding],
+                  window: tuple[float, float]) -> dict:
+    """One line's part of the day: its coverage, gaps, findings and calls (no number: the line's name)."""
+    per_line = {c.name for c in CHECKS if c.per_line}
+    mine = [f for f in findings if f.line_name == name or (not config.lines and f.check in per_line)]
+    ratio, gaps = covered
+    source = config.line(name).source
+    return {"name": name, "source": source, "coverage_ratio": round(ratio, 6),
+            "gaps": [_gap_json(g, config.zone, None) for g in gaps], "findings": [f.to_json(config.zone) for f in mine],
+            "calls": _calls(vault, *window, line=name)[0]}
 
 
 #: Keys that change with every build (not with the day's data).

@@ -9,6 +9,7 @@ tell" (UNKNOWN). :func:`collect_status` adds what the vault knows for ``callrec 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,13 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from callrec import __version__
+from callrec import __version__, jsoncodec
 from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import day_bounds, format_ts
 from callrec.vault import (
     Vault,
+    calls_started,
     count_calls,
     last_test_call_ts,
     last_written,
@@ -66,6 +68,8 @@ class DaemonStatus:
     queue_capacity: int = 0
     #: Planned maintenance not over yet: (from, to, reason).
     maintenance: list[tuple[float, float, str]] = field(default_factory=list)
+    #: Each line's state (``line``, ``source``, ``device_state``, ``last_frame`` …; no number).
+    lines: list[dict] = field(default_factory=list)
     #: The newest signed checkpoint (seq, hash, ts, sig): one more copy of the head outside the
     #: vault, which ``callrec verify`` checks (no content).
     head: dict | None = None
@@ -169,6 +173,8 @@ class SystemStatus:
     last_test_call: str | None
     last_checkpoint: str | None
     last_checkpoint_seq: int | None
+    #: Per line (only where the config names lines): name, source, state, last frame, calls today.
+    lines: list[dict] | None = None
 
 
 def days_until_full(vault: Vault, config: Config, now: float) -> float | None:
@@ -187,25 +193,55 @@ def collect_status(vault: Vault, config: Config, now: float | None = None) -> Sy
     backlog = transcript_backlog(vault)
     test = last_test_call_ts(vault)
     days = days_until_full(vault, config, now)
-    return _status(config, now, calls_today, backlog, test, None if days is None else round(days, 1))
+    status = _status(config, now, calls_today, backlog, test, None if days is None else round(days, 1))
+    if not config.lines:
+        return status
+    return dataclasses.replace(status, lines=_lines(vault, config, midnight, status.daemon_running))
+
+
+def _lines(vault: Vault | None, config: Config, midnight: float, running: bool) -> list[dict]:
+    """Each line: its source, what the daemon last said of it, its calls today and last test call."""
+    daemon = read_daemon_status(config)
+    live = {s.get("line"): s for s in (daemon.lines if daemon else [])}
+    out = []
+    for line in config.recorded_lines:
+        state = live.get(line.name, {})
+        test = last_test_call_ts(vault, line.name) if vault is not None else None
+        out.append({
+            "name": line.name, "source": line.source,
+            "state": state.get("device_state", "not running") if running else "not running",
+            "last_frame": format_ts(state["last_frame"], config.zone, "seconds") if state.get("last_frame") else None,
+            "calls_in_progress": state.get("calls_in_progress") if running else None,
+            "calls_today": (len(calls_started(vault, midnight, float("inf"), kind="call", purged=True, line=line.name))
+                            if vault is not None else None),
+            "last_test_call": format_ts(test, config.zone, "seconds"),
+        })
+    return out
 
 
 def status_from_file(config: Config, now: float | None = None) -> SystemStatus:
     """What is known without the vault or the daemon (it did not answer): the status file, the
     disk, the witness file."""
-    return _status(config, time.time() if now is None else now, None, None, None, None, answered=False)
+    status = _status(config, time.time() if now is None else now, None, None, None, None, answered=False)
+    return dataclasses.replace(status, lines=_lines(None, config, 0.0, False)) if config.lines else status
 
 
 def print_status(status: SystemStatus, as_json: bool, out: TextIO) -> None:
     fields = asdict(status)
+    lines = fields.pop("lines")
+    if lines is not None:
+        fields["lines"] = lines
     if as_json:
-        print(json.dumps(fields, ensure_ascii=False), file=out)
+        out.write(jsoncodec.document(fields).decode("utf-8"))  # the one --json encoder
         return
     for key, label in _LABELS.items():
         value = fields[key]
         if key == "queue_depth" and value is not None:
             value = f"{value} of {fields['queue_capacity']} blocks"
         print(f"{label}: {'-' if value is None else value}", file=out)
+    for line in lines or ():
+        shown = ", ".join(f"{k} {'-' if v is None else v}" for k, v in line.items() if k != "name")
+        print(f"line {line['name']}: {shown}", file=out)
 
 
 _LABELS = {

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from callrec.access import ACTIONS, Me
-from callrec.access import request as send
 from callrec.config import Config
-from callrec.errors import CallrecError
+from callrec.ui._cases import cases
+from callrec.ui._daemon import Refused, Services, me, services
 from callrec.ui._i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, gettext, local_time, translations
 from callrec.ui._media import MediaStore
+from callrec.ui._ops import ops
 
-__all__ = ["Refused", "ask", "create_app", "done", "me", "services"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("callrec.ui")
 
@@ -33,55 +32,6 @@ MAX_FORM_BYTES = 64 * 1024
 #: Which page shows each role (in this order in the navigation).
 ROLE_PAGES = {"reviewer": "cases.reviewer", "approver": "cases.approver", "ops": "ops.ops_page",
               "maintainer": "ops.maintainer", "admin": "ops.admin"}
-
-
-@dataclass(frozen=True)
-class Services:
-    config: Config
-    media: MediaStore
-
-
-class Refused(Exception):
-    """An action the daemon did not run: its one-line message and exit code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def services() -> Services:
-    from flask import current_app
-
-    return current_app.extensions["callrec"]
-
-
-def ask(action: str, **args: Any) -> Any:
-    """Run ``action`` in the daemon as this account; :class:`Refused` carries its refusal or error."""
-    try:
-        return send(services().config.socket_path, ACTIONS[action], args)
-    except CallrecError as exc:
-        raise Refused(str(exc), exc.exit_code) from None
-
-
-def me() -> Me | None:
-    """Who this account is to callrec (asked once per request); None when the daemon refused."""
-    if "me" not in g:
-        try:
-            g.me = ask("whoami")
-            g.me_refusal = None
-        except Refused as exc:
-            g.me, g.me_refusal = None, str(exc)
-    return g.me
-
-
-def done(target: str, action: str, success: str, **args: Any) -> Response:
-    """Run a change, say how it went on the next page (the URL ``target``), and go there."""
-    try:
-        ask(action, **args)
-        flash(success, "ok")
-    except Refused as exc:
-        flash(exc.args[0], "refused")
-    return redirect(target, 303)
 
 
 def _before() -> Response | None:
@@ -128,9 +78,6 @@ class _App(Flask):
 
 
 def create_app(config: Config, port: int) -> Flask:
-    from callrec.ui._cases import cases
-    from callrec.ui._ops import ops
-
     app = _App(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_NAME=f"callrec_ui_flash_{port}",
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True,

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from callrec.access import export_target, make_private_dir, write_into
 from callrec.errors import CallrecError
 from callrec.evidence import render_lines
-from callrec.ui._app import Refused, ask, done, services
+from callrec.ui._daemon import Refused, ask, done, services
 from callrec.ui._i18n import gettext
 from callrec.ui._media import Playback
 

@@ -10,7 +10,7 @@ import datetime as dt
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from callrec.ui._app import Refused, ask, done, services
+from callrec.ui._daemon import Refused, ask, done, services
 from callrec.ui._i18n import gettext
 from callrec.ui._timeline import day_timeline
 

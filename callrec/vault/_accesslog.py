@@ -24,11 +24,12 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+if TYPE_CHECKING:  # cryptography loads when a signature is checked, not for a listing
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = ["GENESIS", "LogEntry", "append", "entries", "head", "verify_chain", "entry_hash", "body_json",
            "body_sha256", "link_hash", "entry_message", "legacy_upto"]
@@ -160,6 +161,8 @@ def _expected_hash(row: tuple, boundary: int) -> str:
 
 
 def _signed(public: Ed25519PublicKey, seq: int, digest: str, sig: str | None) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public.verify(bytes.fromhex(sig or ""), entry_message(seq, digest))
     except (InvalidSignature, ValueError):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-import numpy as np
-import soundfile
+if TYPE_CHECKING:  # numpy and libsndfile load with the first audio handled, not for a listing
+    import numpy as np
 
 __all__ = ["MAX_ROW_BYTES", "to_pcm_bytes", "from_pcm_bytes", "encode_flac", "decode_flac", "split_rows", "pcm_sha256"]
 
@@ -21,10 +22,14 @@ _DECODE_FRAMES = 65536
 
 
 def to_pcm_bytes(frames: np.ndarray) -> bytes:
+    import numpy as np
+
     return np.ascontiguousarray(frames, dtype="<i2").tobytes()
 
 
 def from_pcm_bytes(data: bytes, channels: int) -> np.ndarray:
+    import numpy as np
+
     return np.frombuffer(data, dtype="<i2").reshape(-1, channels)
 
 
@@ -35,6 +40,8 @@ def split_rows(data: bytes, limit: int = MAX_ROW_BYTES) -> Iterator[bytes]:
 
 def encode_flac(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -> tuple[bytes, str, int]:
     """Encode int16 blocks to FLAC; returns (flac bytes, SHA-256 of the PCM, frames)."""
+    import soundfile
+
     sha = hashlib.sha256()
     out = io.BytesIO()
     frames = 0
@@ -48,6 +55,8 @@ def encode_flac(blocks: Iterable[np.ndarray], sample_rate: int, channels: int) -
 
 def decode_flac(data: bytes) -> Iterator[np.ndarray]:
     """int16 blocks of shape (n, channels) from a FLAC stream."""
+    import soundfile
+
     with soundfile.SoundFile(io.BytesIO(data)) as f:
         while True:
             block = f.read(_DECODE_FRAMES, dtype="int16", always_2d=True)

@@ -52,7 +52,7 @@ from callrec.vault._backup_copy import (
 )
 from callrec.vault._changes import start_new_generation
 from callrec.vault._checkpoint import rebase_count
-from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault._db import PLAIN_SQLITE_HEADER, open_read_only, opens_with
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._owner import match_state_owner
 from callrec.vault._periods import file_sha256, fsync_path
@@ -138,15 +138,10 @@ def _open_copy(path: Path, key: bytes, key_path: Path) -> Iterator[sqlcipher3.Co
     with path.open("rb") as f:
         if f.read(len(PLAIN_SQLITE_HEADER)) == PLAIN_SQLITE_HEADER:
             raise NotAVault(path, "it is an unencrypted SQLite file")
-    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                              check_same_thread=False)
+    conn = open_read_only(path, key)
+    if conn is None:
+        raise BackupWrongKey(path, key_path)
     try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
-            raise BackupWrongKey(path, key_path) from None
         yield conn
     finally:
         conn.close()
@@ -226,7 +221,8 @@ def _check_backup_dir(dest: Path) -> None:
 
 def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None,
            new_key_path: Path | None = None, full_check: bool = False) -> BackupResult:
-    """Bring the backup directory ``dest`` up to date with the vault (admin only).
+    """Bring the backup directory ``dest`` up to date with the vault (the access layer checks the
+    role: ``callrec.access.backup``).
 
     Each closed period file is copied to ``dest/periods/`` once, hashed against the hash entered
     in the chain, and left alone by later runs. ``dest/vault.db`` is kept up to date in place: the
@@ -241,7 +237,6 @@ def backup(vault: Vault, actor: str, dest: Path, *, key_path: Path | None = None
     inside the hot copy. The ``backup`` entry is logged and checkpointed before the copy, so the
     copy contains the record of its own making.
     """
-    _authorize(vault, actor, "backup")
     _check_backup_dir(dest)
     if new_key_path is not None:
         try:
@@ -376,13 +371,6 @@ def _roll_back_journal(path: Path, key: bytes) -> None:
         conn.close()
 
 
-def _authorize(vault: Vault, actor: str, action: str) -> None:
-    """The access layer's role table decides (imported here: it builds on the vault package)."""
-    from callrec.access import Actor, authorize
-
-    authorize(vault, Actor.person(actor), action)
-
-
 # --- daemon -------------------------------------------------------------------------------
 
 
@@ -442,9 +430,8 @@ def _move_back(aside: Path, path: Path) -> None:
 
 
 def _replace_current(config: Config, actor: str, backup_path: Path) -> tuple[Path, tuple[int, str]]:
-    """Log the restore in the current vault, fold its WAL in, and move it aside (admin only)."""
+    """Log the restore in the current vault, fold its WAL in, and move it aside."""
     with Vault.open(config) as current:
-        _authorize(current, actor, "restore")
         current.log_now(actor, "restore.replace", detail={"backup": str(backup_path)})
         current.checkpoint()
         replaced_head = head(current.conn)
@@ -584,19 +571,6 @@ def _new_key_path(key_path: Path) -> Path:
     return key_path.with_name(f"{key_path.name}.new")
 
 
-def _opens_with(path: Path, key: bytes) -> bool:
-    conn = sqlcipher3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return True
-    except sqlcipher3.DatabaseError:
-        return False
-    finally:
-        conn.close()
-
-
 def _keep_old_key(key_path: Path) -> Path:
     """Hard-link the current key file to ``<key>.old-<timestamp>`` unless such a copy exists."""
     current = key_path.read_bytes()
@@ -635,10 +609,10 @@ def finish_interrupted_rekey(config: Config) -> str | None:
     new_path = _new_key_path(key_path)
     if not new_path.exists() or not config.vault_path.exists():
         return None
-    if _opens_with(config.vault_path, read_key_file(key_path)):
+    if opens_with(config.vault_path, read_key_file(key_path)):
         new_path.unlink()
         return f"an interrupted rekey had not changed the vault; removed the unused {new_path}"
-    if _opens_with(config.vault_path, read_key_file(new_path)):
+    if opens_with(config.vault_path, read_key_file(new_path)):
         kept = _swap_in_new_key(key_path)
         match_state_owner(config)
         return f"finished an interrupted rekey: {key_path} holds the new key, the old one is kept as {kept}"
@@ -646,7 +620,7 @@ def finish_interrupted_rekey(config: Config) -> str | None:
 
 
 def rekey(vault: Vault, actor: str) -> RekeyResult:
-    """Re-encrypt the vault under a new random key (admin only, daemon stopped).
+    """Re-encrypt the vault under a new random key (daemon stopped; the access layer checks the role).
 
     Steps, each leaving a vault that opens with one of the key files: write ``<key>.new``;
     ``PRAGMA rekey`` (one transaction: all pages or none); keep the old key as
@@ -654,7 +628,6 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
     :func:`finish_interrupted_rekey` completes a run cut short between the steps.
     """
     config = vault.config
-    _authorize(vault, actor, "rekey")
     ensure_daemon_stopped(config, "callrec rekey")
     key_path = _check_rekeyable(config)
     new_path = _new_key_path(key_path)
@@ -667,7 +640,7 @@ def rekey(vault: Vault, actor: str) -> RekeyResult:
         vault.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         vault.conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
     kept = _swap_in_new_key(key_path)
-    if not _opens_with(config.vault_path, new_key) or _opens_with(config.vault_path, old_key):
+    if not opens_with(config.vault_path, new_key) or opens_with(config.vault_path, old_key):
         raise InvalidState(f"rekey could not be verified: the vault does not open with the new key {key_path};"
                            f" the old key is kept as {kept}")
     vault.log_now(actor, "rekey", detail={"old_key_kept": str(kept)})

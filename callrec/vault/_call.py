@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from callrec.config import DEFAULT_LINE
 from callrec.vault._store import Vault
 
 __all__ = [
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 _COLUMNS = ("id, started_ts, ended_ts, sample_rate, channels, kind, status, flags, frames, levels, pcm_sha256,"
-            " sealed_ts, transcript_status, transcript_attempts, transcript_error")
+            " sealed_ts, transcript_status, transcript_attempts, transcript_error, line")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Call:
     transcript_status: str
     transcript_attempts: int
     transcript_error: str | None
+    #: The line it was recorded on (``[[lines]] name``; ``main`` without lines).
+    line: str = DEFAULT_LINE
 
     @property
     def duration_s(self) -> float:
@@ -89,10 +92,13 @@ def get_calls(vault: Vault, call_ids: Sequence[int]) -> list[Call]:
 
 
 def calls_started(vault: Vault, start_ts: float, end_ts: float, *, kind: str | None = None,
-                  purged: bool = False) -> list[Call]:
-    """Calls started in ``[start_ts, end_ts)``, oldest first; purged ones only when asked."""
+                  purged: bool = False, line: str | None = None) -> list[Call]:
+    """Calls started in ``[start_ts, end_ts)`` (on ``line``, or any), oldest first; purged ones only when asked."""
     sql = f"SELECT {_COLUMNS} FROM calls WHERE started_ts >= ? AND started_ts < ?"
     args: list = [start_ts, end_ts]
+    if line is not None:
+        sql += " AND line = ?"
+        args.append(line)
     if kind is not None:
         sql += " AND kind = ?"
         args.append(kind)
@@ -132,6 +138,8 @@ def count_calls(vault: Vault, since_ts: float, until_ts: float | None = None, ki
     return vault.query(sql, args)[0][0]
 
 
-def last_test_call_ts(vault: Vault) -> float | None:
-    """Start of the newest test call, or None when there never was one."""
-    return vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0][0]
+def last_test_call_ts(vault: Vault, line: str | None = None) -> float | None:
+    """Start of the newest test call (on ``line``, or any), or None when there never was one."""
+    if line is None:
+        return vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test'")[0][0]
+    return vault.query("SELECT max(started_ts) FROM calls WHERE kind = 'test' AND line = ?", (line,))[0][0]

@@ -20,14 +20,15 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from callrec.errors import KeyFileInvalid, KeyFileMissing, KeyFileUnreadable
 from callrec.vault._accesslog import head
+
+if TYPE_CHECKING:  # cryptography loads when a key is made, read or checked, not for a listing
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = ["Checkpoint", "create_signing_key", "load_signing_key", "fingerprint", "write_checkpoint",
            "latest_checkpoint", "verify_checkpoint", "verify_trusted_heads", "checkpoints_written", "rebase_count",
@@ -46,6 +47,9 @@ class Checkpoint:
 
 
 def create_signing_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -55,6 +59,9 @@ def create_signing_key(path: Path) -> None:
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -70,6 +77,8 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
 
 def fingerprint(public: Ed25519PublicKey) -> str:
     """SHA-256 over the 32 raw bytes of the public key, as 64 hex digits (what gets published)."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
 
@@ -179,6 +188,8 @@ def _signed_state(conn: sqlcipher3.Connection, public: Ed25519PublicKey) -> tupl
     """The vault's checkpoint count (written, seq, hash) when its signature holds. A count without
     a signature (written before schema 11) is not used, as if it had been deleted: the signed
     entries' ``checkpoints`` still say how many there must be. A wrong signature is a finding."""
+    from cryptography.exceptions import InvalidSignature
+
     row = conn.execute("SELECT written, seq, hash, sig FROM checkpoint_state").fetchone()
     if row is None or row[3] is None:  # none, or one written before schema 11: as if deleted
         return None, []
@@ -249,6 +260,8 @@ def verify_checkpoint(conn: sqlcipher3.Connection, key_path: Path, witness: Path
 
 def signed_by(public: Ed25519PublicKey, cp: Checkpoint) -> bool:
     """True when ``cp`` carries a valid signature by the checkpoint key."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         public.verify(bytes.fromhex(cp.sig), cp.message())
     except (InvalidSignature, ValueError, TypeError):

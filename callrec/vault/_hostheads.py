@@ -17,15 +17,18 @@ import json
 import os
 import re
 import subprocess
+from typing import TYPE_CHECKING
 
 import sqlcipher3
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from callrec.config import Config
 from callrec.vault._accesslog import head
 from callrec.vault._checkpoint import Checkpoint, parse_checkpoint, signed_by
 from callrec.vault._journal import HEAD_IDENTIFIER
 from callrec.vault._store import Vault
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["verify_host_heads", "host_heads", "parse_head_line"]
 

@@ -1,6 +1,7 @@
 """The coverage ledger: capture sessions, heartbeats and gaps (DESIGN.md invariant 3).
 
-A capture session covers ``[started_ts, ended_ts or heartbeat_ts]``. Inside a session, explicit
+Each line has a ledger of its own (``line`` on sessions and gaps): every second of every line is
+accounted for. A capture session covers ``[started_ts, ended_ts or heartbeat_ts]``. Inside a session, explicit
 gaps (device lost, queue overflow, flatline input) mark seconds that were not captured. Between
 sessions the service was not running: :func:`open_session` records that as a gap with cause
 ``service_stopped`` (or ``crash`` when the previous session never closed), so every second of any
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from callrec.config import DEFAULT_LINE
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = [
@@ -19,7 +21,8 @@ __all__ = [
     "gaps_in", "coverage", "in_service_since", "measured_span",
 ]
 
-GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline")
+#: ``tap_silent``: a SIP line's mirror delivered no packet at all for ``tap_idle_s``.
+GAP_CAUSES = ("service_stopped", "crash", "device_lost", "overflow", "flatline", "tap_silent")
 
 
 @dataclass(frozen=True)
@@ -34,24 +37,25 @@ class Gap:
     ongoing: bool = False
 
 
-def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = False) -> int:
-    """Start a capture session; closes a crashed predecessor and records the downtime since the
-    last sign of life as a gap. A ``guest`` session (a replay beside the running daemon) only
-    adds the span it covers and touches no other session."""
+def open_session(vault: Vault, source: str, started_ts: float, *, guest: bool = False,
+                 line: str = DEFAULT_LINE) -> int:
+    """Start a capture session of ``line``; closes a crashed predecessor and records the downtime
+    since the line's last sign of life as a gap. A ``guest`` session (a replay beside the running
+    daemon) only adds the span it covers and touches no other session."""
     with vault.transaction() as conn:
         if not guest:
             for prev_id, prev_beat in conn.execute(
-                    "SELECT id, heartbeat_ts FROM capture_sessions WHERE ended_ts IS NULL").fetchall():
+                    "SELECT id, heartbeat_ts FROM capture_sessions WHERE ended_ts IS NULL AND line = ?", (line,)).fetchall():
                 conn.execute("UPDATE capture_sessions SET ended_ts = ?, end_cause = 'crash' WHERE id = ?",
                              (prev_beat, prev_id))
-            last = conn.execute("SELECT ended_ts, end_cause FROM capture_sessions ORDER BY ended_ts DESC LIMIT 1"
-                                ).fetchone()
+            last = conn.execute("SELECT ended_ts, end_cause FROM capture_sessions WHERE line = ?"
+                                " ORDER BY ended_ts DESC LIMIT 1", (line,)).fetchone()
             if last is not None and started_ts > last[0]:
                 cause = "crash" if last[1] == "crash" else "service_stopped"
-                _insert_gap(vault, last[0], started_ts, cause, "")
+                _insert_gap(vault, last[0], started_ts, cause, "", line)
         cur = conn.execute(
-            "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts) VALUES (?,?,?)",
-            (source, started_ts, started_ts),
+            "INSERT INTO capture_sessions (source, started_ts, heartbeat_ts, line) VALUES (?,?,?,?)",
+            (source, started_ts, started_ts, line),
         )
         return cur.lastrowid
 
@@ -67,24 +71,29 @@ def close_session(vault: Vault, session_id: int, ts: float, cause: str = "stoppe
                      (ts, ts, cause, session_id))
 
 
-def _insert_gap(vault: Vault, start_ts: float, end_ts: float | None, cause: str, detail: str) -> int:
-    """Insert a gap and its ``gap.open`` entry (the log explains every gap, DESIGN.md invariant 12)."""
-    gap_id = vault.conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail) VALUES (?,?,?,?)",
-                                (start_ts, end_ts, cause, detail)).lastrowid
-    vault.log(SERVICE_ACTOR, "gap.open", detail={"gap": gap_id, "start_ts": start_ts, "end_ts": end_ts, "cause": cause,
-                                                  "detail": detail})
+def _insert_gap(vault: Vault, start_ts: float, end_ts: float | None, cause: str, detail: str,
+                line: str = DEFAULT_LINE) -> int:
+    """Insert a gap and its ``gap.open`` entry (the log explains every gap, DESIGN.md invariant 12;
+    a line other than the default one is named in it)."""
+    gap_id = vault.conn.execute("INSERT INTO gaps (start_ts, end_ts, cause, detail, line) VALUES (?,?,?,?,?)",
+                                (start_ts, end_ts, cause, detail, line)).lastrowid
+    entry = {"gap": gap_id, "start_ts": start_ts, "end_ts": end_ts, "cause": cause, "detail": detail}
+    if line != DEFAULT_LINE:
+        entry["line"] = line
+    vault.log(SERVICE_ACTOR, "gap.open", detail=entry)
     return gap_id
 
 
-def add_gap(vault: Vault, start_ts: float, end_ts: float, cause: str, detail: str = "") -> int:
+def add_gap(vault: Vault, start_ts: float, end_ts: float, cause: str, detail: str = "", *,
+            line: str = DEFAULT_LINE) -> int:
     with vault.transaction():
-        return _insert_gap(vault, start_ts, end_ts, cause, detail)
+        return _insert_gap(vault, start_ts, end_ts, cause, detail, line)
 
 
-def open_gap(vault: Vault, start_ts: float, cause: str, detail: str = "") -> int:
+def open_gap(vault: Vault, start_ts: float, cause: str, detail: str = "", *, line: str = DEFAULT_LINE) -> int:
     """A gap whose end is not known yet (device still lost, line still flat)."""
     with vault.transaction():
-        return _insert_gap(vault, start_ts, None, cause, detail)
+        return _insert_gap(vault, start_ts, None, cause, detail, line)
 
 
 def close_gap(vault: Vault, gap_id: int, end_ts: float) -> None:
@@ -117,7 +126,8 @@ def measured_span(vault: Vault, start_ts: float, end_ts: float, now_ts: float | 
     return start, max(start, end)
 
 
-def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> list[Gap]:
+def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None, *,
+            line: str = DEFAULT_LINE) -> list[Gap]:
     """Gaps overlapping the window, clipped to it, oldest first.
 
     Seconds of the window since the start of service that no session covers and no recorded gap
@@ -130,19 +140,20 @@ def gaps_in(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None =
         Gap(max(s, start_ts), min(e if e is not None else now, end_ts), c, d, s, e is None)
         for s, e, c, d in vault.query(
             "SELECT start_ts, end_ts, cause, detail FROM gaps WHERE start_ts < ? AND (end_ts IS NULL OR end_ts > ?)"
-            " ORDER BY start_ts", (end_ts, start_ts))
+            " AND line = ? ORDER BY start_ts", (end_ts, start_ts, line))
     ]
     fresh = (now_ts if now_ts is not None else end_ts) - vault.config.health.heartbeat_max_age_s
     sessions = [
         (s, now if e is None and beat >= fresh else (e if e is not None else beat))
         for s, e, beat in vault.query(
             "SELECT started_ts, ended_ts, heartbeat_ts FROM capture_sessions"
-            " WHERE started_ts < ? AND (ended_ts IS NULL OR ended_ts > ?) ORDER BY started_ts", (end_ts, start_ts))
+            " WHERE started_ts < ? AND (ended_ts IS NULL OR ended_ts > ?) AND line = ? ORDER BY started_ts",
+            (end_ts, start_ts, line))
     ]
     recorded = _minus_replays(recorded, sessions)
     since = max(start_ts, in_service_since(vault))
     unexplained = _uncovered(since, now, sessions + [(g.start_ts, g.end_ts) for g in recorded])
-    found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s), e >= now)
+    found = recorded + [Gap(s, e, "service_stopped", "", _session_end_before(vault, s, line), e >= now)
                         for s, e in unexplained]
     return sorted((g for g in found if g.end_ts > g.start_ts), key=lambda g: g.start_ts)
 
@@ -164,10 +175,10 @@ def _minus_replays(gaps: list[Gap], sessions: list[tuple[float, float]]) -> list
     return out
 
 
-def _session_end_before(vault: Vault, ts: float) -> float:
-    """The real start of an unexplained gap: the last sign of life at or before ``ts``."""
+def _session_end_before(vault: Vault, ts: float, line: str) -> float:
+    """The real start of an unexplained gap: the line's last sign of life at or before ``ts``."""
     (last,) = vault.query("SELECT max(coalesce(ended_ts, heartbeat_ts)) FROM capture_sessions"
-                          " WHERE coalesce(ended_ts, heartbeat_ts) <= ?", (ts + 0.001,))[0]
+                          " WHERE coalesce(ended_ts, heartbeat_ts) <= ? AND line = ?", (ts + 0.001, line))[0]
     return last if last is not None else ts
 
 
@@ -184,9 +195,10 @@ def _uncovered(start: float, end: float, spans: list[tuple[float, float]]) -> li
     return [(s, e) for s, e in out if e > s]
 
 
-def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None) -> tuple[float, list[Gap]]:
-    """(ratio of the window captured, the gaps). Overlapping gaps are counted once."""
-    gaps = gaps_in(vault, start_ts, end_ts, now_ts)
+def coverage(vault: Vault, start_ts: float, end_ts: float, now_ts: float | None = None, *,
+             line: str = DEFAULT_LINE) -> tuple[float, list[Gap]]:
+    """(ratio of the window of ``line`` captured, the gaps). Overlapping gaps are counted once."""
+    gaps = gaps_in(vault, start_ts, end_ts, now_ts, line=line)
     lo, hi = measured_span(vault, start_ts, end_ts, now_ts)
     missing = sum(min(e, hi) - max(s, lo) for s, e in _merge([(g.start_ts, g.end_ts) for g in gaps])
                   if min(e, hi) > max(s, lo))

@@ -18,6 +18,7 @@ __all__ = ["match_state_owner"]
 def _candidates(config: Config) -> list[Path]:
     vault, key, witness = config.vault_path, config.key_path, config.witness_path
     paths = [vault, *(vault.with_name(vault.name + s) for s in ("-wal", "-shm", ".capture-lock"))]
+    paths += list(vault.parent.glob(f"{vault.name}.capture-lock.*"))  # the other lines' capture locks
     paths += [witness, key, config.checkpoint_key_path]
     periods = vault.parent / "periods"  # closed period files (``_periods.py``)
     paths += [periods, *(periods.glob("*") if periods.is_dir() else ())]

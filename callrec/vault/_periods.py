@@ -28,7 +28,7 @@ import sqlcipher3
 
 from callrec.errors import NotFound, VaultCorrupt
 from callrec.timefmt import day_bounds
-from callrec.vault._db import classify
+from callrec.vault._db import classify, fsync_path
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = ["HELD", "LEFTOVER_AGE_S", "Period", "close_periods", "copy_rows", "drop_file_later", "file_sha256", "fsync_path",
@@ -85,15 +85,6 @@ def file_sha256(path: Path) -> str:
         while block := f.read(_HASH_BLOCK):
             sha.update(block)
     return sha.hexdigest()
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file or a directory by name (a directory: so a rename in it is durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def open_period(path: Path, key: bytes) -> sqlcipher3.Connection:

@@ -12,14 +12,29 @@ import itertools
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from callrec.config import DEFAULT_LINE
 from callrec.errors import InvalidState, NotFound
 from callrec.vault._audio import MAX_ROW_BYTES, encode_flac, from_pcm_bytes, split_rows, to_pcm_bytes
+from callrec.vault._numbers import CallNumbers, write_numbers
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
 __all__ = ["CallRecorder"]
+
+
+@dataclass(frozen=True)
+class _Start:
+    """What a call's row starts with (written at once, or with a deferred call's first commit)."""
+
+    started_ts: float
+    sample_rate: int
+    channels: int
+    kind: str
+    line: str = DEFAULT_LINE
+    numbers: CallNumbers | None = None
 
 
 class CallRecorder:
@@ -30,23 +45,25 @@ class CallRecorder:
         self._next_seq: dict[int, int] = {}
         self._channels: dict[int, int] = {}
         #: Calls started ``deferred`` whose row is not written yet: stand-in id → the row's values.
-        self._unwritten: dict[int, tuple[float, int, int, str]] = {}
+        self._unwritten: dict[int, _Start] = {}
         #: Stand-in id → the row's id, once written.
         self._stored: dict[int, int] = {}
         self._stand_ins = itertools.count(-1, -1)
 
     def start_call(self, started_ts: float, sample_rate: int, channels: int, kind: str = "call", *,
-                   deferred: bool = False) -> int:
-        """Open a call and return the id to record it under. ``deferred`` (a replay, whose feed can
-        be re-read): the row and its ``call.start`` entry go into the call's first commit (its
-        first batch of audio, or its seal) instead of a commit of their own, and the id returned
-        is a stand-in until then (:meth:`stored_id`)."""
+                   deferred: bool = False, line: str = DEFAULT_LINE, numbers: CallNumbers | None = None) -> int:
+        """Open a call of ``line`` and return the id to record it under. ``deferred`` (a replay,
+        whose feed can be re-read): the row and its ``call.start`` entry go into the call's first
+        commit (its first batch of audio, or its seal) instead of a commit of their own, and the id
+        returned is a stand-in until then (:meth:`stored_id`). ``numbers`` (a signalling source
+        knows them) are stored with the row (``_numbers.py``)."""
+        start = _Start(started_ts, sample_rate, channels, kind, line, numbers)
         if deferred:
             call_id = next(self._stand_ins)
-            self._unwritten[call_id] = (started_ts, sample_rate, channels, kind)
+            self._unwritten[call_id] = start
         else:
             with self.vault.transaction():
-                call_id = _write_start(self.vault, (started_ts, sample_rate, channels, kind))
+                call_id = _write_start(self.vault, start)
         self._pending[call_id] = []
         self._pending_frames[call_id] = 0
         self._next_seq[call_id] = 0
@@ -129,9 +146,10 @@ class CallRecorder:
         self._channels[call_id] = channels
         return frames
 
-    def recover_interrupted(self) -> list[int]:
-        """Seal, as ``interrupted``, every call a crash or power cut left in ``recording``."""
-        ids = [r[0] for r in self.vault.query("SELECT id FROM calls WHERE status = 'recording' ORDER BY id")]
+    def recover_interrupted(self, line: str = DEFAULT_LINE) -> list[int]:
+        """Seal, as ``interrupted``, every call of ``line`` a crash or power cut left in ``recording``."""
+        ids = [r[0] for r in self.vault.query("SELECT id FROM calls WHERE status = 'recording' AND line = ? ORDER BY id",
+                                              (line,))]
         held = {self._stored.get(key, key) for key in self._pending}
         ids = [i for i in ids if i not in held]
         for call_id in ids:
@@ -151,22 +169,27 @@ def _chunk_blocks(vault: Vault, call_id: int, channels: int) -> Iterator[np.ndar
         yield from_pcm_bytes(row[1], channels)
 
 
-def _write_start(vault: Vault, start: tuple[float, int, int, str]) -> int:
-    """The row of a call (started_ts, sample_rate, channels, kind) and its ``call.start`` entry,
-    inside the current transaction; the row's id."""
-    started_ts, sample_rate, channels, kind = start
+def _write_start(vault: Vault, start: _Start) -> int:
+    """The row of a call, its ``call.start`` entry (and its numbers with theirs), inside the
+    current transaction; the row's id. The default line is not named in the entry (as before
+    lines existed)."""
     call_id = vault.conn.execute(
-        "INSERT INTO calls (started_ts, sample_rate, channels, kind) VALUES (?,?,?,?)",
-        (started_ts, sample_rate, channels, kind),
+        "INSERT INTO calls (started_ts, sample_rate, channels, kind, line) VALUES (?,?,?,?,?)",
+        (start.started_ts, start.sample_rate, start.channels, start.kind, start.line),
     ).lastrowid
-    vault.log(SERVICE_ACTOR, "call.start", call_id=call_id,
-              detail={"started_ts": started_ts, "sample_rate": sample_rate, "channels": channels, "kind": kind})
+    detail = {"started_ts": start.started_ts, "sample_rate": start.sample_rate, "channels": start.channels,
+              "kind": start.kind}
+    if start.line != DEFAULT_LINE:
+        detail["line"] = start.line
+    vault.log(SERVICE_ACTOR, "call.start", call_id=call_id, detail=detail)
+    if start.numbers is not None:
+        write_numbers(vault, call_id, start.numbers)
     return call_id
 
 
 def _seal(vault: Vault, call_id: int, ended_ts: float | None, *, status: str, kind: str | None,
           flags: Sequence[str], levels: dict | None, tail: np.ndarray | None = None,
-          start: tuple[float, int, int, str] | None = None) -> tuple[str, int]:
+          start: _Start | None = None) -> tuple[str, int]:
     """The PCM SHA-256 and the call's id. ``start``: the row of a call started deferred, written
     first in the same transaction (a call shorter than a replay's batch takes one commit in all)."""
     with vault.transaction() as conn:

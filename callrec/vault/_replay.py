@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from callrec.config import DEFAULT_LINE
+from callrec.vault._numbers import number_findings
 from callrec.vault._store import Vault
 
 __all__ = ["unexplained_rows"]
@@ -61,7 +63,7 @@ def _replay(vault: Vault) -> _Replayed:
             r.attached.setdefault((case_id, call_id), seq)
         elif action == "gap.open":
             r.gaps[d["gap"]] = {"seq": seq, "start_ts": d["start_ts"], "end_ts": d["end_ts"], "cause": d["cause"],
-                                "detail": d["detail"]}
+                                "detail": d["detail"], "line": d.get("line", DEFAULT_LINE)}
         elif action == "gap.close" and d["gap"] in r.gaps:
             r.gaps[d["gap"]]["end_ts"] = d["end_ts"]
         elif action == "call.start":
@@ -132,7 +134,7 @@ def _cases(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
     return findings
 
 
-_GAP_FIELDS = ("start_ts", "end_ts", "cause", "detail")
+_GAP_FIELDS = ("start_ts", "end_ts", "cause", "detail", "line")
 
 
 def _gaps(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
@@ -143,16 +145,16 @@ def _gaps(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
 def _calls(vault: Vault, r: _Replayed, boundary: dict) -> list[str]:
     findings = []
     seen = set()
-    rows = vault.query("SELECT id, status, started_ts, ended_ts, sample_rate, channels, kind, pcm_sha256, frames FROM calls"
-                       " ORDER BY id")
-    for call_id, status, started, ended, rate, channels, kind, digest, frames in rows:
+    rows = vault.query("SELECT id, status, started_ts, ended_ts, sample_rate, channels, kind, pcm_sha256, frames, line"
+                       " FROM calls ORDER BY id")
+    for call_id, status, started, ended, rate, channels, kind, digest, frames, line in rows:
         seen.add(call_id)
         start = r.starts.get(call_id)
         if start is None and call_id > boundary["calls"]:
             findings.append(f"call {call_id}: row has no call.start entry in the access log (added directly)")
         elif start is not None:
-            for name, value in (("started_ts", started), ("sample_rate", rate), ("channels", channels)):
-                if _differs(value, start[name]):
+            for name, value in (("started_ts", started), ("sample_rate", rate), ("channels", channels), ("line", line)):
+                if _differs(value, start.get(name, DEFAULT_LINE) if name == "line" else start[name]):
                     findings.append(f"call {call_id}: {name} differs from its call.start entry (row edited)")
         seal = r.seals.get(call_id)
         if status == "recording":
@@ -208,4 +210,4 @@ def unexplained_rows(vault: Vault) -> list[str]:
     replayed = _replay(vault)
     for step in (_users, _cases, _gaps, _calls):
         findings += step(vault, replayed, boundary)
-    return findings
+    return findings + number_findings(vault)

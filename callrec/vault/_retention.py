@@ -1,6 +1,7 @@
 """Retention: purge sealed calls older than ``[retention] keep_days``, never one on legal hold.
 
-A purge deletes a call's content (``chunks``, ``sealed_audio``, ``transcripts``) and keeps its
+A purge deletes a call's content (``chunks``, ``sealed_audio``, ``transcripts``, and the numbers a
+signalling source stored with it, ``call_numbers``) and keeps its
 ``calls`` row as a tombstone with status ``purged`` (times, durations, kind, flags; no content).
 The access-log entry that says why (``purge`` for retention, ``delete`` for an approved deletion
 request) is written in the same transaction, so content never disappears without a trace
@@ -87,7 +88,7 @@ def purge_call(vault: Vault, call_id: int, *, actor: str, action: str, reason: s
         raise InvalidState(f"call {call_id} is attached to an open case (legal hold): close the case first")
     removed = {
         table: conn.execute(f"DELETE FROM main.{table} WHERE call_id = ?", (call_id,)).rowcount
-        for table in ("chunks", "sealed_audio", "transcripts")
+        for table in ("chunks", "sealed_audio", "transcripts", "call_numbers")
     }
     if period not in (None, HELD) and not dropping:
         rewrite_without(vault, conn, period, [call_id], action)

@@ -372,6 +372,45 @@ CREATE TABLE transcript_counts (
 """ + _tracking_triggers(("transcript_counts",))
 
 
+# Lines (issue 20; migration 10 on main, after two other helpers' 8 and 9: it depends on neither).
+#: A line is a number recorded from one source: calls (test calls are calls of kind 'test'), gaps
+#: and capture sessions belong to one; rows written before lines existed belong to the line of a
+#: config without ``[[lines]]``, ``main``.
+#: ``call_numbers``: the numbers a signalling source saw for a call (remote withheld: NULL), kept
+#: with the call and removed with its content; its ``call.numbers`` entry holds only HMACs of the
+#: numbers, keyed with ``number_key.key`` (kept here, encrypted like every row, never logged) and
+#: bound to the call id, so the chain proves the row without revealing a number or linking two
+#: calls of the same number. ``tap_findings``: what a line's tap saw but could not record.
+_V10_LINES = """
+ALTER TABLE calls ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE gaps ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
+ALTER TABLE capture_sessions ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
+CREATE INDEX calls_line_started ON calls(line, started_ts);
+CREATE TABLE call_numbers (
+    call_id INTEGER PRIMARY KEY REFERENCES calls(id),
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    remote_number TEXT,
+    local_number TEXT NOT NULL
+);
+CREATE TABLE number_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key BLOB NOT NULL
+);
+INSERT INTO number_key (id, key) VALUES (1, randomblob(32));
+-- What a line's tap saw but could not record (SIP over TCP/TLS, SRTP for the number): findings
+-- of the daily report and the checks. The message holds no number.
+CREATE TABLE tap_findings (
+    id INTEGER PRIMARY KEY,
+    line TEXT NOT NULL,
+    ts REAL NOT NULL,
+    check_name TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('ok', 'warning', 'critical')),
+    message TEXT NOT NULL
+);
+CREATE INDEX tap_findings_line_ts ON tap_findings(line, ts);
+""" + _tracking_triggers(("call_numbers", "number_key", "tap_findings"))
+
+
 #: Trust anchors the data key cannot move (issue 18; number 11 on merge, standalone): the point up
 #: to which a clean run checked every signature, and the count of checkpoints written, each carry
 #: a signature by the checkpoint key. An unsigned point is no point: the one left by an older
@@ -384,8 +423,8 @@ ALTER TABLE checkpoint_state ADD COLUMN sig TEXT;
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V11)
-TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts")
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V11)
+TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings")
 SCHEMA_VERSION = len(MIGRATIONS)
 #: Tables that belong to one file and are never copied by a backup.
 UNTRACKED_TABLES = ("row_changes", "change_tracking", "backup_state", "sqlite_sequence")

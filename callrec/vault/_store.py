@@ -12,16 +12,18 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
 from callrec.vault import _accesslog, _checkpoint, _db, _journal
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._view import ReadView
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["Vault", "SERVICE_ACTOR"]
 

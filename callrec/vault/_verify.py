@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 
-from cryptography.exceptions import InvalidSignature
-
 from callrec.errors import DiskFull, PathPermissionDenied, ReadOnlyFileSystem, VaultBusy
 from callrec.timefmt import format_ts
 from callrec.vault._accesslog import head, verify_chain
@@ -195,6 +193,8 @@ def _point_message(seq: int, digest: str, ts: float) -> bytes:
 def _verified_point(vault: Vault) -> tuple[tuple[int, str] | None, list[str]]:
     """Where a clean run last checked every signature, when the checkpoint key signed it; an
     unsigned or wrongly signed point is a finding and no point (every signature is checked)."""
+    from cryptography.exceptions import InvalidSignature
+
     rows = vault.query("SELECT seq, hash, ts, sig FROM chain_verified")
     if not rows:
         return None, []

@@ -8,12 +8,15 @@ no other package needs the vault's connection or lock to get that.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlcipher3
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from callrec.vault import _accesslog, _checkpoint
 from callrec.vault._accesslog import LogEntry
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = ["ReadView"]
 

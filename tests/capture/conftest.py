@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from callrec.capture import FileSource, Pipeline
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import Config, load_config
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Gap, Vault, calls_started, gaps_in
 from tests.conftest import FIXTURES, write_config
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
+from callrec.testing.synth import FeedBuilder
 from callrec.vault import Vault, gaps_in
 from tests.capture.conftest import calls
 from tests.capture.test_cli import _spawn

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from callrec.capture.badline import day_feed
-from callrec.capture.scoring import Found, score
+from callrec.testing.badline import day_feed
+from callrec.testing.scoring import Found, score
 from tests.capture.conftest import T0, gaps, replay
 
 

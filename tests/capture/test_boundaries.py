@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from callrec.capture import Segmenter
-from callrec.capture.badline import day_feed
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import CaptureConfig
+from callrec.testing.badline import day_feed
+from callrec.testing.synth import FeedBuilder, load_speech
 from tests.conftest import FIXTURES
 
 EXPECTED = FIXTURES / "capture" / "boundaries.json"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from callrec.capture.synth import FeedBuilder
+from callrec.testing.synth import FeedBuilder
 from tests.capture.conftest import AUDIO, calls
 from tests.conftest import run_cli, write_config
 

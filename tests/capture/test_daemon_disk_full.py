@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from callrec.capture.synth import FeedBuilder
+from callrec.testing.synth import FeedBuilder
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.conftest import run_cli, tmpfs
@@ -25,7 +25,7 @@ def test_the_daemon_stops_on_a_full_disk_with_one_line_and_keeps_its_audio(tmp_p
         fb.speech(ja[0]).speech(ja[1])
     stop = threading.Event()
     writer = threading.Thread(target=_pace, args=(str(fifo), fb.build()[:, 0], 8000, stop), daemon=True)
-    with tmpfs(tmp_path / "disk", "1m") as disk:
+    with tmpfs(tmp_path / "disk", "2m") as disk:  # the schema fills ~1.7 MiB with its WAL (16 KiB pages)
         config_file = tmp_path / "callrec.toml"
         config_file.write_text(f'state_dir = "{disk / "state"}"\n[capture]\ndevice = "{PCM}"\n[asr]\nenabled = false\n')
         assert run_cli(config_file, "init").returncode == 0
@@ -45,7 +45,7 @@ def test_the_daemon_stops_on_a_full_disk_with_one_line_and_keeps_its_audio(tmp_p
         assert "nothing needs restoring" in last
         assert "damaged" not in err and "restore from a backup" not in err
         # grow the disk, as the message says
-        subprocess.run(["mount", "-o", "remount,size=2m", str(disk)], check=True)
+        subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
         listed = run_cli(config_file, "calls", "list", "--from", "2000-01-01T00:00", "--to", "2100-01-01T00:00",
                          "--json")
         assert listed.returncode == 0, listed.stderr

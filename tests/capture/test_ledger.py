@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from callrec.capture import Block, DeviceSource, Dropped, End, FeedQueue, Pipeline
-from callrec.capture.synth import FeedBuilder
+from callrec.testing.synth import FeedBuilder
 from callrec.vault import Vault, coverage, open_session
 from tests.capture.conftest import T0, calls, gaps, replay
 

@@ -10,9 +10,9 @@ import shutil
 import pytest
 
 from callrec.capture import FileSource, Pipeline
-from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
 from callrec.errors import DiskFull
+from callrec.testing.synth import FeedBuilder
 from callrec.vault import Vault, log_entries
 from tests.capture.conftest import T0
 from tests.conftest import run_cli, write_config

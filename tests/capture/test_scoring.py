@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callrec.capture.badline import TrueCall, Truth, day_feed
-from callrec.capture.scoring import Found, score
+from callrec.testing.badline import TrueCall, Truth, day_feed
+from callrec.testing.scoring import Found, score
 
 TRUTH = Truth(duration_s=300.0, rate=8000, flatlines=[(200.0, 270.0)], clicks=[], calls=[
     TrueCall(10.0, 40.0, "call", [(10.0, 20.0), (25.0, 40.0)]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from callrec.capture.synth import FeedBuilder
+from callrec.testing.synth import FeedBuilder
 from tests.capture.conftest import T0, gaps, inside, replay
 
 
@@ -126,7 +126,7 @@ def test_two_channel_calls_are_flagged_one_sided_only_when_one_side_is_silent(ma
 
 
 def test_16_khz_feed(make_config, tmp_path):
-    from callrec.capture.synth import load_speech
+    from callrec.testing.synth import load_speech
     from tests.capture.conftest import AUDIO
 
     config = make_config()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from callrec.asr import import_model
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault, gaps_in
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.cli.test_access_accounts import _FLOOD, _rss_kib

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from callrec.capture.synth import FeedBuilder
 from callrec.config import load_config
 from callrec.health import status_path
+from callrec.testing.synth import FeedBuilder
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.capture.test_cli import _spawn
 from tests.conftest import accounts_skip_reason as _skip_reason

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.config import load_config
 from callrec.health import run_checks
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault, add_gap
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, at

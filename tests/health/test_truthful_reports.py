@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from callrec.capture.synth import FeedBuilder, load_speech
 from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report, report_paths
+from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault, add_user, close_session, heartbeat, log_entries, open_session, request_deletion
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, DayPlan, at, build_day

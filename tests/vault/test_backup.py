@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from callrec import access
 from callrec.config import load_config
 from callrec.errors import AccessDenied, UsageError, WrongKey
 from callrec.identity import current_account
@@ -90,14 +91,26 @@ def test_backup_under_a_new_key(filled, config, tmp_path):
         backup(vault, ADMIN, tmp_path / "second", new_key_path=new_key)
 
 
-def test_backup_needs_admin_and_the_refusal_is_logged(filled, tmp_path):
+@pytest.mark.parametrize("action", ["backup", "rekey", "rekey_periods", "restore"])
+def test_backup_restore_and_rekey_need_admin_and_the_refusal_is_logged(filled, config, tmp_path, action):
+    """The access layer checks the role (the vault no longer does); nothing is touched when refused."""
     vault, _ = filled
+    backup(vault, ADMIN, tmp_path / "kept")
     add_user(vault, SERVICE_ACTOR, "opsy", ["ops"])
+    key_before = config.key_path.read_bytes()
+    opsy = access.Actor.person("opsy")
     with pytest.raises(AccessDenied):
-        backup(vault, "opsy", tmp_path / "b.db")
-    assert not (tmp_path / "b.db").exists()
-    last = log_entries(vault)[-1]
-    assert (last.actor, last.action, last.outcome) == ("opsy", "backup", "refused")
+        if action == "backup":
+            access.backup(vault, opsy, dest=tmp_path / "b")
+        elif action == "restore":
+            access.restore(config, opsy, tmp_path / "kept")
+        else:
+            getattr(access, action)(vault, opsy)
+    assert not (tmp_path / "b").exists() and config.key_path.read_bytes() == key_before
+    with Vault.open(config) as reopened:
+        last = log_entries(reopened)[-1]
+    assert (last.actor, last.action, last.outcome) == ("opsy", "restore" if action == "restore" else
+                                                       action.removesuffix("_periods"), "refused")
 
 
 def test_restore_round_trip_moves_the_current_vault_aside(filled, config, tmp_path):

@@ -19,6 +19,7 @@ import sqlcipher3
 from callrec.errors import VaultCorrupt
 from callrec.vault import Vault, _content, close_periods, entries, read_key_file, rekey
 from callrec.vault._backup import backup, restore
+from callrec.vault._db import open_read_only
 from callrec.vault._periods import file_sha256, list_periods, open_period
 from callrec.vault._periods_rekey import periods_due_for_rekey, rekey_periods, resuming_period_rekey
 from callrec.vault._users import add_user
@@ -41,8 +42,7 @@ def _opens(path: Path, key: bytes) -> bool:
 
 
 def _keys_in(hot_copy: Path, key: bytes) -> dict[str, bytes]:
-    conn = sqlcipher3.connect(str(hot_copy))
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn = open_read_only(hot_copy, key)  # a copy of the hot file, or a backup's: whatever its settings
     try:
         return {name: bytes(k) for name, k in conn.execute("SELECT name, key FROM periods")}
     finally:

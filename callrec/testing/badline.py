@@ -7,7 +7,7 @@ clicks, and a flatline (pulled cable). :func:`day_feed` renders the same schedul
 at about -45 dBFS drifting ±6 dB over minutes, callers up to 18 dB quieter than staff, 40 ms
 clicks of any level while idle, then G.711 µ-law or A-law companding. The clean rendering has
 no clicks (a click on a clean line is covered by the capture tests). :class:`Truth` says where
-every call, speech turn and flatline lies; :mod:`callrec.capture.scoring` compares it with what
+every call, speech turn and flatline lies; :mod:`callrec.testing.scoring` compares it with what
 the segmenter found.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from callrec.capture.synth import busy_tone, dtmf_tones
+from callrec.testing.synth import busy_tone, dtmf_tones
 
 __all__ = ["LAWS", "Truth", "TrueCall", "Feed", "day_feed", "compand"]
 

@@ -15,7 +15,7 @@ import numpy as np
 import soundfile
 import soxr
 
-from callrec.capture._analysis import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
+from callrec.capture import BUSY_HZ, DTMF_HIGH, DTMF_KEYS, DTMF_LOW
 
 __all__ = ["FeedBuilder", "Segment", "busy_tone", "dtmf_tones", "load_speech"]
 

@@ -1,4 +1,4 @@
-"""Compare the calls a segmenter found with a feed's ground truth (:mod:`callrec.capture.badline`).
+"""Compare the calls a segmenter found with a feed's ground truth (:mod:`callrec.testing.badline`).
 
 Per feed: calls found, false calls (found calls that hold no true call), splits (one true call
 recorded as several), merges (one recording holding several true calls), seconds of true speech
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from callrec.capture._segmenter import CallSummary
-from callrec.capture.badline import Truth
+from callrec.capture import CallSummary
+from callrec.testing.badline import Truth
 
 __all__ = ["Found", "CallLog", "Score", "score", "TABLE_HEADER"]
 
