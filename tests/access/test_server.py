@@ -149,3 +149,30 @@ def test_fair_queue_serves_accounts_in_turn_and_priority_first():
     assert queue.take(reserved=False) == (1, "flood1")
     assert sorted(queue.close()) == ["flood2", "flood3", "flood4"]
     assert queue.take(reserved=False) is None
+
+
+def test_an_outbox_never_holds_a_worker_for_a_small_reply_and_gives_up_on_a_stalled_reader():
+    import socket as _socket
+    import time
+
+    from callrec.daemon._outbox import Outbox
+
+    woken = []
+    box = Outbox(limit=64 * 1024, wait_s=0.5, wake=lambda: woken.append(1))
+    reader, writer = _socket.socketpair()
+    writer.setblocking(False)
+    try:
+        started = time.monotonic()
+        assert box.add(b"x" * 1000) and box.add(b"y" * 1000)  # under the limit: no wait
+        assert time.monotonic() - started < 0.1
+        assert box.send(writer.send) == "parked" and box.parked  # all written, more may come
+        assert box.add(b"z" * (8 << 20))  # one chunk past the limit is queued whole
+        assert woken, "adding to a parked reply wakes the I/O thread"
+        assert box.send(writer.send) == "more"  # the socket's buffer is full: nobody reads
+        started = time.monotonic()
+        assert not box.add(b"w" * 10)  # the worker waits for the reader, then gives up
+        assert 0.4 < time.monotonic() - started < 5 and box.closed
+        box.finish()
+    finally:
+        reader.close()
+        writer.close()
