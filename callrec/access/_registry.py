@@ -51,6 +51,7 @@ HOMES = {
     "calls": "_calls", "case": "_cases", "cdr": "_health", "delete": "_admin", "export": "_export",
     "health": "_health", "key": "_log", "log": "_log", "maintenance": "_ops", "model": "_models", "play": "_content",
     "retention": "_admin", "retranscribe": "_admin", "status": "_ops", "transcript": "_content", "users": "_admin",
+    "whoami": "_whoami",
 }
 
 _REGISTERED: dict[str, Action] = {}
