@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         case_refuse,
         case_show,
     )
-    from callrec.access._client import DaemonUnreachable, RemoteError, ReplyBroken, request, use_socket
+    from callrec.access._client import DaemonBusy, DaemonUnreachable, RemoteError, ReplyBroken, request, use_socket
     from callrec.access._content import (
         PlayAudio,
         PlayFailed,
@@ -102,6 +102,7 @@ __all__ = [
     "CaseView",
     "CdrImported",
     "CheckResult",
+    "DaemonBusy",
     "DaemonUnreachable",
     "Deletion",
     "DeletionList",

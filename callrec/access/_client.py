@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from callrec.access._registry import Action, check_bounds
 from callrec.access.wire import (
     MAX_REQUEST_BYTES,
+    PRIORITY_ACTIONS,
     VERSION,
     ProtocolError,
     Rows,
@@ -35,23 +36,31 @@ from callrec.access.wire import (
 from callrec.config import Config
 from callrec.errors import CallrecError, VaultError
 
-__all__ = ["DaemonUnreachable", "ReplyBroken", "RemoteError", "request", "use_socket"]
+__all__ = ["DaemonBusy", "DaemonUnreachable", "ReplyBroken", "RemoteError", "request", "use_socket"]
 
 #: Largest single frame this client accepts from the daemon (a long call's FLAC, an export file).
 _MAX_FRAME = 2 * 1024 * 1024 * 1024
 #: Largest reply line (a result without its frames and streams).
 _MAX_LINE = 64 * 1024 * 1024
+#: Seconds to wait for the daemon at each step (connect, send, each read): ``status``,
+#: ``health.check`` and ``log.head`` have a worker of their own, so a longer wait means busy.
+_TIMEOUT_S = 300.0
+_PRIORITY_TIMEOUT_S = 10.0
 
 
 class DaemonUnreachable(VaultError):
     """cannot read the data key and the callrec daemon's socket {0} does not answer ({1}): start the daemon (systemctl start callrec), or run this as root, which reads the key"""
 
 
-class ReplyBroken(DaemonUnreachable):
+class DaemonBusy(VaultError):
+    """daemon busy: the callrec daemon at {0} took the connection but did not answer ({1}): try again"""
+
+
+class ReplyBroken(DaemonBusy):
     """the callrec daemon's reply to {0} could not be read ({1}): try again; if it persists, see the daemon's journal (journalctl -u callrec)"""
 
-    # A subclass: a command that falls back when the daemon does not answer (status, health check)
-    # falls back here too, but the line says what happened (a reply too long is not "does not answer").
+    # Busy, not dead: once connected the daemon is there, so ``health check`` says UNKNOWN, never
+    # "not running"; ``status`` falls back to the status file as for a daemon that does not answer.
 
 
 class RemoteError(CallrecError):
@@ -77,13 +86,19 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
         raise RemoteError(f"{action.name}: the request is larger than {MAX_REQUEST_BYTES} bytes", 2)
     with ExitStack() as stack:
         sock = stack.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        sock.settimeout(_PRIORITY_TIMEOUT_S if action.name in PRIORITY_ACTIONS else _TIMEOUT_S)
         try:
             sock.connect(str(path))
+        except TimeoutError:  # the listen queue is full: someone is there, and busy
+            raise DaemonBusy(path, "no room to connect") from None
+        except OSError as exc:
+            raise DaemonUnreachable(path, exc.strerror or str(exc)) from None
+        try:
             sock.sendall(line)
             if upload is not None:
                 send_frame(sock, upload)
-        except OSError as exc:
-            raise DaemonUnreachable(path, exc.strerror or str(exc)) from None
+        except OSError:  # EPIPE or a reset: it may have closed us with a line saying why, read that
+            pass
         try:
             rfile = stack.enter_context(sock.makefile("rb"))
             reply = recv_line(rfile, _MAX_LINE)
@@ -94,6 +109,8 @@ def request(path: Path, action: Action, args: dict[str, Any]) -> Any:
             closing = stack.pop_all() if count else None  # the listing's last page closes the connection
             streams = [_stream(rfile, action.name, closing if i == count - 1 else None) for i in range(count)]
             return decode_result(action.result, reply["result"], frames, streams)
+        except TimeoutError:
+            raise DaemonBusy(path, f"no reply to {action.name} within {sock.gettimeout():.0f} s") from None
         except (OSError, ProtocolError) as exc:
             raise ReplyBroken(action.name, getattr(exc, "strerror", None) or str(exc)) from None
 

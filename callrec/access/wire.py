@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 
 from callrec import jsoncodec
 
-__all__ = ["VERSION", "MAX_REQUEST_BYTES", "MAX_UPLOAD_BYTES", "MAX_PAGE_BYTES", "ProtocolError", "Rows",
+__all__ = ["VERSION", "MAX_REQUEST_BYTES", "MAX_UPLOAD_BYTES", "PRIORITY_ACTIONS", "MAX_PAGE_BYTES", "ProtocolError", "Rows",
            "encode_result", "decode_result", "send_frame", "recv_frame", "recv_line", "dumps_line", "send_rows",
            "received_rows"]
 
@@ -37,6 +37,9 @@ MAX_UPLOAD_BYTES = 16 * 1024 * 1024
 #: A page of a streamed listing may not exceed this (a page is about a thousand records).
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 FRAME_HEADER = struct.Struct("!Q")
+#: Actions a daemon answers from a worker kept for them, and the CLI waits for only briefly: what
+#: ops and the maintainer need to tell that recording works, also while others flood the socket.
+PRIORITY_ACTIONS = frozenset({"status", "health.check", "log.head"})
 
 
 class ProtocolError(Exception):

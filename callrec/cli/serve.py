@@ -26,6 +26,9 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     server.start()
     ctx.print(f"serving {ctx.config.socket_path}")
     ctx.out.flush()
-    stop.wait()
+    # A timed wait: a SIGTERM the kernel hands to another thread (after SIGSTOP/SIGCONT, say) only
+    # runs its Python handler once the main thread wakes.
+    while not stop.wait(1.0):
+        pass
     server.stop()
     return 0

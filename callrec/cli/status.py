@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from callrec.cli._context import Context
-from callrec.cli._remote import DaemonUnreachable
+from callrec.cli._remote import DaemonBusy, DaemonUnreachable
 from callrec.errors import KeyFileUnreadable
 from callrec.health import print_status, status_from_file
 
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     try:
         status = ctx.call("status")
-    except (KeyFileUnreadable, DaemonUnreachable):  # a monitoring account and no daemon answered
+    except (KeyFileUnreadable, DaemonUnreachable, DaemonBusy):  # a monitoring account and no daemon answered
         status = status_from_file(ctx.config)
     print_status(status, args.json, ctx.out)
     return 0

@@ -15,6 +15,8 @@ from callrec.vault import verify
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
 #: A line of ``callrec log head`` output (or a daily report's head): ``seq=N hash=H ...``.
+#: What journalctl prints between messages ("-- No entries --", "-- Boot 0f3c… --").
+_JOURNAL_MARKER = re.compile(r"^-- .* --$")
 _HEAD_LINE = re.compile(r"\bseq[=:\s\"]+(\d+).*?\bhash[=:\s\"]+([0-9a-fA-F]{64})")
 
 
@@ -26,7 +28,10 @@ def parse_head(text: str) -> tuple[int, str]:
 
 
 def read_heads(path: str) -> list[tuple[int, str]]:
-    """Heads from a file: one per line as SEQ:HASH or a pasted ``callrec log head`` line; # comments."""
+    """Heads from a file: one per line as SEQ:HASH or a pasted ``callrec log head`` line; # comments.
+
+    The journal's export of the heads (``journalctl -t callrec-head -o cat``) is such a file: its
+    lines are alert-style head lines, and journalctl's own ``-- … --`` marker lines are skipped."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -34,7 +39,7 @@ def read_heads(path: str) -> list[tuple[int, str]]:
     heads = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
-        if not line:
+        if not line or _JOURNAL_MARKER.match(line):
             continue
         match = _HEAD.match(line) or _HEAD_LINE.search(line)
         if match is None:

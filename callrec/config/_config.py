@@ -45,6 +45,8 @@ class Config:
     models_dir: Path | None = None
     reports_dir: Path | None = None
     socket: Path | None = None
+    #: Where each checkpoint's signed head is sent for the system journal (journald serves it).
+    syslog_socket: Path = Path("/dev/log")
     #: Local time zone of the office: report days and displayed times.
     timezone: str = field(default="Asia/Tokyo", metadata=check(_valid_zone, "must be an IANA time zone such as Asia/Tokyo"))
     capture: CaptureConfig = CaptureConfig()
@@ -98,6 +100,11 @@ class Config:
     @property
     def witness_path(self) -> Path:
         return self._under_state(self.witness_file, "witness.log")
+
+    @property
+    def status_path(self) -> Path:
+        """The daemon's status file, beside its socket (no content; world-readable)."""
+        return self.socket_path.with_name(self.socket_path.name + ".status.json")
 
     @property
     def models_path(self) -> Path:

@@ -42,6 +42,7 @@ from callrec.vault import (
     quick_check,
     tap_findings,
     verify_chain_since_last,
+    verify_host_heads,
 )
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "live_window", "run_checks", "SCHEDULER_JOB"]
@@ -314,10 +315,13 @@ def vault_integrity(ctx: CheckContext) -> Iterator[Issue]:
 def access_log(ctx: CheckContext) -> Iterator[Issue]:
     """The chain from where it was last verified (every entry's hash and link, signatures of the
     new ones) and the witness file, as ``callrec verify`` checks them: a missing witness is a
-    finding, not a reason to skip the comparison."""
+    finding, not a reason to skip the comparison. The nightly (thorough) run also checks the
+    signed heads in the status file and the journal, which catch a cut of the log's tail."""
     problems = verify_chain_since_last(ctx.vault)
     with ctx.vault.snapshot() as view:
         problems += view.verify_checkpoint(ctx.config.checkpoint_key_path, ctx.config.witness_path)
+    if ctx.thorough:
+        problems += verify_host_heads(ctx.vault)
     for line in problems:
         yield Issue(line)
 

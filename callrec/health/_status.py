@@ -32,6 +32,7 @@ from callrec.vault import (
     calls_started,
     count_calls,
     last_test_call_ts,
+    last_written,
     latest_checkpoint,
     sealed_bytes_since,
     transcript_backlog,
@@ -48,8 +49,7 @@ STATUS_EVERY_S = 2.0
 
 
 def status_path(config: Config) -> Path:
-    socket = config.socket_path
-    return socket.with_name(socket.name + ".status.json")
+    return config.status_path
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class DaemonStatus:
     maintenance: list[tuple[float, float, str]] = field(default_factory=list)
     #: Each line's state (``line``, ``source``, ``device_state``, ``last_frame`` …; no number).
     lines: list[dict] = field(default_factory=list)
+    #: The newest signed checkpoint (seq, hash, ts, sig): one more copy of the head outside the
+    #: vault, which ``callrec verify`` checks (no content).
+    head: dict | None = None
 
 
 def write_daemon_status(config: Config, status: DaemonStatus) -> Path:
@@ -135,8 +138,10 @@ class StatusKeeper:
             live = self.probe()
             if stopped:
                 live["device_state"] = "stopped"
+            cp = last_written(self.config.witness_path) or latest_checkpoint(self.config.witness_path)
             write_daemon_status(self.config, DaemonStatus(os.getpid(), __version__, self.up_since, now,
-                                                          maintenance=windows, **live))
+                                                          maintenance=windows, head=asdict(cp) if cp else None,
+                                                          **live))
         except Exception as exc:  # noqa: BLE001 - monitoring must never take the recorder down
             log.warning("callrec status file could not be written (%s)", type(exc).__name__)
 

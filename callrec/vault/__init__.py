@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         require_own_approved,
     )
     from callrec.vault._changes import prune_changes
-    from callrec.vault._checkpoint import Checkpoint, fingerprint, latest_checkpoint, verify_checkpoint
+    from callrec.vault._checkpoint import Checkpoint, fingerprint, last_written, latest_checkpoint, verify_checkpoint
     from callrec.vault._content import (
         CONTENT_ACTIONS,
         SealedAudio,
@@ -83,8 +83,9 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         request_deletion,
     )
     from callrec.vault._exchange import cdr_calls_started, cdr_spans_overlapping, store_cdr_import
-    from callrec.vault._guard import refuse
+    from callrec.vault._guard import flush_refusals, refusals_pending, refuse
     from callrec.vault._heads import head_line, key_fingerprint, signed_head
+    from callrec.vault._hostheads import verify_host_heads
     from callrec.vault._integrity import damaged_pages, quick_check
     from callrec.vault._jobs import JobTrouble, job_troubles, last_ok_run_ts, last_retention_ts, record_job_run
     from callrec.vault._keyfile import create_key_file, read_key_file
@@ -245,6 +246,7 @@ __all__ = [
     "finish_done",
     "finish_failed",
     "finish_interrupted_rekey",
+    "flush_refusals",
     "gap_notes",
     "gaps_in",
     "get_call",
@@ -265,6 +267,7 @@ __all__ = [
     "last_retention_ts",
     "last_sign_of_life_ts",
     "last_test_call_ts",
+    "last_written",
     "latest_checkpoint",
     "latest_counts",
     "latest_transcripts",
@@ -299,6 +302,7 @@ __all__ = [
     "read_key_file",
     "read_transcripts",
     "record_job_run",
+    "refusals_pending",
     "refuse",
     "refuse_deletion",
     "rekey",
@@ -334,6 +338,7 @@ __all__ = [
     "verify_chain",
     "verify_chain_since_last",
     "verify_checkpoint",
+    "verify_host_heads",
     "write_numbers",
 ]
 

@@ -103,8 +103,10 @@ def head(conn: sqlcipher3.Connection) -> tuple[int, str]:
 
 
 def legacy_upto(conn: sqlcipher3.Connection) -> int:
-    """The last seq written in format 1 (0 for a vault created with format 2)."""
-    return conn.execute("SELECT legacy_upto FROM log_format").fetchone()[0]
+    """The last seq written in format 1 (0 for a vault created with format 2, and when the row is
+    gone: then every entry must be a signed format-2 entry, and a format-1 one fails its hash)."""
+    row = conn.execute("SELECT legacy_upto FROM log_format").fetchone()
+    return row[0] if row else 0
 
 
 def append(conn: sqlcipher3.Connection, actor: str, action: str, *, signer: Ed25519PrivateKey,

@@ -549,7 +549,7 @@ def restore(config: Config, actor: str, backup_path: Path, backup_key_path: Path
             start_new_generation(conn)  # the copy renumbered rowids: every backup starts whole
         _mark_restored_periods(restored)
         witness_aside = _rebase_witness(config, restored.conn)
-        rebase_count(restored.conn, config.witness_path)
+        rebase_count(restored.conn, restored.signer, config.witness_path)
         restored.log_now(actor, "restore", detail={
             "backup": str(backup_path),
             "backup_head": expected.head_seq,

@@ -20,7 +20,7 @@ def signed_head(vault: Vault) -> dict:
 def head_line(vault: Vault) -> str:
     """The signed head as one line (what an alert carries; ``verify --trusted-heads`` reads it back)."""
     h = signed_head(vault)
-    return f"callrec chain head seq={h['seq']} hash={h['hash']} sig={h['sig']} key={h['key_fingerprint']}"
+    return f"callrec chain head seq={h['seq']} hash={h['hash']} sig={h['sig']} key={h['key_fingerprint']} ts={h['ts']!r}"
 
 
 def key_fingerprint(config: Config) -> str:

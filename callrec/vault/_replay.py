@@ -185,7 +185,10 @@ def _format_boundary(vault: Vault) -> tuple[dict, list[str]]:
     On a vault created with format 2 they are 0; on a migrated one the first format-2 entry
     (``log.format``, signed) states them.
     """
-    upto, calls, gaps = vault.conn.execute("SELECT legacy_upto, legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
+    row = vault.conn.execute("SELECT legacy_upto, legacy_calls_upto, legacy_gaps_upto FROM log_format").fetchone()
+    if row is None:
+        return {"calls": 0, "gaps": 0}, ["log_format: the row is gone (deleted with the data key alone)"]
+    upto, calls, gaps = row
     boundary, findings = {"calls": calls, "gaps": gaps}, []
     if upto == 0:
         if calls or gaps:

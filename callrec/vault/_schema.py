@@ -452,7 +452,19 @@ ALTER TABLE maintenance_windows ADD COLUMN cancelled_by TEXT;
 """ + _tracking_triggers(("health_acks", "gap_notes"))
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9)
+#: Trust anchors the data key cannot move (issue 18; number 11 on merge, standalone): the point up
+#: to which a clean run checked every signature, and the count of checkpoints written, each carry
+#: a signature by the checkpoint key. An unsigned point is no point: the one left by an older
+#: version is dropped, so the next check re-checks every signature and signs its own. The count
+#: of an upgraded vault is signed by its next checkpoint.
+_V11 = """
+ALTER TABLE chain_verified ADD COLUMN sig TEXT;
+DELETE FROM chain_verified;
+ALTER TABLE checkpoint_state ADD COLUMN sig TEXT;
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9, _V11)
 TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers",
                   "health_acks", "gap_notes")
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ import sqlcipher3
 
 from callrec.config import Config
 from callrec.errors import AccessLogWriteFailed, VaultCorrupt
-from callrec.vault import _accesslog, _checkpoint, _db
+from callrec.vault import _accesslog, _checkpoint, _db, _journal
 from callrec.vault._keyfile import create_key_file, read_key_file
 from callrec.vault._view import ReadView
 
@@ -30,6 +30,23 @@ __all__ = ["Vault", "SERVICE_ACTOR"]
 #: Actor name for what the daemon itself does (capture, seal, transcribe, purge by retention). It
 #: holds a ':', which no OS account name can, so no person is ever mistaken for the daemon.
 SERVICE_ACTOR = "callrec:service"
+
+
+#: Signing keys already read by this process, by file identity (a replaced file is read again): the
+#: daemon opens a vault per socket request and must not read the key file for each.
+_SIGNERS: dict[tuple, Ed25519PrivateKey] = {}
+
+
+def _signer(path: Path) -> Ed25519PrivateKey:
+    try:
+        st = path.stat()
+    except OSError:
+        return _checkpoint.load_signing_key(path)  # names the problem
+    ident = (str(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+    if ident not in _SIGNERS:
+        _SIGNERS.clear()
+        _SIGNERS[ident] = _checkpoint.load_signing_key(path)
+    return _SIGNERS[ident]
 
 
 class Vault:
@@ -47,7 +64,7 @@ class Vault:
     def signer(self) -> Ed25519PrivateKey:
         """The checkpoint key, loaded once: it signs every entry and checkpoint (never stored inside)."""
         if self._signer is None:
-            self._signer = _checkpoint.load_signing_key(self.config.checkpoint_key_path)
+            self._signer = _signer(self.config.checkpoint_key_path)
         return self._signer
 
     @classmethod
@@ -116,6 +133,11 @@ class Vault:
             for step in done:
                 step()
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a transaction of this connection is open (left open, it holds the file)."""
+        return self.conn.in_transaction
+
     def after_commit(self, step: Callable[[], None]) -> None:
         """Run ``step`` once the current transaction has committed (never if it rolls back)."""
         self._after_commit.append(step)
@@ -178,9 +200,13 @@ class Vault:
             return self.conn.execute(sql, args).fetchall()
 
     def checkpoint(self) -> _checkpoint.Checkpoint | None:
-        """Write a signed checkpoint of the log head to the witness file if it moved."""
+        """Write a signed checkpoint of the log head to the witness file if it moved; once
+        committed, send its head to the system journal (outside the write lock)."""
         with self.transaction() as conn:
-            return _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
+            cp = _checkpoint.write_checkpoint(conn, self.signer, self.config.witness_path)
+        if cp is not None:
+            _journal.send_head(self.config.syslog_socket, cp, _checkpoint.fingerprint(self.signer.public_key()))
+        return cp
 
     @property
     def path(self) -> Path:

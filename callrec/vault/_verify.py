@@ -20,6 +20,7 @@ from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._audio import decode_flac, pcm_sha256
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
 from callrec.vault._db import DatabaseError, classify
+from callrec.vault._hostheads import verify_host_heads
 from callrec.vault._periods import HELD, Period, file_sha256, list_periods, open_period
 from callrec.vault._replay import unexplained_rows
 from callrec.vault._store import Vault
@@ -185,18 +186,36 @@ def _periods(vault: Vault, mode: str, deadline: float | None, progress: Callable
     return findings
 
 
-def _verified_point(vault: Vault) -> tuple[int, str] | None:
-    rows = vault.query("SELECT seq, hash FROM chain_verified")
-    return (rows[0][0], rows[0][1]) if rows else None
+def _point_message(seq: int, digest: str, ts: float) -> bytes:
+    return f"callrec-verified:{seq}:{digest}:{ts!r}".encode("ascii")
+
+
+def _verified_point(vault: Vault) -> tuple[tuple[int, str] | None, list[str]]:
+    """Where a clean run last checked every signature, when the checkpoint key signed it; an
+    unsigned or wrongly signed point is a finding and no point (every signature is checked)."""
+    from cryptography.exceptions import InvalidSignature
+
+    rows = vault.query("SELECT seq, hash, ts, sig FROM chain_verified")
+    if not rows:
+        return None, []
+    seq, digest, ts, sig = rows[0]
+    try:
+        vault.signer.public_key().verify(bytes.fromhex(sig or ""), _point_message(seq, digest, ts))
+    except (InvalidSignature, ValueError, TypeError):
+        return None, ["access log: the vault's verified-up-to point is not signed by the checkpoint key"
+                      " (moved with the data key alone): every signature was re-checked"]
+    return (seq, digest), []
 
 
 def _advance_point(vault: Vault) -> None:
     with vault._lock:
         top = head(vault.conn)
     if top[0]:
+        ts = time.time()
+        sig = vault.signer.sign(_point_message(*top, ts)).hex()
         with _bookkeeping(), vault.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO chain_verified (id, seq, hash, ts) VALUES (1, ?, ?, ?)",
-                         (*top, time.time()))
+            conn.execute("INSERT OR REPLACE INTO chain_verified (id, seq, hash, ts, sig) VALUES (1, ?, ?, ?, ?)",
+                         (*top, ts, sig))
 
 
 def _chain(vault: Vault, point: tuple[int, str] | None) -> list[str]:
@@ -213,11 +232,12 @@ def _chain(vault: Vault, point: tuple[int, str] | None) -> list[str]:
 
 
 def verify_chain_since_last(vault: Vault) -> list[str]:
-    """The entries after the one the last clean check verified (the whole chain the first time),
-    signatures included; on success the head becomes the new starting point."""
-    point = _verified_point(vault)
+    """The entries after the one the last clean check verified (the whole chain the first time, or
+    when that point is not signed by the checkpoint key), signatures included; on success the head
+    becomes the new starting point."""
+    point, findings = _verified_point(vault)
     with vault._lock:
-        findings = verify_chain(vault.conn, vault.signer.public_key(), point)
+        findings += verify_chain(vault.conn, vault.signer.public_key(), point)
     if not findings:
         _advance_point(vault)
     return findings
@@ -282,18 +302,20 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
     first, stopping after ``max_duration`` seconds (the next run continues where this one stopped).
     """
     deadline = None if max_duration is None else time.monotonic() + max_duration
-    point = None if full else _verified_point(vault)
+    point, findings = _verified_point(vault)
+    if full:
+        point = None
     steps = (
         ("integrity", _integrity),
         ("access log", lambda v: _chain(v, point)),
         ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
         ("trusted heads", lambda v: verify_trusted_heads(v.conn, list(trusted_heads))),
+        ("heads on this host", verify_host_heads),
         ("sealed audio", _sealed_audio),
         ("periods", lambda v: _periods(v, "full" if full else "changed", deadline, progress)),
         ("transcripts", _transcripts),
         ("rows", unexplained_rows),
     )
-    findings: list[str] = []
     for name, step in steps:
         try:
             findings += step(vault)
@@ -301,6 +323,9 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
             if isinstance(classify(vault.path, exc), VaultBusy):  # busy is not damage: say so, retry
                 raise classify(vault.path, exc) from None
             findings.append(f"{name}: cannot be read, the vault is damaged ({exc})")
+        except (TypeError, ValueError, KeyError, IndexError) as exc:  # a row of a shape no version writes
+            findings.append(f"{name}: cannot be checked, a row was edited into a shape callrec never writes"
+                            f" ({type(exc).__name__})")
     if not findings:  # signatures that held need not be re-checked by the next default run
         _advance_point(vault)
     return findings

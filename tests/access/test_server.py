@@ -114,3 +114,65 @@ def test_finished_and_dropped_connections_give_back_what_they_held(tight, config
             break
         time.sleep(0.1)
     assert (tight._open, tight._buffered, tight._per_uid) == (0, 0, {})
+
+
+def test_a_connection_dropped_mid_upload_is_an_answer_not_a_dead_daemon(vault, config):
+    """Over its account's share the daemon closes the connection while the client still sends
+    (EPIPE or a reset on the client's side): the client reads the daemon's line, never "not running"."""
+    import getpass
+
+    from callrec.daemon import Limits
+
+    add_user(vault, "root", getpass.getuser(), ["ops"])
+    srv = AccessServer(config, Limits(account_bytes=1024 * 1024))
+    srv.start()
+    try:
+        with pytest.raises(RemoteError, match="too much being read at once") as caught:
+            request(config.socket_path, ACTIONS["cdr.import"], {"name": "x.csv", "data": b"1" * (8 * 1024 * 1024)})
+        assert caught.value.exit_code == 1
+    finally:
+        srv.stop()
+
+
+def test_fair_queue_serves_accounts_in_turn_and_priority_first():
+    from callrec.daemon._fair import FairQueue
+
+    queue: FairQueue[str] = FairQueue(share=1)
+    for i in range(5):
+        queue.put(1, f"flood{i}", priority=False)
+    queue.put(2, "other", priority=False)
+    queue.put(3, "ops", priority=True)
+    assert queue.take(reserved=True) == (3, "ops")
+    assert queue.take(reserved=False) == (1, "flood0")
+    assert queue.take(reserved=False) == (2, "other")  # account 1 has its one share running
+    queue.done(1)
+    assert queue.take(reserved=False) == (1, "flood1")
+    assert sorted(queue.close()) == ["flood2", "flood3", "flood4"]
+    assert queue.take(reserved=False) is None
+
+
+def test_an_outbox_never_holds_a_worker_for_a_small_reply_and_gives_up_on_a_stalled_reader():
+    import socket as _socket
+    import time
+
+    from callrec.daemon._outbox import Outbox
+
+    woken = []
+    box = Outbox(limit=64 * 1024, wait_s=0.5, wake=lambda: woken.append(1))
+    reader, writer = _socket.socketpair()
+    writer.setblocking(False)
+    try:
+        started = time.monotonic()
+        assert box.add(b"x" * 1000) and box.add(b"y" * 1000)  # under the limit: no wait
+        assert time.monotonic() - started < 0.1
+        assert box.send(writer.send) == "parked" and box.parked  # all written, more may come
+        assert box.add(b"z" * (8 << 20))  # one chunk past the limit is queued whole
+        assert woken, "adding to a parked reply wakes the I/O thread"
+        assert box.send(writer.send) == "more"  # the socket's buffer is full: nobody reads
+        started = time.monotonic()
+        assert not box.add(b"w" * 10)  # the worker waits for the reader, then gives up
+        assert 0.4 < time.monotonic() - started < 5 and box.closed
+        box.finish()
+    finally:
+        reader.close()
+        writer.close()

@@ -148,7 +148,9 @@ def test_reviewer_reaches_exactly_the_calls_of_the_number(site, scoped):
     with Vault.open(site["config"]) as vault:
         refusals = [e for e in log_entries(vault) if e.action == "case.attach" and e.outcome == "refused"
                     and e.actor == site["accounts"]["rev"]]
-    assert {e.call_id for e in refusals} >= {calls["other"], calls["logged"], calls["unknown"]}
+    # Refusals are written once per account, action and minute (the rest counted into one entry):
+    # the first refused attach is in the log at once, naming its call.
+    assert refusals and refusals[0].call_id == calls["other"]
     transcript = _as(site, "rev", "case", "transcript", str(calls["target"]), "--case", scoped)
     assert transcript.returncode == 0, transcript.stderr
 

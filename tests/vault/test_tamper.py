@@ -16,16 +16,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from callrec.config import load_config
 from callrec.vault import Vault, _cases, _content, _db, _ledger, add_transcript, add_user, entries, read_key_file
 from callrec.vault._accesslog import body_json, body_sha256, entry_message, link_hash
-from callrec.vault._checkpoint import Checkpoint, load_signing_key
+from callrec.vault._checkpoint import Checkpoint, load_signing_key, state_message
 from tests.conftest import record_call, run_cli, write_config
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def build_history(vault: Vault) -> list[int]:
     """Three sealed calls, people, an approved case with a read, a gap; a checkpoint after each
-    step as the daemon and each command write them. Built once; each test tampers with a copy."""
-    base = tmp_path_factory.mktemp("tamper")
-    vault, _ = Vault.initialise(load_config(write_config(base)))
+    step as the daemon and each command write them. The ids of the calls."""
     ids = [record_call(vault, seconds=2, seed=i) for i in range(3)]
     vault.checkpoint()
     add_transcript(vault, ids[0], 0, "vosk", "test-model", "0" * 64,
@@ -43,6 +40,15 @@ def template(tmp_path_factory):
     _content.read_audio(vault, "rev", ids[0], case)
     _ledger.add_gap(vault, now - 600, now - 590, "overflow", "queue full")
     vault.checkpoint()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """:func:`build_history` built once; each test tampers with a copy."""
+    base = tmp_path_factory.mktemp("tamper")
+    vault, _ = Vault.initialise(load_config(write_config(base)))
+    ids = build_history(vault)
     vault.close()
     ok = run_cli(base / "callrec.toml", "verify")
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -177,9 +183,13 @@ def test_rechained_log_with_resigned_witness_is_caught_by_a_trusted_head(sealed,
         unsigned = Checkpoint(cp.seq, new_hash, cp.ts, "")
         witness.append(json.dumps({**unsigned.__dict__, "sig": signer.sign(unsigned.message()).hex()}))
     config.witness_path.write_text("\n".join(witness) + "\n")
-    conn.execute("UPDATE checkpoint_state SET hash = ?", (prev,))
+    written, state_seq = conn.execute("SELECT written, seq FROM checkpoint_state").fetchone()
+    conn.execute("UPDATE checkpoint_state SET hash = ?, sig = ?",
+                 (prev, signer.sign(state_message(written, state_seq, prev)).hex()))
     # ... and the point up to which the chain was last verified (else verify names that entry).
     conn.execute("UPDATE chain_verified SET hash = (SELECT hash FROM access_log WHERE seq = chain_verified.seq)")
+    for seq, digest, ts in conn.execute("SELECT seq, hash, ts FROM chain_verified").fetchall():
+        conn.execute("UPDATE chain_verified SET sig = ?", (signer.sign(f"callrec-verified:{seq}:{digest}:{ts!r}".encode()).hex(),))
     conn.commit()
     conn.close()
     assert run_cli(config_file, "verify").returncode == 0  # a perfect rewrite is invisible from inside the host
