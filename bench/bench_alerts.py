@@ -21,7 +21,7 @@ from callrec.config import load_config
 from callrec.daemon import HealthService
 from callrec.testing.synth import FeedBuilder, load_speech
 from callrec.vault import Vault
-from callrec.vault._ledger import add_gap
+from callrec.vault.ops._ledger import add_gap
 
 SPEECH = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio" / "ja_1.flac"
 

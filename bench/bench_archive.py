@@ -44,15 +44,18 @@ import numpy as np
 from callrec.config import load_config
 from callrec.health import build_report
 from callrec.timefmt import day_bounds
-from callrec.vault import SERVICE_ACTOR, CallRecorder, Vault, close_periods, scrub
-from callrec.vault._backup import _export, backup, inspect_copy
-from callrec.vault._calls import _WINDOW, _bounds, list_calls
+from callrec.vault import SERVICE_ACTOR, Vault
 from callrec.vault._keyfile import read_key_file
-from callrec.vault._periods import file_sha256, list_periods
-from callrec.vault._retention import run_retention
-from callrec.vault._transcripts import insert_transcript
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
+from callrec.vault.archive import close_periods
+from callrec.vault.archive._backup import _export, backup, inspect_copy
+from callrec.vault.archive._periods import file_sha256, list_periods
+from callrec.vault.archive._retention import run_retention
+from callrec.vault.calls import CallRecorder
+from callrec.vault.calls._calls import _WINDOW, _bounds, list_calls
+from callrec.vault.calls._transcripts import insert_transcript
+from callrec.vault.log import scrub
+from callrec.vault.log._verify import verify
+from callrec.vault.people._users import add_user
 
 RATE = 8000
 FULL_CALLS, FULL_SECONDS, FULL_FLAC_PER_DAY = 200, 180, 358e6

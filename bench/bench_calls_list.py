@@ -38,8 +38,10 @@ from callrec.access.wire import Rows, dumps_line, encode_result
 from callrec.asr import transcript_counts
 from callrec.config import load_config
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, add_transcript, add_user
-from callrec.vault._calls import _WINDOW, _bounds, list_calls
+from callrec.vault import Vault
+from callrec.vault.calls import add_transcript
+from callrec.vault.calls._calls import _WINDOW, _bounds, list_calls
+from callrec.vault.people import add_user
 
 CALLS_A_DAY, MEAN_S = 200, 180
 FLAGS = ["[]", "[]", "[]", '["short"]', '["one_sided"]', '["clipped", "short"]']

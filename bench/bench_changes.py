@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from callrec.config import load_config
-from callrec.vault import CallRecorder, Vault
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
 
 RATE = 8000
 FULL_CALL_SECONDS = 200 * 180

@@ -53,8 +53,8 @@ from pathlib import Path
 import sqlcipher3
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from callrec.vault._audio import MAX_ROW_BYTES, split_rows
-from callrec.vault._periods import _CIPHER_SETTINGS, fsync_path
+from callrec.vault.archive._periods import _CIPHER_SETTINGS, fsync_path
+from callrec.vault.calls._audio import MAX_ROW_BYTES, split_rows
 
 RATE = 8000
 KEY = os.urandom(32)

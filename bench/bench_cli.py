@@ -37,7 +37,8 @@ from bench_calls_list import _month, build
 from callrec.access import Actor, perform
 from callrec.config import load_config
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, add_user, roles_of
+from callrec.vault import Vault
+from callrec.vault.people import add_user, roles_of
 
 PY = sys.executable
 #: ``python -c pass`` on the machine where issue 22 set the listing's goals in seconds (9 ms): on a

@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from callrec.config import load_config  # noqa: E402
-from callrec.vault import SERVICE_ACTOR, Vault, add_user, verify_chain_since_last  # noqa: E402
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.log import verify_chain_since_last
+from callrec.vault.people import add_user
 from tests.access.socket_clients import CLIENT  # noqa: E402
 
 ACCOUNTS = 8

@@ -33,7 +33,7 @@ from bench_capture import WARM_UP_S, new_config, pattern, write_feed  # noqa: E4
 
 from callrec.capture import FileSource, Pipeline  # noqa: E402
 from callrec.daemon import AccessServer  # noqa: E402
-from callrec.vault import Vault  # noqa: E402
+from callrec.vault import Vault
 from tests.access.socket_clients import CLIENT  # noqa: E402
 
 ACCOUNTS = 8

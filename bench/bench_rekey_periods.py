@@ -24,10 +24,12 @@ import numpy as np
 
 from callrec.config import load_config
 from callrec.timefmt import day_bounds
-from callrec.vault import SERVICE_ACTOR, CallRecorder, Vault, close_periods, rekey
-from callrec.vault._periods import fsync_path, list_periods
-from callrec.vault._periods_rekey import rekey_periods
-from callrec.vault._users import add_user
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.archive import close_periods, rekey
+from callrec.vault.archive._periods import fsync_path, list_periods
+from callrec.vault.archive._periods_rekey import rekey_periods
+from callrec.vault.calls import CallRecorder
+from callrec.vault.people._users import add_user
 
 RATE = 8000
 FULL_FLAC_PER_DAY, FIVE_YEARS_DAYS = 358e6, 1825

@@ -30,7 +30,7 @@ from callrec.cli._remote import request
 from callrec.config import load_config
 from callrec.daemon import AccessServer
 from callrec.vault import Vault
-from callrec.vault._users import add_user
+from callrec.vault.people._users import add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = {"from_iso": "2000-01-01", "to_iso": "2100-01-01"}

@@ -18,10 +18,11 @@ import numpy as np
 import soundfile
 
 from callrec.config import load_config
-from callrec.vault import CallRecorder, Vault
-from callrec.vault._audio import to_pcm_bytes
+from callrec.vault import Vault
 from callrec.vault._db import _statements
 from callrec.vault._schema import MIGRATIONS
+from callrec.vault.calls import CallRecorder
+from callrec.vault.calls._audio import to_pcm_bytes
 
 RATE = 8000
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"

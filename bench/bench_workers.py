@@ -27,7 +27,8 @@ from bench_asr import KO_MODEL, speech  # noqa: E402
 
 from callrec.asr import TranscriptionWorker, import_model, load_model  # noqa: E402
 from callrec.config import load_config  # noqa: E402
-from callrec.vault import CallRecorder, Vault  # noqa: E402
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
 
 
 def drain_two_calls(tmp: Path, models: Path, audio, workers: int, run: int) -> float:

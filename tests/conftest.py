@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from callrec.config import Config, load_config
-from callrec.vault import CallRecorder, Vault, get_call
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder, get_call
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

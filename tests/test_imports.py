@@ -184,7 +184,7 @@ def test_no_private_module_is_imported_from_another_package():
 @pytest.mark.parametrize("module, written, bad", [
     ("callrec.cli._remote", "callrec.vault._store.Vault", True),
     ("callrec.daemon._server", "callrec.config._health", True),
-    ("callrec.vault._calls", "callrec.vault._store.Vault", False),
+    ("callrec.vault.calls._calls", "callrec.vault._store.Vault", False),
     ("callrec.access", "callrec.access._registry.ACTIONS", False),
     ("callrec.cli.init", "callrec.vault.Vault", False),
     ("callrec.__main__", "callrec.cli.main", False),

@@ -50,8 +50,8 @@ from callrec.config import CaptureConfig, load_config  # noqa: E402
 from callrec.testing.badline import Feed, day_feed  # noqa: E402
 from callrec.testing.scoring import TABLE_HEADER, CallLog, Score, score  # noqa: E402
 from callrec.testing.synth import load_speech  # noqa: E402
-from callrec.vault import Vault  # noqa: E402
-from callrec.vault import _ledger as ledger  # noqa: E402
+from callrec.vault import Vault
+from callrec.vault.ops import _ledger as ledger  # noqa: E402
 
 AUDIO = REPO / "tests" / "fixtures" / "audio"
 T0 = 1785713400.0

@@ -12,20 +12,17 @@ from callrec.access._registry import use_case
 from callrec.errors import UsageError
 from callrec.health import refresh_stored_days
 from callrec.timefmt import format_ts
-from callrec.vault import (
-    Vault,
-    add_user,
+from callrec.vault import Vault
+from callrec.vault.archive import (
     approve_deletion,
     deletion_call_span,
     list_deletion_requests,
-    list_users,
     plan_retention,
     refuse_deletion,
-    remove_role,
-    remove_user,
     request_deletion,
     run_retention,
 )
+from callrec.vault.people import add_user, list_users, remove_role, remove_user
 
 __all__ = ["Deletion", "DeletionList", "Done", "Requeued", "RetentionResult", "User", "UserList", "delete_approve",
            "delete_list", "delete_refuse", "delete_request", "retention_run", "retranscribe", "users_add",

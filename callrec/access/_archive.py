@@ -13,11 +13,12 @@ from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.access._table import authorize
 from callrec.config import Config
-from callrec.vault import BackupResult, PeriodRekeyResult, RekeyResult, RestoreResult, Vault
-from callrec.vault import backup as vault_backup
-from callrec.vault import rekey as vault_rekey
-from callrec.vault import rekey_periods as vault_rekey_periods
-from callrec.vault import restore as vault_restore
+from callrec.vault import Vault
+from callrec.vault.archive import BackupResult, PeriodRekeyResult, RekeyResult, RestoreResult
+from callrec.vault.archive import backup as vault_backup
+from callrec.vault.archive import rekey as vault_rekey
+from callrec.vault.archive import rekey_periods as vault_rekey_periods
+from callrec.vault.archive import restore as vault_restore
 
 __all__ = ["backup", "rekey", "rekey_periods", "restore"]
 

@@ -12,7 +12,8 @@ from callrec.access._registry import use_case
 from callrec.access.wire import Rows
 from callrec.asr import quality_by_call
 from callrec.timefmt import format_ts, parse_window
-from callrec.vault import Vault, list_calls_paged
+from callrec.vault import Vault
+from callrec.vault.calls import list_calls_paged
 
 __all__ = ["CallList", "calls_list"]
 

@@ -11,21 +11,20 @@ from callrec.access._table import may
 from callrec.errors import UsageError
 from callrec.numbers import parse_number
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import (
+from callrec.vault import Vault, refuse
+from callrec.vault.calls import list_calls
+from callrec.vault.log import decision_reasons
+from callrec.vault.people import (
     Case,
-    Vault,
     attach_call,
     case_call_ids,
     case_numbers,
     close_case,
     decide_case,
-    decision_reasons,
     get_case,
-    list_calls,
     list_cases,
     numbers_of_calls,
     open_case,
-    refuse,
 )
 
 __all__ = ["CaseCall", "CaseDetail", "CaseList", "CaseView", "case_approve", "case_attach", "case_close", "case_list",

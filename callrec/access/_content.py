@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
-from callrec.vault import Vault, get_call, read_audio, read_case_transcripts, read_transcripts, resolve_case
+from callrec.vault import Vault
+from callrec.vault.calls import get_call, read_audio, read_case_transcripts, read_transcripts, resolve_case
 
 __all__ = ["PlayAudio", "PlayFailed", "SearchHit", "SearchResult", "TimedLine", "Transcript", "play", "play_failed",
            "search", "transcript"]

@@ -25,7 +25,8 @@ from callrec.health import (
     run_checks,
 )
 from callrec.timefmt import format_ts, parse_day, parse_time
-from callrec.vault import Vault, add_ack, add_gap_note
+from callrec.vault import Vault
+from callrec.vault.ops import add_ack, add_gap_note
 
 __all__ = ["Acked", "CdrImported", "CheckResult", "GapNoted", "Report", "cdr_import", "check_result", "gap_note",
            "health_ack", "health_check", "health_report"]

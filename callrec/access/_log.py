@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.timefmt import format_ts, parse_time
-from callrec.vault import Vault, key_fingerprint, log_entries, signed_head
+from callrec.vault import Vault
+from callrec.vault.log import key_fingerprint, log_entries, signed_head
 
 __all__ = ["KeyInfo", "LogHead", "LogListing", "LogRow", "key_show", "log_head", "log_show"]
 

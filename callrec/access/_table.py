@@ -13,7 +13,8 @@ from types import MappingProxyType
 from typing import Any
 
 from callrec.access._actor import Actor
-from callrec.vault import Vault, refuse, roles_of
+from callrec.vault import Vault, refuse
+from callrec.vault.people import roles_of
 
 __all__ = ["ACTION_ROLES", "authorize", "may"]
 

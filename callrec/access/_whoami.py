@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
 from callrec.access._table import ACTION_ROLES
-from callrec.vault import Vault, roles_of
+from callrec.vault import Vault
+from callrec.vault.people import roles_of
 
 __all__ = ["Me", "whoami"]
 

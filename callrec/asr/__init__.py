@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
     )
     from callrec.asr._search import Hit, find_phrase
     from callrec.asr._worker import TranscriptionWorker
-    from callrec.vault import QueueSummary, queue_summary, requeue
+    from callrec.vault.calls import QueueSummary, queue_summary, requeue
 
 __all__ = [
     "AudioUnreadable",

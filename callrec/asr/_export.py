@@ -27,7 +27,7 @@ from callrec.asr._quality import call_quality
 from callrec.config import AsrConfig, Config
 from callrec.errors import CallrecError
 from callrec.timefmt import format_ts, offset_clock
-from callrec.vault import Transcript
+from callrec.vault.calls import Transcript
 
 __all__ = ["configured_lines", "to_text", "to_json", "to_webvtt", "transcript_language"]
 

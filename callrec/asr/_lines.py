@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import display_text, is_unknown
-from callrec.vault import Transcript
+from callrec.vault.calls import Transcript
 
 __all__ = [
     "DEFAULT_ROLES",

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.asr._japanese import is_unknown
-from callrec.vault import (
+from callrec.vault import Vault
+from callrec.vault.calls import (
     TranscriptCounts,
-    Vault,
     calls_started,
     get_calls,
     latest_counts,

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from callrec.asr._errors import AudioUnreadable
-from callrec.vault import Vault, decode_flac, sealed_flac
+from callrec.vault import Vault
+from callrec.vault.archive import sealed_flac
+from callrec.vault.calls import decode_flac
 
 __all__ = ["sealed_blocks"]
 

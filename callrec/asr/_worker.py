@@ -25,10 +25,10 @@ from callrec.asr._quality import count_transcripts, transcript_counts
 from callrec.asr._queue import sealed_blocks
 from callrec.config import Config
 from callrec.errors import CallrecError
-from callrec.vault import (
+from callrec.vault import Vault
+from callrec.vault.calls import (
     Claim,
     TranscribedChannel,
-    Vault,
     claim_next,
     finish_done,
     finish_failed,

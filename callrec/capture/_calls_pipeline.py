@@ -34,18 +34,10 @@ from callrec.capture._events import CallAudio, CallEnd, CallEvent, CallStart, Ta
 from callrec.capture._pipeline import FLUSH_S, REPLAY_COMMIT_BYTES, CaptureBusy, _capture_lock, _lock_path
 from callrec.capture._writer import WriterThread
 from callrec.config import Config, LineConfig
-from callrec.vault import (
-    CallNumbers,
-    CallRecorder,
-    Vault,
-    add_gap,
-    add_tap_finding,
-    close_gap,
-    close_session,
-    heartbeat,
-    open_gap,
-    open_session,
-)
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
+from callrec.vault.ops import add_gap, add_tap_finding, close_gap, close_session, heartbeat, open_gap, open_session
+from callrec.vault.people import CallNumbers
 
 __all__ = ["CallsPipeline", "SignallingSource"]
 

@@ -29,7 +29,9 @@ from callrec.capture._writer import WriterThread
 from callrec.config import DEFAULT_LINE, Config
 from callrec.errors import CaptureError
 from callrec.lockfile import try_lock
-from callrec.vault import CallRecorder, Vault, close_gap, close_session, heartbeat, open_gap, open_session
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
+from callrec.vault.ops import close_gap, close_session, heartbeat, open_gap, open_session
 
 __all__ = ["Pipeline", "CaptureBusy", "ReplayResume"]
 

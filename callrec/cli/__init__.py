@@ -68,7 +68,7 @@ def _error_line(ctx: Context, exc: Exception) -> tuple[str, int]:
     if isinstance(exc, OSError):  # a full disk, a read-only or forbidden path: one line naming it
         exc = from_os_error(exc)
     elif not isinstance(exc, CallrecError):
-        from callrec.vault import DatabaseError, classify  # only a command that opened the vault meets one
+        from callrec.vault import DatabaseError, classify
 
         if isinstance(exc, DatabaseError):
             exc = classify(ctx.config.vault_path, exc)

@@ -12,7 +12,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from callrec.cli._context import Context
-from callrec.vault import has_calls
+from callrec.vault.calls import has_calls
 
 #: The bundled feed starts at this local time (the example in DESIGN.md).
 DEMO_START = "2026-08-03T08:30:00+09:00"

@@ -8,7 +8,9 @@ import pwd
 
 from callrec.cli._context import Context
 from callrec.errors import UsageError
-from callrec.vault import Vault, add_user, key_fingerprint, roles_of
+from callrec.vault import Vault
+from callrec.vault.log import key_fingerprint
+from callrec.vault.people import add_user, roles_of
 
 
 def register(sub: argparse._SubParsersAction) -> None:

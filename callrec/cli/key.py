@@ -10,7 +10,7 @@ import os
 
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
-from callrec.vault import key_fingerprint
+from callrec.vault.log import key_fingerprint
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,7 +20,7 @@ import dataclasses
 from callrec.cli._context import Context
 from callrec.cli._output import print_json
 from callrec.timefmt import TIME_HELP, format_ts
-from callrec.vault import MaintenanceWindow
+from callrec.vault.ops import MaintenanceWindow
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ import argparse
 from callrec.access import rekey, rekey_periods
 from callrec.cli._context import Context
 from callrec.progress import activity
-from callrec.vault import finish_interrupted_rekey, resuming_period_rekey
+from callrec.vault.archive import finish_interrupted_rekey, resuming_period_rekey
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -29,15 +29,9 @@ from callrec.health import refresh_stored_days
 from callrec.progress import progress
 from callrec.signals import on_stop_signals
 from callrec.timefmt import format_ts, parse_iso
-from callrec.vault import (
-    Vault,
-    calls_overlapping,
-    calls_started,
-    close_session,
-    get_calls,
-    sessions_overlapping,
-    unfinished_replay,
-)
+from callrec.vault import Vault
+from callrec.vault.calls import calls_overlapping, calls_started, get_calls
+from callrec.vault.ops import close_session, sessions_overlapping, unfinished_replay
 
 
 class ReplayOverlaps(CaptureError):

@@ -11,7 +11,7 @@ from callrec.cli._context import Context
 from callrec.cli._output import print_json
 from callrec.errors import IntegrityError, UsageError
 from callrec.progress import activity
-from callrec.vault import verify
+from callrec.vault.log import verify
 
 _HEAD = re.compile(r"^(\d+):([0-9a-fA-F]{64})$")
 #: A line of ``callrec log head`` output (or a daily report's head): ``seq=N hash=H ...``.

@@ -39,7 +39,10 @@ from callrec.health import (
     run_checks,
     write_metrics,
 )
-from callrec.vault import Vault, close_periods, prune_changes, record_job_run, scrub
+from callrec.vault import Vault
+from callrec.vault.archive import close_periods, prune_changes
+from callrec.vault.log import scrub
+from callrec.vault.ops import record_job_run
 
 __all__ = ["HealthService"]
 

@@ -21,7 +21,8 @@ from callrec.daemon._server import AccessServer
 from callrec.health import StatusKeeper
 from callrec.signals import on_stop_signals
 from callrec.systemd import notify, watchdog_interval
-from callrec.vault import Vault, key_fingerprint
+from callrec.vault import Vault
+from callrec.vault.log import key_fingerprint
 
 __all__ = ["run_daemon"]
 

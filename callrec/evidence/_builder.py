@@ -27,20 +27,10 @@ from callrec.evidence._names import CHAIN, CHECKPOINT, MANIFEST, MANIFEST_SIG, P
 from callrec.evidence._player import player_lines, render_player
 from callrec.evidence._verify import verify_package
 from callrec.timefmt import format_ts
-from callrec.vault import (
-    Case,
-    Vault,
-    case_call_ids,
-    case_numbers,
-    fingerprint,
-    get_call,
-    latest_checkpoint,
-    numbers_of_calls,
-    read_audio,
-    read_transcripts,
-    require_own_approved,
-    seal_seqs,
-)
+from callrec.vault import Vault, fingerprint, latest_checkpoint
+from callrec.vault.calls import get_call, read_audio, read_transcripts
+from callrec.vault.log import seal_seqs
+from callrec.vault.people import Case, case_call_ids, case_numbers, numbers_of_calls, require_own_approved
 
 __all__ = ["CasePackage", "build_case_package"]
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from callrec.evidence._records import Body, ChainProof, Malformed, parse_body
-from callrec.vault import SERVICE_ACTOR, LogEntry, Vault, body_sha256, get_case, link_hash
+from callrec.vault import SERVICE_ACTOR, LogEntry, Vault, body_sha256, link_hash
+from callrec.vault.people import get_case
 
 __all__ = ["CHAIN_FORMAT", "ProvenChain", "chain_proof", "check_chain", "CASE_ACTIONS", "CALL_ACTIONS"]
 

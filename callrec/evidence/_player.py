@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from callrec.asr import Word, configured_lines, join_words, transcript_language
 from callrec.config import Config
 from callrec.timefmt import offset_clock
-from callrec.vault import Transcript
+from callrec.vault.calls import Transcript
 
 __all__ = ["PLAYER_SCRIPT", "PLAYER_STYLE", "player_lines", "render_lines", "render_player"]
 

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.timefmt import format_ts
-from callrec.vault import AlertBook, AlertState, Vault, alert_book, alert_undelivered, head_line
+from callrec.vault import Vault
+from callrec.vault.log import head_line
+from callrec.vault.ops import AlertBook, AlertState, alert_book, alert_undelivered
 
 __all__ = ["Alerter", "Notice", "Notifier"]
 

@@ -23,7 +23,10 @@ from callrec.config import CdrConfig, Config
 from callrec.errors import HealthError
 from callrec.numbers import normalise_number
 from callrec.timefmt import MAX_TS, MIN_TS, format_ts
-from callrec.vault import CallNumbers, Vault, calls_overlapping, numbers_of_calls, store_cdr_import, write_numbers
+from callrec.vault import Vault
+from callrec.vault.calls import calls_overlapping
+from callrec.vault.ops import store_cdr_import
+from callrec.vault.people import CallNumbers, numbers_of_calls, write_numbers
 
 __all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
 

@@ -22,27 +22,20 @@ from callrec.health._findings import Finding
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance, split_by_maintenance
 from callrec.health._reconcile import reconcile
 from callrec.health._status import days_until_full
-from callrec.vault import (
-    Call,
+from callrec.vault import Vault
+from callrec.vault.calls import Call, calls_started, count_calls, last_test_call_ts, oldest_waiting_ts
+from callrec.vault.log import damaged_pages, quick_check, verify_chain_since_last, verify_host_heads
+from callrec.vault.ops import (
     Gap,
-    Vault,
-    calls_started,
     capture_running,
-    count_calls,
-    damaged_pages,
     gaps_in,
     job_troubles,
     last_ok_run_ts,
     last_retention_ts,
     last_sign_of_life_ts,
-    last_test_call_ts,
     newest_session,
-    oldest_waiting_ts,
     open_gap_starts,
-    quick_check,
     tap_findings,
-    verify_chain_since_last,
-    verify_host_heads,
 )
 
 __all__ = ["Check", "CHECKS", "CheckContext", "Issue", "live_window", "run_checks", "SCHEDULER_JOB"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 from callrec.errors import NotFound, UsageError
-from callrec.vault import (
+from callrec.vault import Vault
+from callrec.vault.ops import (
     MaintenanceWindow,
-    Vault,
     cancel_maintenance_window,
     end_maintenance_window,
     insert_maintenance_window,

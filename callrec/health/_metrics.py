@@ -15,7 +15,9 @@ from callrec.config import Config
 from callrec.health._checks import CHECKS
 from callrec.health._findings import SEVERITIES, Finding
 from callrec.health._present import present
-from callrec.vault import Vault, count_calls, coverage, last_heartbeat_ts, last_test_call_ts, transcript_backlog
+from callrec.vault import Vault
+from callrec.vault.calls import count_calls, last_test_call_ts, transcript_backlog
+from callrec.vault.ops import coverage, last_heartbeat_ts
 
 __all__ = ["metrics_path", "write_metrics"]
 

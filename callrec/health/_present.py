@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from callrec.health._checks import CHECKS
 from callrec.health._findings import SEVERITIES, Finding
-from callrec.vault import Vault, acked_since
+from callrec.vault import Vault
+from callrec.vault.ops import acked_since
 
 __all__ = ["CHECK_NAMES", "check_lines", "present"]
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, calls_overlapping, cdr_calls_started, cdr_spans_overlapping, removed_calls_overlapping
+from callrec.vault import Vault
+from callrec.vault.calls import calls_overlapping, removed_calls_overlapping
+from callrec.vault.ops import cdr_calls_started, cdr_spans_overlapping
 
 __all__ = ["Reconciliation", "reconcile"]
 

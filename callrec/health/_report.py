@@ -29,20 +29,11 @@ from callrec.health._findings import Finding
 from callrec.health._html import render_html
 from callrec.health._maintenance import MaintenanceWindow, list_maintenance
 from callrec.timefmt import day_bounds, format_ts
-from callrec.vault import (
-    CONTENT_ACTIONS,
-    SERVICE_ACTOR,
-    Gap,
-    Vault,
-    archive_summary,
-    calls_started,
-    coverage,
-    gap_notes,
-    in_service_since,
-    measured_span,
-    numbers_of_calls,
-    signed_head,
-)
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.calls import CONTENT_ACTIONS, calls_started
+from callrec.vault.log import archive_summary, signed_head
+from callrec.vault.ops import Gap, coverage, gap_notes, in_service_since, measured_span
+from callrec.vault.people import numbers_of_calls
 
 __all__ = ["build_report", "day_window", "summary_line", "write_report", "report_paths", "refresh_stored_report",
            "refresh_stored_days",

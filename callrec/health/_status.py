@@ -27,16 +27,9 @@ from callrec.config import Config
 from callrec.health._findings import Finding
 from callrec.health._maintenance import list_maintenance
 from callrec.timefmt import day_bounds, format_ts
-from callrec.vault import (
-    Vault,
-    calls_started,
-    count_calls,
-    last_test_call_ts,
-    last_written,
-    latest_checkpoint,
-    sealed_bytes_since,
-    transcript_backlog,
-)
+from callrec.vault import Vault, last_written, latest_checkpoint
+from callrec.vault.archive import sealed_bytes_since
+from callrec.vault.calls import calls_started, count_calls, last_test_call_ts, transcript_backlog
 
 __all__ = ["DaemonStatus", "StatusKeeper", "SystemStatus", "collect_status",
            "daemon_down_finding", "print_status", "read_daemon_status", "status_from_file",

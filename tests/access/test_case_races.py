@@ -19,7 +19,10 @@ import time
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, _cases, add_transcript, get_case, log_entries
+from callrec.vault import Vault, _cases
+from callrec.vault.calls import add_transcript
+from callrec.vault.log import log_entries
+from callrec.vault.people import get_case
 from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
 
 pytestmark = pytest.mark.root

@@ -17,7 +17,9 @@ import time
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import SERVICE_ACTOR, Vault, add_user, entries, verify_chain_since_last
+from callrec.vault import SERVICE_ACTOR, Vault, entries
+from callrec.vault.log import verify_chain_since_last
+from callrec.vault.people import add_user
 from tests.access.socket_clients import CLIENT
 from tests.conftest import (
     accounts_skip_reason,

@@ -10,7 +10,7 @@ import pytest
 from callrec.access import ACTIONS
 from callrec.cli._remote import RemoteError, request
 from callrec.daemon import AccessServer, SocketInUse
-from callrec.vault import add_user
+from callrec.vault.people import add_user
 from tests.conftest import record_call
 
 

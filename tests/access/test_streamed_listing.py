@@ -20,7 +20,8 @@ from callrec.cli._output import print_records
 from callrec.cli._remote import RemoteError, request
 from callrec.daemon import AccessServer
 from callrec.errors import VaultError
-from callrec.vault import add_user, list_calls, list_calls_paged
+from callrec.vault.calls import list_calls, list_calls_paged
+from callrec.vault.people import add_user
 
 NOW = 1_790_000_000.0
 WINDOW = {"from_iso": "2000-01-01", "to_iso": "2100-01-01"}

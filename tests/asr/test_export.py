@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from callrec.asr import to_json, to_text, to_webvtt, transcript_lines
-from callrec.vault import Transcript, transcript_sha256
+from callrec.vault.calls import Transcript, transcript_sha256
 from tests.asr.conftest import make_config
 
 

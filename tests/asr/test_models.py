@@ -24,7 +24,8 @@ from callrec.asr import (
     model_hash,
     model_info,
 )
-from callrec.vault import Vault, log_entries
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
 from tests.asr.conftest import KO_MODEL, make_config
 from tests.conftest import run_cli
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from callrec.asr import TranscriptionWorker, call_quality, count_transcripts, quality_by_call, transcript_counts
-from callrec.vault import add_transcript, get_call, latest_counts, latest_words, run_retention
+from callrec.vault.archive import run_retention
+from callrec.vault.calls import add_transcript, get_call, latest_counts, latest_words
 from tests.conftest import record_call
 
 BELOW = 0.6

@@ -17,17 +17,10 @@ import numpy as np
 import pytest
 
 from callrec.asr import TranscriptionWorker, activate_model, active_model, join_words, queue_summary, requeue, to_text
-from callrec.vault import (
-    CallRecorder,
-    Vault,
-    add_user,
-    claim_next,
-    get_call,
-    latest_counts,
-    latest_transcripts,
-    log_entries,
-    transcript_sha256,
-)
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder, claim_next, get_call, latest_counts, latest_transcripts, transcript_sha256
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user
 from tests.asr.conftest import hardlink_copy, make_config, record_call
 from tests.conftest import run_cli
 

@@ -11,7 +11,9 @@ import pytest
 from callrec.capture import FileSource, Pipeline
 from callrec.config import Config, load_config
 from callrec.testing.synth import FeedBuilder, load_speech
-from callrec.vault import Gap, Vault, calls_started, gaps_in
+from callrec.vault import Vault
+from callrec.vault.calls import calls_started
+from callrec.vault.ops import Gap, gaps_in
 from tests.conftest import FIXTURES, write_config
 
 #: 2026-08-03T08:30:00+09:00, the start of every replayed test feed.

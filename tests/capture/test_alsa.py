@@ -22,7 +22,8 @@ import pytest
 
 from callrec.config import load_config
 from callrec.testing.synth import FeedBuilder
-from callrec.vault import Vault, gaps_in
+from callrec.vault import Vault
+from callrec.vault.ops import gaps_in
 from tests.capture.conftest import calls
 from tests.capture.test_cli import _spawn
 from tests.conftest import write_config

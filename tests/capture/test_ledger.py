@@ -11,7 +11,8 @@ import pytest
 
 from callrec.capture import Block, DeviceSource, Dropped, End, FeedQueue, Pipeline
 from callrec.testing.synth import FeedBuilder
-from callrec.vault import Vault, coverage, open_session
+from callrec.vault import Vault
+from callrec.vault.ops import coverage, open_session
 from tests.capture.conftest import T0, calls, gaps, replay
 
 
@@ -173,7 +174,7 @@ def test_device_loss_is_a_gap_closed_when_audio_returns(make_config):
 def test_replay_beside_the_running_daemon_leaves_its_call_and_session_alone(make_config, ja, tmp_path):
     """Ingesting a feed recorded during an outage while ``callrec run`` is live."""
     from callrec.capture._pipeline import CaptureBusy, _capture_lock
-    from callrec.vault import CallRecorder
+    from callrec.vault.calls import CallRecorder
     from tests.conftest import run_cli
 
     config = make_config()
@@ -236,7 +237,7 @@ def test_an_overflow_burst_is_one_gap_and_one_log_pair_per_outage(make_config, m
 
 def test_old_vaults_many_small_gaps_are_one_gap_when_read(make_config):
     """Rows written before the writer merged (one per dropped block) are read as one outage."""
-    from callrec.vault import add_gap, close_session
+    from callrec.vault.ops import add_gap, close_session
 
     config = make_config()
     with Vault.open(config) as vault:

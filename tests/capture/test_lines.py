@@ -19,19 +19,12 @@ import pytest
 from callrec.capture import CallAudio, CallEnd, CallsPipeline, CallStart, TapFinding, TapGap
 from callrec.config import load_config
 from callrec.health import build_report
-from callrec.vault import (
-    CallRecorder,
-    Vault,
-    add_user,
-    call_numbers,
-    coverage,
-    decode_flac,
-    gaps_in,
-    get_call,
-    run_retention,
-    sealed_flac,
-    verify,
-)
+from callrec.vault import Vault
+from callrec.vault.archive import run_retention, sealed_flac
+from callrec.vault.calls import CallRecorder, decode_flac, get_call
+from callrec.vault.log import verify
+from callrec.vault.ops import coverage, gaps_in
+from callrec.vault.people import add_user, call_numbers
 from tests.conftest import run_cli, write_config
 
 REMOTE = ["+819011112222", "+818033334444", "+815055556666"]

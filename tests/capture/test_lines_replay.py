@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, add_user, call_numbers, decode_flac, get_calls, sealed_flac
+from callrec.vault import Vault
+from callrec.vault.archive import sealed_flac
+from callrec.vault.calls import decode_flac, get_calls
+from callrec.vault.people import add_user, call_numbers
 from tests.capture.sip.pcapgen import EXCHANGE_IP, OTHER, Call, write_pcap
 from tests.capture.sip.tapcheck import assert_carries
 from tests.conftest import run_cli, write_config

@@ -13,7 +13,8 @@ from callrec.capture import FileSource, Pipeline
 from callrec.config import load_config
 from callrec.errors import DiskFull
 from callrec.testing.synth import FeedBuilder
-from callrec.vault import Vault, log_entries
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
 from tests.capture.conftest import T0
 from tests.conftest import run_cli, write_config
 

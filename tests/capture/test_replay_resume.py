@@ -18,7 +18,9 @@ from callrec.capture import _pipeline as pipeline_module
 from callrec.capture._pipeline import REPLAY_COMMIT_BYTES, _capture_lock
 from callrec.config import load_config
 from callrec.testing.synth import FeedBuilder
-from callrec.vault import CallRecorder, Vault, calls_started, log_entries
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder, calls_started
+from callrec.vault.log import log_entries
 from tests.capture.conftest import T0
 from tests.conftest import run_cli, write_config
 

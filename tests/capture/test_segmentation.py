@@ -138,7 +138,9 @@ def test_16_khz_feed(make_config, tmp_path):
 
 
 def test_sealed_audio_is_exactly_the_feed_between_start_and_end(make_config, ja, tmp_path):
-    from callrec.vault import Vault, decode_flac, sealed_flac
+    from callrec.vault import Vault
+    from callrec.vault.archive import sealed_flac
+    from callrec.vault.calls import decode_flac
 
     config = make_config()
     feed = FeedBuilder().hiss(3).speech(ja[0]).hiss(1).busy_tone(3).hiss(2)

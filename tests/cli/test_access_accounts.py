@@ -24,7 +24,10 @@ from pathlib import Path
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, add_transcript, log_entries, sealed_flac
+from callrec.vault import Vault
+from callrec.vault.archive import sealed_flac
+from callrec.vault.calls import add_transcript
+from callrec.vault.log import log_entries
 from tests.conftest import (
     accounts_skip_reason,
     add_os_account,
@@ -255,7 +258,7 @@ def test_state_commands_are_not_reachable_through_the_socket_in_any_spelling(sit
         result = run_cli(site["config_file"], *argv, user=site["accounts"]["stranger"])
         assert result.returncode != 0, (argv, result.stdout)
     with Vault.open(site["config"]) as vault:
-        from callrec.vault import roles_of
+        from callrec.vault.people import roles_of
 
         assert roles_of(vault, site["accounts"]["stranger"]) == set()
         assert roles_of(vault, site["accounts"]["ops"]) == {"ops"}
@@ -328,7 +331,7 @@ def test_a_flood_of_idle_and_oversized_connections_does_not_stop_other_accounts(
         os.killpg(flood.pid, signal.SIGKILL)  # runuser and the flood under it
         flood.wait()
     with Vault.open(site["config"]) as vault:
-        from callrec.vault import roles_of
+        from callrec.vault.people import roles_of
 
         assert roles_of(vault, site["accounts"]["stranger"]) == set()
 

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import CallNumbers, Vault, log_entries, write_numbers
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
+from callrec.vault.people import CallNumbers, write_numbers
 from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
 
 pytestmark = pytest.mark.root

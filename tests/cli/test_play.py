@@ -7,7 +7,9 @@ import time
 
 import numpy as np
 
-from callrec.vault import CallRecorder, add_user, decide_case, log_entries
+from callrec.vault.calls import CallRecorder
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user, decide_case
 from tests.conftest import run_cli
 
 

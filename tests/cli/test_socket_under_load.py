@@ -20,7 +20,8 @@ import pytest
 from callrec.asr import import_model
 from callrec.config import load_config
 from callrec.testing.synth import FeedBuilder, load_speech
-from callrec.vault import Vault, gaps_in
+from callrec.vault import Vault
+from callrec.vault.ops import gaps_in
 from tests.capture.test_alsa import PCM, _pace, fifo_device
 from tests.cli.test_access_accounts import _FLOOD, _rss_kib
 from tests.conftest import FIXTURES, add_os_account, open_dir, run_cli, write_config

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from callrec.config import Config
-from callrec.vault import Vault, add_gap, close_session, open_session
+from callrec.vault import Vault
+from callrec.vault.ops import add_gap, close_session, open_session
 from tests.conftest import record_call, write_config
 
 DAY = dt.date(2026, 8, 3)  # a Monday
@@ -64,7 +65,7 @@ def quiet_config_file(tmp_path):
 def ops(vault):
     """This account holds the ops role; returns its name."""
     from callrec.identity import current_account
-    from callrec.vault import add_user
+    from callrec.vault.people import add_user
 
     name = current_account()
     add_user(vault, "admin", name, ["ops"])

@@ -8,8 +8,8 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.health import run_checks
-from callrec.vault import add_user
 from callrec.vault._accesslog import append  # the attacker's tool: an entry without the signing key
+from callrec.vault.people import add_user
 
 
 def _access_log(vault, config) -> list[str]:

@@ -11,7 +11,8 @@ from callrec.capture import FileSource, Pipeline
 from callrec.config import load_config
 from callrec.daemon import HealthService
 from callrec.testing.synth import FeedBuilder, load_speech
-from callrec.vault import Vault, add_gap, close_session, gaps_in, heartbeat, open_session
+from callrec.vault import Vault
+from callrec.vault.ops import add_gap, close_session, gaps_in, heartbeat, open_session
 from tests.conftest import FIXTURES, record_call, write_config
 
 

@@ -12,7 +12,7 @@ from callrec.config import load_config
 from callrec.daemon import HealthService
 from callrec.health import build_report
 from callrec.vault import Vault
-from callrec.vault._periods import list_periods
+from callrec.vault.archive._periods import list_periods
 from tests.conftest import record_call, write_config
 from tests.vault.test_archive import _days_ago
 

@@ -12,7 +12,9 @@ from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.daemon import HealthService
 from callrec.health import Alerter, run_checks
-from callrec.vault import Vault, heartbeat, log_entries, open_session, record_job_run
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
+from callrec.vault.ops import heartbeat, open_session, record_job_run
 from tests.conftest import record_call, run_cli, write_config
 
 

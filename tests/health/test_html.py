@@ -17,7 +17,8 @@ import pytest
 from callrec.daemon import HealthService
 from callrec.health import build_report, write_report
 from callrec.health._html import GAP_COLOURS
-from callrec.vault import add_transcript, add_user, attach_call, decide_case, open_case, read_transcripts
+from callrec.vault.calls import add_transcript, read_transcripts
+from callrec.vault.people import add_user, attach_call, decide_case, open_case
 from tests.conftest import record_call
 from tests.health.conftest import DAY, build_day
 from tests.health.test_day import BAD
@@ -131,7 +132,7 @@ def test_report_page_lists_maintenance_notes_and_readable_headers(vault, config)
     """The page has a maintenance section with who announced each window, gap notes, human column
     headers for the call counts, and a test-call colour of its own (not a gap's)."""
     from callrec.health._html import _TEST, render_html
-    from callrec.vault import add_gap_note, insert_maintenance_window
+    from callrec.vault.ops import add_gap_note, insert_maintenance_window
     from tests.health.conftest import at
 
     build_day(vault, config, BAD)

@@ -16,7 +16,10 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report
-from callrec.vault import Vault, add_user, close_session, heartbeat, log_entries, open_session
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
+from callrec.vault.ops import close_session, heartbeat, open_session
+from callrec.vault.people import add_user
 from tests.conftest import run_cli, write_config
 
 ROLES = ("maintainer", "admin", "ops", "reviewer", "approver")

@@ -15,7 +15,10 @@ from callrec.cli._context import Context
 from callrec.health import build_report
 from callrec.identity import current_account
 from callrec.timefmt import format_ts
-from callrec.vault import Vault, add_user, close_session, heartbeat, log_entries, open_session
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
+from callrec.vault.ops import close_session, heartbeat, open_session
+from callrec.vault.people import add_user
 from tests.conftest import record_call, run_cli, write_config
 
 

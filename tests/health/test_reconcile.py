@@ -22,7 +22,8 @@ def _csv(rows: list[tuple[str, str, int]]) -> str:
 def _setup(tmp_path):
     from callrec.config import load_config
     from callrec.identity import current_account
-    from callrec.vault import Vault, add_user
+    from callrec.vault import Vault
+    from callrec.vault.people import add_user
 
     config_file = write_config(tmp_path, CDR_CONFIG)
     config = load_config(config_file)

@@ -16,7 +16,8 @@ import pytest
 from callrec.config import load_config
 from callrec.health import run_checks
 from callrec.testing.synth import FeedBuilder, load_speech
-from callrec.vault import Vault, add_gap
+from callrec.vault import Vault
+from callrec.vault.ops import add_gap
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, at
 

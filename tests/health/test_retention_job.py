@@ -11,7 +11,9 @@ from callrec.access import _table
 from callrec.config import load_config
 from callrec.daemon import HealthService
 from callrec.errors import AccessDenied
-from callrec.vault import SERVICE_ACTOR, Vault, get_call, log_entries
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.calls import get_call
+from callrec.vault.log import log_entries
 from tests.conftest import record_call, write_config
 
 

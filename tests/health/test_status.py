@@ -14,7 +14,8 @@ from callrec.cli import execute
 from callrec.cli._context import Context
 from callrec.health import DaemonStatus, daemon_down_finding, write_daemon_status
 from callrec.identity import current_account
-from callrec.vault import add_user, log_entries
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user
 from tests.conftest import record_call
 
 FIELDS = {"daemon_running", "daemon_up_since", "daemon_last_heard", "version", "device", "device_state", "last_frame",

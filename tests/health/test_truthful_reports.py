@@ -15,16 +15,11 @@ from callrec.cli._context import Context
 from callrec.config import load_config
 from callrec.health import build_report, report_paths
 from callrec.testing.synth import FeedBuilder, load_speech
-from callrec.vault import (
-    Vault,
-    add_user,
-    close_session,
-    heartbeat,
-    insert_maintenance_window,
-    log_entries,
-    open_session,
-    request_deletion,
-)
+from callrec.vault import Vault
+from callrec.vault.archive import request_deletion
+from callrec.vault.log import log_entries
+from callrec.vault.ops import close_session, heartbeat, insert_maintenance_window, open_session
+from callrec.vault.people import add_user
 from tests.conftest import FIXTURES, run_cli, write_config
 from tests.health.conftest import DAY, DayPlan, at, build_day
 from tests.health.test_reconcile import CDR_CONFIG, HOTLINE, _csv

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, add_transcript
+from callrec.vault import Vault
+from callrec.vault.calls import add_transcript
 from tests.conftest import (
     accounts_skip_reason,
     add_os_account,

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from callrec.vault import Vault, log_entries
+from callrec.vault import Vault
+from callrec.vault.log import log_entries
 from tests.conftest import run_cli
 from tests.ui.conftest import GAP_DAY, HOTLINE, LINE_ONE, LINE_TWO, REASON, browser_of, shoot, ui_of
 

@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import load_config
 from callrec.health import StatusKeeper
-from callrec.vault import Vault, _db, add_user, read_key_file, verify, verify_chain_since_last
-from callrec.vault._hostheads import parse_head_line
+from callrec.vault import Vault, _db, read_key_file
+from callrec.vault.log import verify, verify_chain_since_last
+from callrec.vault.log._hostheads import parse_head_line
+from callrec.vault.people import add_user
 from tests.conftest import run_cli, write_config
 from tests.vault.test_tamper import _forge_append, build_history
 

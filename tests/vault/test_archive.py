@@ -11,15 +11,17 @@ import sqlcipher3
 
 from callrec.config import load_config
 from callrec.timefmt import day_bounds
-from callrec.vault import SCHEMA_VERSION, Vault, _cases, _content, close_periods, entries, scrub
-from callrec.vault._backup import backup, restore
-from callrec.vault._calls import list_calls
-from callrec.vault._deletion import approve_deletion, request_deletion
-from callrec.vault._periods import _PERIOD_SCHEMA, file_sha256, list_periods, open_period
-from callrec.vault._retention import run_retention
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user
-from callrec.vault._verify import archive_summary, verify
+from callrec.vault import SCHEMA_VERSION, Vault, _cases, _content, entries
+from callrec.vault.archive import close_periods
+from callrec.vault.archive._backup import backup, restore
+from callrec.vault.archive._deletion import approve_deletion, request_deletion
+from callrec.vault.archive._periods import _PERIOD_SCHEMA, file_sha256, list_periods, open_period
+from callrec.vault.archive._retention import run_retention
+from callrec.vault.calls._calls import list_calls
+from callrec.vault.calls._transcripts import add_transcript
+from callrec.vault.log import scrub
+from callrec.vault.log._verify import archive_summary, verify
+from callrec.vault.people._users import add_user
 from tests.conftest import record_call, run_cli
 from tests.vault.legacy import legacy_vault
 
@@ -245,7 +247,7 @@ def test_a_restore_refuses_a_backup_whose_day_file_was_altered(people, config, t
     (copy,) = (tmp_path / "b" / "periods").iterdir()
     copy.write_bytes(copy.read_bytes()[:-1] + b"\x00")
     vault.close()
-    from callrec.vault._backup import BackupFailed
+    from callrec.vault.archive._backup import BackupFailed
 
     with pytest.raises(BackupFailed, match="differs from its SHA-256"):
         restore(config, ADMIN, tmp_path / "b")
@@ -296,7 +298,8 @@ def test_a_vault_written_by_the_current_release_migrates_closes_its_days_and_ver
 
 
 def test_the_health_chain_check_goes_on_from_where_it_last_verified(people):
-    from callrec.vault import head, verify_chain_since_last
+    from callrec.vault import head
+    from callrec.vault.log import verify_chain_since_last
 
     vault = people
     record_call(vault, seconds=1)
@@ -327,7 +330,7 @@ def test_cli_verify_full_in_slices(people, config_file):
 
 
 def test_a_call_in_a_day_not_wholly_past_the_limit_waits_for_its_day(people):
-    from callrec.vault._retention import plan_retention
+    from callrec.vault.archive._retention import plan_retention
 
     vault = people
     early = record_call(vault, seconds=1, started_ts=_days_ago(vault, 31, hour=1))

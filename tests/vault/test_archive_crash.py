@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from callrec.vault import Vault, close_periods
+from callrec.vault import Vault
 from callrec.vault._accesslog import head as _head
-from callrec.vault._backup import backup, restore
-from callrec.vault._periods import list_periods
-from callrec.vault._retention import run_retention
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
+from callrec.vault.archive import close_periods
+from callrec.vault.archive._backup import backup, restore
+from callrec.vault.archive._periods import list_periods
+from callrec.vault.archive._retention import run_retention
+from callrec.vault.log._verify import verify
+from callrec.vault.people._users import add_user
 from tests.conftest import REPO, record_call
 from tests.vault.test_archive import _days_ago
 
@@ -30,7 +31,7 @@ _CHILD = """
 import sys, time
 from callrec.config import load_config
 from callrec.vault import Vault, _periods, _backup, _backup_copy, close_periods
-from callrec.vault._retention import run_retention
+from callrec.vault.archive._retention import run_retention
 
 def slow(fsync):
     def wrapper(*args):

@@ -14,8 +14,10 @@ from callrec import access
 from callrec.config import load_config
 from callrec.errors import AccessDenied, UsageError, WrongKey
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, Vault, _backup, add_user, create_key_file, log_entries, read_key_file, verify
-from callrec.vault._backup import (
+from callrec.vault import SERVICE_ACTOR, Vault, _backup, create_key_file, read_key_file
+from callrec.vault._checkpoint import create_signing_key
+from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault.archive._backup import (
     DaemonRunning,
     backup,
     finish_interrupted_rekey,
@@ -23,8 +25,8 @@ from callrec.vault._backup import (
     rekey,
     restore,
 )
-from callrec.vault._checkpoint import create_signing_key
-from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault.log import log_entries, verify
+from callrec.vault.people import add_user
 from tests.conftest import record_call, run_cli, write_config
 
 ADMIN = "adm"
@@ -279,7 +281,7 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
 
     import numpy as np
 
-    from callrec.vault import CallRecorder
+    from callrec.vault.calls import CallRecorder
 
     vault, _ = filled
     stop = threading.Event()
@@ -313,7 +315,7 @@ def test_backup_is_a_consistent_snapshot_while_another_process_records(filled, c
 def test_a_second_restore_in_the_same_second_sets_aside_under_a_new_name(tmp_path, monkeypatch):
     """Two restores within one second (docs/admin.md's two restore lines run as written): the second
     set-aside copy gets ``-2`` instead of failing or replacing the first."""
-    from callrec.vault import _backup
+    from callrec.vault.archive import _backup
 
     monkeypatch.setattr(_backup, "_stamp", lambda: "20260803T010203Z")
     (tmp_path / "vault.db.before-restore-20260803T010203Z").write_text("first")

@@ -8,14 +8,17 @@ import time
 import numpy as np
 import pytest
 
-from callrec.vault import CallRecorder, Vault, _cases, close_periods, verify
-from callrec.vault._backup import BackupUnverified, _open_copy, backup, rekey, restore
-from callrec.vault._changes import KEEP_DAYS, prune_changes
+from callrec.vault import Vault, _cases
 from callrec.vault._keyfile import read_key_file
-from callrec.vault._retention import run_retention
 from callrec.vault._schema import UNTRACKED_TABLES
-from callrec.vault._transcripts import add_transcript
-from callrec.vault._users import add_user, remove_role, remove_user
+from callrec.vault.archive import close_periods
+from callrec.vault.archive._backup import BackupUnverified, _open_copy, backup, rekey, restore
+from callrec.vault.archive._changes import KEEP_DAYS, prune_changes
+from callrec.vault.archive._retention import run_retention
+from callrec.vault.calls import CallRecorder
+from callrec.vault.calls._transcripts import add_transcript
+from callrec.vault.log import verify
+from callrec.vault.people._users import add_user, remove_role, remove_user
 from tests.conftest import record_call
 from tests.vault.test_archive import _days_ago
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from callrec.timefmt import format_ts
-from callrec.vault import CallRecorder, claim_next, get_call, list_calls, run_retention
+from callrec.vault.archive import run_retention
+from callrec.vault.calls import CallRecorder, claim_next, get_call, list_calls
 
 LONDON = ZoneInfo("Europe/London")
 #: 2026-10-25 01:00 UTC: London goes from +01:00 back to +00:00 (02:00 local becomes 01:00).

@@ -7,17 +7,9 @@ import time
 import pytest
 
 from callrec.errors import AccessDenied, InvalidState
-from callrec.vault import (
-    add_user,
-    attach_call,
-    close_case,
-    decide_case,
-    get_case,
-    log_entries,
-    open_case,
-    read_audio,
-    read_case_transcripts,
-)
+from callrec.vault.calls import read_audio, read_case_transcripts
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user, attach_call, close_case, decide_case, get_case, open_case
 from tests.conftest import record_call
 
 
@@ -101,7 +93,7 @@ def test_four_eyes_off_opens_approved(people, config):
 
 
 def test_case_search_is_logged_without_the_phrase(people):
-    from callrec.vault import add_transcript
+    from callrec.vault.calls import add_transcript
 
     call = record_call(people, seconds=1)
     add_transcript(people, call, 0, "vosk", "m", "0" * 64, [{"word": "咳", "start": 0.1, "end": 0.3, "conf": 1.0}], "咳")

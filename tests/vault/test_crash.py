@@ -9,8 +9,9 @@ import time
 
 import numpy as np
 
-from callrec.vault import CallRecorder, Vault, decode_flac
-from callrec.vault._audio import from_pcm_bytes
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder, decode_flac
+from callrec.vault.calls._audio import from_pcm_bytes
 
 RATE = 8000
 WRITER = """

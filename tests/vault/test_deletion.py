@@ -9,17 +9,10 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied, InvalidState, UsageError
 from callrec.identity import current_account
-from callrec.vault import (
-    SERVICE_ACTOR,
-    Vault,
-    add_user,
-    approve_deletion,
-    list_deletion_requests,
-    log_entries,
-    refuse_deletion,
-    request_deletion,
-    verify,
-)
+from callrec.vault import SERVICE_ACTOR, Vault
+from callrec.vault.archive import approve_deletion, list_deletion_requests, refuse_deletion, request_deletion
+from callrec.vault.log import log_entries, verify
+from callrec.vault.people import add_user
 from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 REASON = "caller asked on 2026-08-05 for their call to be erased"

@@ -16,8 +16,9 @@ from callrec.config import load_config
 from callrec.health import build_report
 from callrec.health._alerts import Alerter
 from callrec.health._findings import Finding
-from callrec.vault import Vault, add_user
+from callrec.vault import Vault
 from callrec.vault._checkpoint import Checkpoint, create_signing_key, fingerprint, load_signing_key
+from callrec.vault.people import add_user
 from tests.conftest import record_call, run_cli, write_config
 
 

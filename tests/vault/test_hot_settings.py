@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-from callrec.vault import Vault, _db, backup, log_entries, read_key_file, verify
+from callrec.vault import Vault, _db, read_key_file
+from callrec.vault.archive import backup
+from callrec.vault.log import log_entries, verify
 from tests.conftest import record_call
 
 ADMIN = "root"

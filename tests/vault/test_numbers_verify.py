@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from callrec.vault import CallNumbers, Vault, _db, log_entries, open_case, read_key_file, write_numbers
+from callrec.vault import Vault, _db, read_key_file
+from callrec.vault.log import log_entries
+from callrec.vault.people import CallNumbers, open_case, write_numbers
 from tests.conftest import record_call, run_cli
 
 NUMBER = "+819011112222"

@@ -62,7 +62,7 @@ def test_the_scan_sees_what_it_must_refuse(tmp_path):
     """The scan itself catches each kind of breach (else the test above could pass by seeing nothing)."""
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from callrec.vault._ledger import gaps_in\n"
+        "from callrec.vault.ops._ledger import gaps_in\n"
         "from callrec.vault import Vault, _cases\n"
         "import callrec.vault._db\n"
         "def f(vault: Vault, ctx):\n"
@@ -72,7 +72,7 @@ def test_the_scan_sees_what_it_must_refuse(tmp_path):
         "        pass\n"
         "    return 'select the calls you need'\n")
     text = "\n".join(_violations(bad, tmp_path))
-    for expected in ("imports callrec.vault._ledger", "imports callrec.vault._cases", "imports callrec.vault._db",
+    for expected in ("imports callrec.vault.ops._ledger", "imports callrec.vault.people._cases", "imports callrec.vault._db",
                      "SQL \"SELECT count(*)", "SQL \"UPDATE calls SET", "uses vault.query", "uses ctx.vault.conn",
                      "uses ctx.vault._lock", "uses vault.transaction"):
         assert expected in text, (expected, text)

@@ -17,13 +17,14 @@ import pytest
 import sqlcipher3
 
 from callrec.errors import VaultCorrupt
-from callrec.vault import Vault, _content, close_periods, entries, read_key_file, rekey
-from callrec.vault._backup import backup, restore
+from callrec.vault import Vault, _content, entries, read_key_file
 from callrec.vault._db import open_read_only
-from callrec.vault._periods import file_sha256, list_periods, open_period
-from callrec.vault._periods_rekey import periods_due_for_rekey, rekey_periods, resuming_period_rekey
-from callrec.vault._users import add_user
-from callrec.vault._verify import verify
+from callrec.vault.archive import close_periods, rekey
+from callrec.vault.archive._backup import backup, restore
+from callrec.vault.archive._periods import file_sha256, list_periods, open_period
+from callrec.vault.archive._periods_rekey import periods_due_for_rekey, rekey_periods, resuming_period_rekey
+from callrec.vault.log._verify import verify
+from callrec.vault.people._users import add_user
 from tests.conftest import REPO, record_call, run_cli
 from tests.vault.test_archive import ADMIN, _case, _days_ago
 
@@ -114,8 +115,8 @@ _CHILD = """
 import sys, time
 from callrec.config import load_config
 from callrec.vault import Vault, _periods
-from callrec.vault._users import add_user
-from callrec.vault._periods_rekey import rekey_periods
+from callrec.vault.people._users import add_user
+from callrec.vault.archive._periods_rekey import rekey_periods
 
 def slow(fsync):
     def wrapper(path):

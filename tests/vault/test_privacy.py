@@ -9,16 +9,9 @@ import time
 import pytest
 
 from callrec.errors import AccessDenied
-from callrec.vault import (
-    add_transcript,
-    add_user,
-    attach_call,
-    decide_case,
-    list_calls,
-    log_entries,
-    open_case,
-    read_transcripts,
-)
+from callrec.vault.calls import add_transcript, list_calls, read_transcripts
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user, attach_call, decide_case, open_case
 from tests.conftest import record_call
 
 PHRASE = "昨日から熱が三十八度あって"

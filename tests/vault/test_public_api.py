@@ -8,19 +8,19 @@ import time
 
 import pytest
 
-from callrec.vault import (
+from callrec.vault import Vault
+from callrec.vault.archive import run_retention
+from callrec.vault.calls import (
     Call,
-    Vault,
-    add_user,
     calls_overlapping,
     calls_started,
     count_calls,
     get_call,
     get_calls,
     last_test_call_ts,
-    log_entries,
-    run_retention,
 )
+from callrec.vault.log import log_entries
+from callrec.vault.people import add_user
 from tests.conftest import record_call
 
 

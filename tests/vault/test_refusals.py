@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from callrec.errors import AccessDenied
-from callrec.vault import _guard, add_user, entries, flush_refusals, refuse
+from callrec.vault import _guard, entries, flush_refusals, refuse
+from callrec.vault.people import add_user
 
 
 def _refuse(vault, actor: str, action: str, times: int) -> None:

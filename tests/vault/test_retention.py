@@ -6,16 +6,11 @@ import json
 import time
 
 from callrec.identity import current_account
-from callrec.vault import (
-    SERVICE_ACTOR,
-    CallRecorder,
-    add_transcript,
-    add_user,
-    log_entries,
-    plan_retention,
-    run_retention,
-    verify,
-)
+from callrec.vault import SERVICE_ACTOR
+from callrec.vault.archive import plan_retention, run_retention
+from callrec.vault.calls import CallRecorder, add_transcript
+from callrec.vault.log import log_entries, verify
+from callrec.vault.people import add_user
 from tests.conftest import audio_rows, call_status, record_call, run_cli, write_config
 
 DAY = 86400.0
@@ -154,7 +149,7 @@ def test_cli_retention_run_and_dry_run(tmp_path):
 
 
 def test_a_purged_call_lists_its_transcript_as_purged(vault, config):
-    from callrec.vault import list_calls
+    from callrec.vault.calls import list_calls
 
     old = record_call(vault, seconds=1, started_ts=_days_ago(40), seed=7)
     add_transcript(vault, old, 0, "vosk", "m", "0" * 64, [{"word": SECRET, "start": 0.1, "end": 0.9, "conf": 0.9}],

@@ -14,7 +14,10 @@ import time
 import numpy as np
 
 from callrec.config import load_config
-from callrec.vault import Vault, call_numbers, decode_flac, get_calls, sealed_flac
+from callrec.vault import Vault
+from callrec.vault.archive import sealed_flac
+from callrec.vault.calls import decode_flac, get_calls
+from callrec.vault.people import call_numbers
 from tests.capture.sip.conftest import EXCHANGE_IP2
 from tests.capture.sip.tapcheck import assert_carries
 from tests.conftest import run_cli, write_config

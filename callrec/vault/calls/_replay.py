@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from callrec.config import DEFAULT_LINE
-from callrec.vault._numbers import number_findings
 from callrec.vault._store import Vault
+from callrec.vault.people._numbers import number_findings
 
 __all__ = ["unexplained_rows"]
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
-from callrec.vault._transcripts import TranscriptCounts, insert_transcript
+from callrec.vault.calls._transcripts import TranscriptCounts, insert_transcript
 
 __all__ = [
     "Claim",

@@ -39,7 +39,13 @@ from callrec.errors import (
     WrongKey,
 )
 from callrec.vault._accesslog import head
-from callrec.vault._backup_copy import (
+from callrec.vault._checkpoint import rebase_count
+from callrec.vault._db import PLAIN_SQLITE_HEADER, open_read_only, opens_with
+from callrec.vault._keyfile import create_key_file, read_key_file
+from callrec.vault._owner import match_state_owner
+from callrec.vault._schema import SCHEMA_VERSION
+from callrec.vault._store import Vault
+from callrec.vault.archive._backup_copy import (
     Applied,
     NeedsFullCopy,
     Snapshot,
@@ -50,14 +56,8 @@ from callrec.vault._backup_copy import (
     export_transaction,
     take_snapshot,
 )
-from callrec.vault._changes import start_new_generation
-from callrec.vault._checkpoint import rebase_count
-from callrec.vault._db import PLAIN_SQLITE_HEADER, open_read_only, opens_with
-from callrec.vault._keyfile import create_key_file, read_key_file
-from callrec.vault._owner import match_state_owner
-from callrec.vault._periods import file_sha256, fsync_path
-from callrec.vault._schema import SCHEMA_VERSION
-from callrec.vault._store import Vault
+from callrec.vault.archive._changes import start_new_generation
+from callrec.vault.archive._periods import file_sha256, fsync_path
 
 __all__ = [
     "BackupFailed",

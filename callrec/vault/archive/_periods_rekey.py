@@ -24,10 +24,10 @@ from pathlib import Path
 
 import sqlcipher3
 
-from callrec.vault._backup import ensure_daemon_stopped
 from callrec.vault._db import classify
-from callrec.vault._periods import _unlink_later, _write_file, file_sha256, open_period
 from callrec.vault._store import Vault
+from callrec.vault.archive._backup import ensure_daemon_stopped
+from callrec.vault.archive._periods import _unlink_later, _write_file, file_sha256, open_period
 
 __all__ = ["PeriodRekeyResult", "periods_due_for_rekey", "rekey_periods", "resuming_period_rekey"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from callrec.errors import InvalidState, NotFound, UsageError
 from callrec.vault._guard import refuse
-from callrec.vault._numbers import case_number_tags, numbers_of_calls
 from callrec.vault._store import Vault
+from callrec.vault.people._numbers import case_number_tags, numbers_of_calls
 
 __all__ = ["Case", "open_case", "decide_case", "attach_call", "close_case", "get_case", "list_cases",
            "case_call_ids", "case_numbers", "number_matches", "require_own_approved", "still_readable",

@@ -16,8 +16,8 @@ import sqlcipher3
 
 from callrec.errors import InvalidState, NotFound, UsageError
 from callrec.vault._guard import refuse
-from callrec.vault._retention import PURGEABLE, is_on_hold, purge_call
 from callrec.vault._store import Vault
+from callrec.vault.archive._retention import PURGEABLE, is_on_hold, purge_call
 
 __all__ = ["DeletionRequest", "request_deletion", "approve_deletion", "refuse_deletion", "list_deletion_requests",
            "deletion_call_span"]

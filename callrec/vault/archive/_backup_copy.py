@@ -28,9 +28,9 @@ from pathlib import Path
 
 import sqlcipher3
 
-from callrec.vault._changes import KEEP_DAYS, ChangeState, change_state
-from callrec.vault._periods import file_sha256
 from callrec.vault._schema import TRACKED_TABLES, UNTRACKED_TABLES
+from callrec.vault.archive._changes import KEEP_DAYS, ChangeState, change_state
+from callrec.vault.archive._periods import file_sha256
 
 __all__ = ["Applied", "NeedsFullCopy", "Snapshot", "apply_changes", "copy_hashed", "digest_rows", "export_full",
            "export_transaction", "take_snapshot"]
