@@ -26,7 +26,7 @@ from callrec.timefmt import MAX_TS, MIN_TS, format_ts
 from callrec.vault import Vault
 from callrec.vault.calls import calls_overlapping
 from callrec.vault.ops import store_cdr_import
-from callrec.vault.people import CallNumbers, numbers_of_calls, write_numbers
+from callrec.vault.people import CallNumbers, add_call_numbers
 
 __all__ = ["CdrImport", "import_cdr", "import_cdr_bytes", "CdrFileError"]
 
@@ -180,8 +180,7 @@ def _number_calls(vault: Vault, config: Config, calls: list[tuple[float, float]]
         call_id = _matching_call(vault, span, cdr.match_slack_s, set(matched))
         if call_id is not None:
             matched[call_id] = caller
-    fresh = set(matched) - set(numbers_of_calls(vault, sorted(matched)))
-    with vault.transaction():
-        for call_id in sorted(fresh):
-            write_numbers(vault, call_id, CallNumbers("in", matched[call_id], local), actor)
-    return len(fresh)
+    if not matched:
+        return 0
+    return add_call_numbers(vault, {call_id: CallNumbers("in", caller, local) for call_id, caller in matched.items()},
+                            actor)

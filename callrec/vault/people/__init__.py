@@ -19,10 +19,17 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         open_case,
         require_own_approved,
     )
-    from callrec.vault.people._numbers import CallNumbers, call_numbers, numbers_of_calls, write_numbers
+    from callrec.vault.people._numbers import (
+        CallNumbers,
+        add_call_numbers,
+        call_numbers,
+        numbers_of_calls,
+        write_numbers,
+    )
     from callrec.vault.people._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
 
 __all__ = [
+    "add_call_numbers",
     "CallNumbers",
     "Case",
     "HOLDING_STATUSES",

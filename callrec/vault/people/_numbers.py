@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from callrec.vault._store import SERVICE_ACTOR, Vault
 
-__all__ = ["CallNumbers", "call_numbers", "case_number_tags", "numbers_of_calls", "number_findings", "number_tag",
+__all__ = ["CallNumbers", "add_call_numbers", "call_numbers", "case_number_tags", "numbers_of_calls", "number_findings", "number_tag",
            "write_numbers"]
 
 
@@ -60,6 +60,18 @@ def write_numbers(vault: Vault, call_id: int, numbers: CallNumbers, actor: str =
     vault.conn.execute("INSERT INTO call_numbers (call_id, direction, remote_number, local_number) VALUES (?,?,?,?)",
                        (call_id, numbers.direction, numbers.remote, numbers.local))
     vault.log(actor, "call.numbers", call_id=call_id, detail=_detail(_key(vault), call_id, numbers))
+
+
+def add_call_numbers(vault: Vault, numbers: dict[int, CallNumbers], actor: str) -> int:
+    """Store the numbers of each call in ``numbers`` that has none yet, in one transaction (a
+    call's numbers are written once: the SIP tap's, or an earlier import's, stay); how many."""
+    with vault.transaction():
+        held = {r[0] for r in vault.conn.execute(
+            f"SELECT call_id FROM call_numbers WHERE call_id IN ({','.join('?' * len(numbers))})", list(numbers))}
+        fresh = sorted(set(numbers) - held)
+        for call_id in fresh:
+            write_numbers(vault, call_id, numbers[call_id], actor)
+    return len(fresh)
 
 
 def case_number_tags(vault: Vault, case_id: int, numbers: list[str]) -> list[str]:
