@@ -26,9 +26,10 @@ import soundfile
 from callrec.config import load_config
 from callrec.evidence import build_case_package, verify_package
 from callrec.evidence._verify import pcm_sha256_of
-from callrec.vault import Vault, _cases, _content
-from callrec.vault.calls import CallRecorder
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder, _content
 from callrec.vault.calls._transcripts import add_transcript
+from callrec.vault.people import _cases
 from callrec.vault.people._users import add_user
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"

@@ -138,6 +138,26 @@ def accounts_skip_reason(module: str = "callrec.cli") -> str | None:
     return None
 
 
+def accounts_site(prefix: str, roles: dict[str, list[str]], extra_config: str = "",
+                  others: tuple[str, ...] = ()) -> tuple[Path, Path, dict[str, str]]:
+    """A world-readable directory with a config, ``callrec init`` run by this (root) process, and a
+    real OS account per key of ``roles`` given those roles (plus ``others`` with none): the base
+    directory, the config file and the account names by key (tear it down with ``tear_down_site``)."""
+    import secrets
+
+    base = open_dir(prefix)
+    config_file = write_config(base, extra_config)
+    config_file.chmod(0o644)
+    suffix = secrets.token_hex(3)
+    accounts = {key: f"cr{key}{suffix}" for key in [*roles, *others]}
+    for name in accounts.values():
+        add_os_account(name)
+    assert run_cli(config_file, "init").returncode == 0
+    for key, granted in roles.items():
+        assert run_cli(config_file, "users", "add", accounts[key], *[f"--role={r}" for r in granted]).returncode == 0
+    return base, config_file, accounts
+
+
 def add_os_account(name: str) -> None:
     """A real OS account without a home or a login shell (remove it with ``userdel``)."""
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
@@ -155,7 +175,7 @@ def start_serve(config_file: Path, config: Config, **popen: object) -> subproces
     return server
 
 
-def tear_down_site(server: subprocess.Popen | None, accounts: Iterator[str], base: Path) -> None:
+def tear_down_site(server: subprocess.Popen | None, accounts: Iterator[str], base: Path | None) -> None:
     """Stop the daemon, remove the OS accounts and the site's directory."""
     import shutil
 
@@ -164,4 +184,5 @@ def tear_down_site(server: subprocess.Popen | None, accounts: Iterator[str], bas
         server.wait(10)
     for name in accounts:
         subprocess.run(["userdel", name], check=False)
-    shutil.rmtree(base, ignore_errors=True)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)

@@ -10,7 +10,6 @@ read of a case once its close is in the log.
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,11 @@ import time
 import pytest
 
 from callrec.config import load_config
-from callrec.vault import Vault, _cases
+from callrec.vault import Vault
 from callrec.vault.calls import add_transcript
 from callrec.vault.log import log_entries
-from callrec.vault.people import get_case
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
+from callrec.vault.people import _cases, get_case
+from tests.conftest import accounts_site, record_call, run_cli, start_serve, tear_down_site
 
 pytestmark = pytest.mark.root
 
@@ -51,18 +50,9 @@ def site():
     import os
     if os.geteuid() != 0:
         pytest.skip("needs root to create OS accounts with useradd")
-    base = open_dir("callrec-race-")
-    config_file = write_config(base)
-    config_file.chmod(0o644)
-    suffix = secrets.token_hex(3)
-    accounts = {role: f"cr{role}{suffix}" for role in ROLES}
-    for name in accounts.values():
-        add_os_account(name)
-    server = None
+    base, config_file, accounts, server = None, None, {}, None
     try:
-        assert run_cli(config_file, "init").returncode == 0
-        for role, roles in ROLES.items():
-            assert run_cli(config_file, "users", "add", accounts[role], *[f"--role={r}" for r in roles]).returncode == 0
+        base, config_file, accounts = accounts_site("callrec-race-", ROLES)
         config = load_config(config_file)
         with Vault.open(config) as vault:
             call = record_call(vault, seconds=1)

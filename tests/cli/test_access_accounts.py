@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import stat
@@ -29,14 +28,12 @@ from callrec.vault.archive import sealed_flac
 from callrec.vault.calls import add_transcript
 from callrec.vault.log import log_entries
 from tests.conftest import (
+    accounts_site,
     accounts_skip_reason,
-    add_os_account,
-    open_dir,
     record_call,
     run_cli,
     start_serve,
     tear_down_site,
-    write_config,
 )
 
 PHRASE = "熱が三十八度あります"
@@ -51,19 +48,10 @@ def site():
     reason = accounts_skip_reason()
     if reason:
         pytest.skip(reason)
-    base = open_dir("callrec-acct-")
-    config_file = write_config(base, f'[health.cdr]\nhotline_number = "{HOTLINE}"\n')
-    config_file.chmod(0o644)
-    suffix = secrets.token_hex(3)
-    accounts = {role: f"cr{role}{suffix}" for role in list(ROLES) + ["stranger"]}
-    for name in accounts.values():
-        add_os_account(name)
-    server = None
+    base, config_file, accounts, server = None, None, {}, None
     try:
-        assert run_cli(config_file, "init").returncode == 0
-        for role, roles in ROLES.items():
-            args = [a for r in roles for a in ("--role", r)]
-            assert run_cli(config_file, "users", "add", accounts[role], *args).returncode == 0
+        base, config_file, accounts = accounts_site("callrec-acct-", ROLES, f'[health.cdr]\nhotline_number = "{HOTLINE}"\n',
+                                                    others=("stranger",))
         config = load_config(config_file)
         with Vault.open(config) as vault:
             call = record_call(vault, seconds=2)

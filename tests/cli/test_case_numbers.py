@@ -21,7 +21,7 @@ from callrec.config import load_config
 from callrec.vault import Vault
 from callrec.vault.log import log_entries
 from callrec.vault.people import CallNumbers, write_numbers
-from tests.conftest import add_os_account, open_dir, record_call, run_cli, write_config
+from tests.conftest import accounts_site, accounts_skip_reason, record_call, run_cli, start_serve, tear_down_site
 
 pytestmark = pytest.mark.root
 
@@ -52,24 +52,14 @@ def _cdr(base: Path, started: float, ended: float) -> Path:
 
 @pytest.fixture(scope="module")
 def site():
-    if not shutil.which("useradd"):
-        pytest.skip("useradd not available")
-    import os
-    if os.geteuid() != 0:
-        pytest.skip("needs root to create OS accounts")
-    base = open_dir("callrec-numbers-")
-    config_file = write_config(base, f'[health.cdr]\nhotline_number = "{HOTLINE}"\ncaller_column = "caller"\n'
-                                     'end_column = "end"\n')
-    config_file.chmod(0o644)
-    suffix = str(int(time.time() * 1000))[-6:]
-    accounts = {role: f"crn{role}{suffix}" for role in ROLES}
-    for name in accounts.values():
-        add_os_account(name)
-    server = None
+    reason = accounts_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    base, accounts, server = None, {}, None
     try:
-        assert run_cli(config_file, "init").returncode == 0
-        for role, roles in ROLES.items():
-            assert run_cli(config_file, "users", "add", accounts[role], *[a for r in roles for a in ("--role", r)]).returncode == 0
+        base, config_file, accounts = accounts_site(
+            "callrec-numbers-", ROLES,
+            f'[health.cdr]\nhotline_number = "{HOTLINE}"\ncaller_column = "caller"\nend_column = "end"\n')
         config = load_config(config_file)
         start = time.time() + 1  # after init: the day's report covers them
         with Vault.open(config) as vault:
@@ -79,12 +69,7 @@ def site():
                 write_numbers(vault, calls["target"], CallNumbers("in", TARGET, "+81312340000"))
                 write_numbers(vault, calls["other"], CallNumbers("in", OTHER, "+81312340000"))
         logged_start = start + 2 * 5
-        server = subprocess.Popen([sys.executable, "-m", "callrec", "--config", str(config_file), "serve"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
-        for _ in range(100):
-            if config.socket_path.exists():
-                break
-            time.sleep(0.1)
+        server = start_serve(config_file, config)
         site = {"config_file": config_file, "config": config, "accounts": accounts, "calls": calls, "base": base,
                 "window": (start - 60, start + 60), "server": server}
         imported = _as(site, "ops", "cdr", "import", str(_cdr(base, logged_start, logged_start + 2)))
@@ -93,12 +78,7 @@ def site():
         site["outputs"] = [imported.stdout + imported.stderr]
         yield site
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
-        for name in accounts.values():
-            subprocess.run(["userdel", name], check=False)
-        shutil.rmtree(base, ignore_errors=True)
+        tear_down_site(server, accounts.values(), base)
 
 
 def _as(site, role, *argv):

@@ -8,7 +8,8 @@ import time
 
 from callrec.config import load_config
 from callrec.identity import current_account
-from callrec.vault import Vault, _cases
+from callrec.vault import Vault
+from callrec.vault.people import _cases
 from callrec.vault.people._users import add_user
 from tests.conftest import FIXTURES, record_call, run_cli, write_config
 

@@ -15,9 +15,9 @@ import pytest
 
 from callrec.config import load_config
 from callrec.errors import AccessDenied
-from callrec.vault import Vault, _cases, _content
-from callrec.vault.calls import add_transcript
-from callrec.vault.people import add_user
+from callrec.vault import Vault
+from callrec.vault.calls import _content, add_transcript
+from callrec.vault.people import _cases, add_user
 from tests.conftest import add_os_account, open_dir, record_call, run_cli, start_serve, tear_down_site, write_config
 
 pytestmark = pytest.mark.root

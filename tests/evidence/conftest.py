@@ -9,9 +9,9 @@ import pytest
 from callrec.config import load_config
 from callrec.errors import AccessDenied
 from callrec.identity import current_account
-from callrec.vault import Vault, _cases, _content
-from callrec.vault.calls import add_transcript
-from callrec.vault.people import add_user
+from callrec.vault import Vault
+from callrec.vault.calls import _content, add_transcript
+from callrec.vault.people import _cases, add_user
 from tests.conftest import record_call, run_cli, write_config
 
 #: Text, actor and reason of the call and case outside the exported case: none may appear in it.

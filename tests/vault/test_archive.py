@@ -11,16 +11,18 @@ import sqlcipher3
 
 from callrec.config import load_config
 from callrec.timefmt import day_bounds
-from callrec.vault import SCHEMA_VERSION, Vault, _cases, _content, entries
+from callrec.vault import SCHEMA_VERSION, Vault, entries
 from callrec.vault.archive import close_periods
 from callrec.vault.archive._backup import backup, restore
 from callrec.vault.archive._deletion import approve_deletion, request_deletion
 from callrec.vault.archive._periods import _PERIOD_SCHEMA, file_sha256, list_periods, open_period
 from callrec.vault.archive._retention import run_retention
+from callrec.vault.calls import _content
 from callrec.vault.calls._calls import list_calls
 from callrec.vault.calls._transcripts import add_transcript
 from callrec.vault.log import scrub
 from callrec.vault.log._verify import archive_summary, verify
+from callrec.vault.people import _cases
 from callrec.vault.people._users import add_user
 from tests.conftest import record_call, run_cli
 from tests.vault.legacy import legacy_vault

@@ -30,7 +30,8 @@ ADMIN = "root"
 _CHILD = """
 import sys, time
 from callrec.config import load_config
-from callrec.vault import Vault, _periods, _backup, _backup_copy, close_periods
+from callrec.vault import Vault
+from callrec.vault.archive import _backup, _backup_copy, _periods, close_periods
 from callrec.vault.archive._retention import run_retention
 
 def slow(fsync):

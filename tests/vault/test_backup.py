@@ -14,9 +14,10 @@ from callrec import access
 from callrec.config import load_config
 from callrec.errors import AccessDenied, UsageError, WrongKey
 from callrec.identity import current_account
-from callrec.vault import SERVICE_ACTOR, Vault, _backup, create_key_file, read_key_file
+from callrec.vault import SERVICE_ACTOR, Vault, create_key_file, read_key_file
 from callrec.vault._checkpoint import create_signing_key
 from callrec.vault._db import PLAIN_SQLITE_HEADER
+from callrec.vault.archive import _backup
 from callrec.vault.archive._backup import (
     DaemonRunning,
     backup,

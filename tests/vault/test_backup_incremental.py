@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from callrec.vault import Vault, _cases
+from callrec.vault import Vault
 from callrec.vault._keyfile import read_key_file
 from callrec.vault._schema import UNTRACKED_TABLES
 from callrec.vault.archive import close_periods
@@ -18,6 +18,7 @@ from callrec.vault.archive._retention import run_retention
 from callrec.vault.calls import CallRecorder
 from callrec.vault.calls._transcripts import add_transcript
 from callrec.vault.log import verify
+from callrec.vault.people import _cases
 from callrec.vault.people._users import add_user, remove_role, remove_user
 from tests.conftest import record_call
 from tests.vault.test_archive import _days_ago

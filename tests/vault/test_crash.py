@@ -18,7 +18,8 @@ WRITER = """
 import sys, time
 import numpy as np
 from callrec.config import load_config
-from callrec.vault import CallRecorder, Vault
+from callrec.vault import Vault
+from callrec.vault.calls import CallRecorder
 vault = Vault.open(load_config(sys.argv[1]))
 rec = CallRecorder(vault)
 call = rec.start_call(time.time(), 8000, 1)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from callrec.config import load_config
-from callrec.vault import Vault, _cases, _content, _db, _ledger, read_key_file
+from callrec.vault import Vault, _db, read_key_file
 from callrec.vault.archive import run_retention
-from callrec.vault.calls import add_transcript
+from callrec.vault.calls import _content, add_transcript
 from callrec.vault.log import log_entries, verify
-from callrec.vault.people import add_user, remove_role
+from callrec.vault.ops import _ledger
+from callrec.vault.people import _cases, add_user, remove_role
 from tests.conftest import record_call, run_cli
 from tests.vault.legacy import legacy_vault
 

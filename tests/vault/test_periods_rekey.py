@@ -17,12 +17,13 @@ import pytest
 import sqlcipher3
 
 from callrec.errors import VaultCorrupt
-from callrec.vault import Vault, _content, entries, read_key_file
+from callrec.vault import Vault, entries, read_key_file
 from callrec.vault._db import open_read_only
 from callrec.vault.archive import close_periods, rekey
 from callrec.vault.archive._backup import backup, restore
 from callrec.vault.archive._periods import file_sha256, list_periods, open_period
 from callrec.vault.archive._periods_rekey import periods_due_for_rekey, rekey_periods, resuming_period_rekey
+from callrec.vault.calls import _content
 from callrec.vault.log._verify import verify
 from callrec.vault.people._users import add_user
 from tests.conftest import REPO, record_call, run_cli
@@ -114,7 +115,8 @@ def test_days_closed_or_amended_after_the_rotation_are_not_due(closed):
 _CHILD = """
 import sys, time
 from callrec.config import load_config
-from callrec.vault import Vault, _periods
+from callrec.vault import Vault
+from callrec.vault.archive import _periods
 from callrec.vault.people._users import add_user
 from callrec.vault.archive._periods_rekey import rekey_periods
 

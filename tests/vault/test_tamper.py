@@ -14,11 +14,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from callrec.config import load_config
-from callrec.vault import Vault, _cases, _content, _db, _ledger, entries, read_key_file
+from callrec.vault import Vault, _db, entries, read_key_file
 from callrec.vault._accesslog import body_json, body_sha256, entry_message, link_hash
 from callrec.vault._checkpoint import Checkpoint, load_signing_key, state_message
-from callrec.vault.calls import add_transcript
-from callrec.vault.people import add_user
+from callrec.vault.calls import _content, add_transcript
+from callrec.vault.ops import _ledger
+from callrec.vault.people import _cases, add_user
 from tests.conftest import record_call, run_cli, write_config
 
 
