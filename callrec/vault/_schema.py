@@ -464,7 +464,21 @@ ALTER TABLE checkpoint_state ADD COLUMN sig TEXT;
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9, _V11)
+#: Lean status (issue 22 item 1; number 12, standalone): 'callrec status', the metrics and the
+#: test-call check read the transcription backlog and the newest test call from small partial
+#: indexes instead of scanning every call (test calls: one index for any line, one per line, as
+#: the planner otherwise walks calls_started or calls_line_started). The queries repeat these WHERE
+#: terms word for word (SQLite uses a partial index only when the query's WHERE contains its terms).
+_V12_LEAN_STATUS = """
+CREATE INDEX IF NOT EXISTS calls_waiting ON calls(started_ts)
+    WHERE transcript_status IN ('pending', 'running') AND status IN ('sealed', 'interrupted');
+CREATE INDEX IF NOT EXISTS calls_test ON calls(started_ts) WHERE kind = 'test';
+CREATE INDEX IF NOT EXISTS calls_test_line ON calls(line, started_ts) WHERE kind = 'test';
+"""
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9, _V11,
+                               _V12_LEAN_STATUS)
 TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers",
                   "health_acks", "gap_notes")
 SCHEMA_VERSION = len(MIGRATIONS)

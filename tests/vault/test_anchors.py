@@ -10,6 +10,7 @@ head is anywhere on the host.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -335,3 +336,37 @@ def test_heads_of_the_chain_a_restore_replaced_are_not_asked_for(tmp_path):
         assert kept["seq"] > vault.query("SELECT max(seq) FROM access_log")[0][0]  # newer than the restored log
     result = run_cli(config_file, "verify")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _report_chain_findings(config, config_file) -> list[str]:
+    """The access-log findings of today's report, built by a new ``callrec`` process (as after a
+    restart: nothing of the earlier process's state is left but the vault)."""
+    today = dt.datetime.now(config.zone).date().isoformat()
+    result = run_cli(config_file, "health", "report", "--json", "--date", today)
+    assert result.stdout, result.stderr
+    return [f["message"] for f in json.loads(result.stdout)["findings"] if f["check"] == "access_log"]
+
+
+@pytest.mark.parametrize("point", ["signed", "unsigned", "wrongly signed"])
+def test_first_report_of_a_new_process_starts_from_the_signed_point(state, point):
+    """An entry below the signed point, edited with the data key: the report of a new process does
+    not re-check it (it starts from the point, so the first report after a restart costs what the
+    entries since cost, issue 22 item 4; 'callrec verify' re-hashes the whole chain and names it).
+    A point without the checkpoint key's signature is no point: every entry is checked, and that
+    is a finding of its own."""
+    config, config_file, _, _ = state
+    conn = _attacker(config)
+    (top,) = conn.execute("SELECT seq FROM chain_verified").fetchone()
+    assert top > 3
+    conn.execute("""UPDATE access_log SET detail = '{"edited":1}' WHERE seq = 2""")
+    if point != "signed":
+        conn.execute("UPDATE chain_verified SET sig = ?", (None if point == "unsigned" else "ab" * 64,))
+    conn.commit()
+    conn.close()
+    found = _report_chain_findings(config, config_file)
+    if point == "signed":
+        assert found == []
+        assert "access log: entry 2 was altered (hash mismatch)" in run_cli(config_file, "verify").stdout
+    else:
+        assert "access log: entry 2 was altered (hash mismatch)" in found
+        assert any("verified-up-to point is not signed by the checkpoint key" in f for f in found), found

@@ -36,6 +36,8 @@ __all__ = [
 
 TRANSCRIPT_STATUSES = ("pending", "running", "done", "failed", "no_model")
 _TRANSCRIBABLE = "status IN ('sealed', 'interrupted')"
+#: Calls waiting for transcription: the WHERE of the partial index calls_waiting, word for word.
+_WAITING = f"transcript_status IN ('pending', 'running') AND {_TRANSCRIBABLE}"
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,12 @@ def queue_summary(vault: Vault, now: float | None = None) -> QueueSummary:
 
 def transcript_backlog(vault: Vault) -> int:
     """Sealed or interrupted calls waiting for transcription (pending or running)."""
-    return vault.query(f"SELECT count(*) FROM calls WHERE transcript_status IN ('pending', 'running')"
-                       f" AND {_TRANSCRIBABLE}")[0][0]
+    return vault.query(f"SELECT count(*) FROM calls WHERE {_WAITING}")[0][0]
 
 
 def oldest_waiting_ts(vault: Vault) -> float | None:
     """Start of the oldest call waiting for transcription, or None when none waits."""
-    return vault.query(f"SELECT min(started_ts) FROM calls WHERE {_TRANSCRIBABLE}"
-                       " AND transcript_status IN ('pending', 'running')")[0][0]
+    return vault.query(f"SELECT min(started_ts) FROM calls WHERE {_WAITING}")[0][0]
 
 
 def claim_next(vault: Vault) -> Claim | None:

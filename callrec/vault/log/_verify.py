@@ -114,6 +114,21 @@ def _deep(vault: Vault, period: Period, key: bytes, seals: dict[int, list[dict]]
 
 
 @contextmanager
+def _one_read(vault: Vault) -> Iterator[None]:
+    """One read transaction on the vault's connection, so that the head read and the chain checked
+    are the same chain; a database error passes unchanged (verify makes it a finding)."""
+    with vault._lock:
+        began = not vault.conn.in_transaction
+        if began:
+            vault.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if began and vault.conn.in_transaction:
+                vault.conn.execute("ROLLBACK")
+
+
+@contextmanager
 def _bookkeeping() -> Iterator[None]:
     """What verify notes about what it found whole only spares later runs work: on a full disk or a
     read-only or forbidden state directory the note is skipped, and the verdict still stands."""
@@ -207,9 +222,9 @@ def _verified_point(vault: Vault) -> tuple[tuple[int, str] | None, list[str]]:
     return (seq, digest), []
 
 
-def _advance_point(vault: Vault) -> None:
-    with vault._lock:
-        top = head(vault.conn)
+def _advance_point(vault: Vault, top: tuple[int, str]) -> None:
+    """Sign ``top``, the newest entry the run checked (read in the same snapshot as the chain, so
+    an entry appended meanwhile by another connection is left to the next run), as the new point."""
     if top[0]:
         ts = time.time()
         sig = vault.signer.sign(_point_message(*top, ts)).hex()
@@ -218,28 +233,32 @@ def _advance_point(vault: Vault) -> None:
                          (*top, ts, sig))
 
 
-def _chain(vault: Vault, point: tuple[int, str] | None) -> list[str]:
+def _chain(vault: Vault, point: tuple[int, str] | None, checked: list[tuple[int, str]]) -> list[str]:
     """Every entry's hash and link; signatures after ``point`` (an entry whose signature and all
-    before it a clean run checked), which must still hold the same hash."""
+    before it a clean run checked), which must still hold the same hash. The head checked goes
+    into ``checked``."""
     findings = []
     if point is not None:
         row = vault.query("SELECT hash FROM access_log WHERE seq = ?", (point[0],))
         if not row or row[0][0] != point[1]:
             findings.append(f"access log: entry {point[0]} changed or vanished since it was last verified")
             point = None
-    with vault._lock:
+    with _one_read(vault):
+        checked.append(head(vault.conn))
         return findings + verify_chain(vault.conn, vault.signer.public_key(), signed_after=point[0] if point else 0)
 
 
 def verify_chain_since_last(vault: Vault) -> list[str]:
     """The entries after the one the last clean check verified (the whole chain the first time, or
     when that point is not signed by the checkpoint key), signatures included; on success the head
-    becomes the new starting point."""
+    checked becomes the new starting point. A daemon's restart changes nothing: the point is in the
+    vault, signed, so the first check or report of a new process starts from it too."""
     point, findings = _verified_point(vault)
-    with vault._lock:
+    with _one_read(vault):
+        top = head(vault.conn)
         findings += verify_chain(vault.conn, vault.signer.public_key(), point)
     if not findings:
-        _advance_point(vault)
+        _advance_point(vault, top)
     return findings
 
 
@@ -305,9 +324,10 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
     point, findings = _verified_point(vault)
     if full:
         point = None
+    checked: list[tuple[int, str]] = []
     steps = (
         ("integrity", _integrity),
-        ("access log", lambda v: _chain(v, point)),
+        ("access log", lambda v: _chain(v, point, checked)),
         ("checkpoint", lambda v: verify_checkpoint(v.conn, v.config.checkpoint_key_path, v.config.witness_path)),
         ("trusted heads", lambda v: verify_trusted_heads(v.conn, list(trusted_heads))),
         ("heads on this host", verify_host_heads),
@@ -326,6 +346,6 @@ def verify(vault: Vault, trusted_heads: Sequence[tuple[int, str]] = (), *, full:
         except (TypeError, ValueError, KeyError, IndexError) as exc:  # a row of a shape no version writes
             findings.append(f"{name}: cannot be checked, a row was edited into a shape callrec never writes"
                             f" ({type(exc).__name__})")
-    if not findings:  # signatures that held need not be re-checked by the next default run
-        _advance_point(vault)
+    if not findings and checked:  # signatures that held need not be re-checked by the next default run
+        _advance_point(vault, checked[0])
     return findings
