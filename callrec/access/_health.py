@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from callrec.access._actor import Actor
 from callrec.access._registry import use_case
@@ -13,6 +13,7 @@ from callrec.access._table import may
 from callrec.errors import UsageError, did_you_mean
 from callrec.health import (
     CHECK_NAMES,
+    awaiting_ack,
     build_report,
     check_lines,
     import_cdr_bytes,
@@ -39,6 +40,8 @@ class CheckResult:
     word: str
     summary: str
     lines: list[str]
+    #: The checks with an outage that is over, a WARNING until someone acknowledges it (``health.ack``).
+    unacknowledged: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ def check_result(vault: Vault, now: float) -> CheckResult:
     for f in sorted((f for f in findings if f.severity != "ok"), key=lambda f: f.severity != "critical"):
         bad.setdefault(f.check, f.message)
     summary = "; ".join(f"{check}: {message}" for check, message in list(bad.items())[:3])
-    return CheckResult(code, word, summary or "recording, every check passed", check_lines(findings, vault.config.zone))
+    return CheckResult(code, word, summary or "recording, every check passed", check_lines(findings, vault.config.zone),
+                       awaiting_ack(findings))
 
 
 @use_case("health.check")

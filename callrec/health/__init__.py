@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         list_maintenance,
     )
     from callrec.health._metrics import metrics_path, write_metrics
-    from callrec.health._present import CHECK_NAMES, check_lines, present
+    from callrec.health._present import CHECK_NAMES, awaiting_ack, check_lines, present
     from callrec.health._reconcile import Reconciliation, reconcile
     from callrec.health._report import (
         ReportDayBeforeService,
@@ -71,6 +71,7 @@ __all__ = [
     "StatusKeeper",
     "SystemStatus",
     "add_maintenance",
+    "awaiting_ack",
     "build_report",
     "cancel_maintenance",
     "check_lines",

@@ -18,7 +18,7 @@ from callrec.health._findings import SEVERITIES, Finding
 from callrec.vault import Vault
 from callrec.vault.ops import acked_since
 
-__all__ = ["CHECK_NAMES", "check_lines", "present"]
+__all__ = ["CHECK_NAMES", "awaiting_ack", "check_lines", "present"]
 
 CHECK_NAMES = tuple(c.name for c in CHECKS)
 
@@ -46,8 +46,19 @@ def present(vault: Vault, findings: Iterable[Finding], now: float) -> list[Findi
         if now - ended > window or (acked is not None and acked >= ended):
             continue
         out.append(dataclasses.replace(
-            f, severity="warning", message=f"{f.message}, over (seen: 'callrec health ack {f.check}')"))
+            f, severity="warning", message=f"{f.message}{_over_hint(f.check)}"))
     return out
+
+
+def _over_hint(check: str) -> str:
+    return f", over (seen: 'callrec health ack {check}')"
+
+
+def awaiting_ack(findings: Iterable[Finding]) -> list[str]:
+    """The checks of :func:`present`'s findings with an outage that is over and not yet
+    acknowledged (a WARNING until ``health ack``), each once, in order."""
+    return list(dict.fromkeys(f.check for f in findings
+                              if f.severity == "warning" and f.message.endswith(_over_hint(f.check))))
 
 
 def check_lines(findings: Iterable[Finding], zone: ZoneInfo) -> list[str]:

@@ -5,6 +5,7 @@ account), and deciding pending cases."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -30,8 +31,10 @@ def reviewer() -> str:
 @cases.post("/reviewer/open")
 def open_case() -> Response:
     form = request.form
+    numbers = [n.strip() for n in re.split(r"[,\n]", form.get("numbers", "")) if n.strip()]
     try:
-        case = ask("case.open", reason=form.get("reason", ""), from_iso=form.get("from", ""), to_iso=form.get("to", ""))
+        case = ask("case.open", reason=form.get("reason", ""), from_iso=form.get("from", ""), to_iso=form.get("to", ""),
+                   numbers=numbers)
     except Refused as exc:
         flash(exc.args[0], "refused")
         return redirect(url_for("cases.reviewer"), 303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -38,12 +39,32 @@ def ops_page() -> str:
                            check=check, check_refusal=check_refusal)
 
 
+@ops.post("/ops/ack")
+def ack() -> Response:
+    check = request.form.get("check", "")
+    return done(url_for("ops.ops_page"), "health.ack",
+                gettext("Outages of %(check)s that are over are acknowledged.", check=check), check=check)
+
+
 @ops.get("/maintainer")
 def maintainer() -> str:
     status, status_refusal = _or_refusal("status")
     windows = ask("maintenance.list").windows
     return render_template("maintainer.html", status=dataclasses.asdict(status) if status else None,
-                           status_refusal=status_refusal, windows=windows)
+                           status_refusal=status_refusal, windows=windows, now=time.time())
+
+
+@ops.post("/maintainer/windows/<int:window_id>/end")
+def end_window(window_id: int) -> Response:
+    return done(url_for("ops.maintainer"), "maintenance.end",
+                gettext("Maintenance window %(id)s ended: a gap from now on is an outage again.", id=window_id),
+                window_id=window_id)
+
+
+@ops.post("/maintainer/windows/<int:window_id>/cancel")
+def cancel_window(window_id: int) -> Response:
+    return done(url_for("ops.maintainer"), "maintenance.cancel",
+                gettext("Maintenance window %(id)s cancelled.", id=window_id), window_id=window_id)
 
 
 @ops.post("/maintainer/announce")

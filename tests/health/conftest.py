@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from callrec.access import CheckResult, check_result
 from callrec.config import Config
 from callrec.vault import Vault
-from callrec.vault.ops import add_gap, close_session, open_session
+from callrec.vault.ops import add_gap, close_session, heartbeat, open_session
 from tests.conftest import record_call, write_config
 
 DAY = dt.date(2026, 8, 3)  # a Monday
@@ -44,6 +45,20 @@ def build_day(vault: Vault, config: Config, plan: DayPlan, day: dt.date = DAY) -
         record_call(vault, seconds=2.0, started_ts=at(config, hhmm, day), seed=i)
     if plan.test_call:
         record_call(vault, seconds=2.0, started_ts=at(config, plan.test_call, day), kind="test")
+
+
+def ended_outage(config: Config, now: float, extra_h: float = 0.0) -> tuple[float, CheckResult]:
+    """Capture for three hours, stopped at T for ten minutes, running since (its heartbeat ``extra_h``
+    hours past ``now``); T is 30 min before ``now``. Returns T and the live check during the outage."""
+    t = now - 1800
+    with Vault.open(config) as vault:
+        first = open_session(vault, "device:test", now - 3 * 3600)
+        heartbeat(vault, first, t)
+        record_call(vault, started_ts=t - 600, kind="test")
+        close_session(vault, first, t, "stopped")
+        during = check_result(vault, t + 300)
+        heartbeat(vault, open_session(vault, "device:test", t + 600), now + extra_h * 3600)
+    return t, during
 
 
 @pytest.fixture

@@ -17,28 +17,15 @@ from callrec.identity import current_account
 from callrec.timefmt import format_ts
 from callrec.vault import Vault
 from callrec.vault.log import log_entries
-from callrec.vault.ops import close_session, heartbeat, open_session
 from callrec.vault.people import add_user
-from tests.conftest import record_call, run_cli, write_config
+from tests.conftest import run_cli, write_config
+from tests.health.conftest import ended_outage
 
 
 def _as(config_file, actor: str, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = execute(Context(config_flag=str(config_file), actor=actor, out=out, err=err), list(argv))
     return code, out.getvalue(), err.getvalue()
-
-
-def _outage(config, now: float, extra_h: float = 0.0) -> tuple[float, float]:
-    """Capture for three hours, stopped at T for ten minutes, running since; T is 30 min before ``now``."""
-    t = now - 1800
-    with Vault.open(config) as vault:
-        first = open_session(vault, "device:test", now - 3 * 3600)
-        heartbeat(vault, first, t)
-        record_call(vault, started_ts=t - 600, kind="test")
-        close_session(vault, first, t, "stopped")
-        during = check_result(vault, t + 300)
-        heartbeat(vault, open_session(vault, "device:test", t + 600), now + extra_h * 3600)
-    return t, during
 
 
 def test_ten_minute_outage_is_critical_then_warning_then_ok_after_ack(tmp_path):
@@ -52,8 +39,11 @@ def test_ten_minute_outage_is_critical_then_warning_then_ok_after_ack(tmp_path):
         add_user(vault, "admin", me, ["ops"])
         add_user(vault, "admin", "vendor", ["maintainer"])
     now = time.time()
-    t, during = _outage(config, now)
+    t, during = ended_outage(config, now)
     assert during.code == 2 and during.lines[0].startswith("CRITICAL capture_alive: capture stopped (stopped) [since ")
+    assert during.unacknowledged == [], "an outage going on is not for acknowledging"
+    with Vault.open(config) as vault:
+        assert check_result(vault, now).unacknowledged == ["service_gaps"]
 
     after = run_cli(config_file, "health", "check")
     span = f"[{format_ts(t, config.zone, 'seconds')} .. {format_ts(t + 600, config.zone, 'seconds')}]"
@@ -72,6 +62,8 @@ def test_ten_minute_outage_is_critical_then_warning_then_ok_after_ack(tmp_path):
     assert acked.returncode == 0, acked.stderr
     ok = run_cli(config_file, "health", "check")
     assert (ok.returncode, ok.stdout.splitlines()) == (0, ["CALLREC OK - recording, every check passed"])
+    with Vault.open(config) as vault:
+        assert check_result(vault, time.time()).unacknowledged == []
 
     with Vault.open(config) as vault:
         assert [(e.actor, e.outcome) for e in log_entries(vault) if e.action == "health.ack"] == [
@@ -88,7 +80,7 @@ def test_an_outage_is_ok_once_the_recovered_window_has_passed_without_ack(tmp_pa
 
     config = load_config(config_file)
     now = time.time()
-    _outage(config, now, extra_h=3)
+    ended_outage(config, now, extra_h=3)
     with Vault.open(config) as vault:
         inside = check_result(vault, now)
         after = check_result(vault, now + 3 * 3600)

@@ -27,6 +27,7 @@ import pytest
 from callrec.config import load_config
 from callrec.vault import Vault
 from callrec.vault.calls import add_transcript
+from callrec.vault.people import CallNumbers, write_numbers
 from tests.conftest import (
     accounts_skip_reason,
     add_os_account,
@@ -37,7 +38,7 @@ from tests.conftest import (
     tear_down_site,
     write_config,
 )
-from tests.health.conftest import DayPlan, build_day
+from tests.health.conftest import DayPlan, build_day, ended_outage
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -46,6 +47,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 LINE_ONE, LINE_TWO = ["もしもし", "熱", "が"], ["はい", "保健所", "です"]
 REASON = "自宅で亡くなった相談者への助言を確認"
 HOTLINE = "0312345678"
+#: The caller of the journeys' call (E.164); the reviewer types it the national way, 090-1234-5678.
+CALLER = "+819012345678"
 #: A past day with a flatline hour, for the ops page.
 GAP_DAY = dt.date(2026, 8, 3)
 ROLES = {"rev": ["reviewer"], "appr": ["approver"], "ops": ["ops"], "maint": ["maintainer"], "adm": ["admin"]}
@@ -71,8 +74,12 @@ def _fill_vault(config) -> int:
                        "".join(LINE_ONE))
         add_transcript(vault, call, 1, "vosk", "test", "a" * 64, _words(LINE_TWO, 3.1, [0.9, 0.99, 0.4]),
                        "".join(LINE_TWO))
+        with vault.transaction():
+            write_numbers(vault, call, CallNumbers("in", CALLER, "+81" + HOTLINE[1:]))
+        record_call(vault, seconds=2, started_ts=time.time() - 2 * 3600)  # no known number
         build_day(vault, config, DayPlan(flatline=("13:00", "14:00")), GAP_DAY)
         vault.checkpoint()
+    ended_outage(config, time.time())  # a WARNING in the live check until ops acknowledges it
     return call
 
 

@@ -22,7 +22,7 @@ import pytest
 from callrec.vault import Vault
 from callrec.vault.log import log_entries
 from tests.conftest import run_cli
-from tests.ui.conftest import GAP_DAY, HOTLINE, LINE_ONE, LINE_TWO, REASON, browser_of, shoot, ui_of
+from tests.ui.conftest import CALLER, GAP_DAY, HOTLINE, LINE_ONE, LINE_TWO, REASON, browser_of, shoot, ui_of
 
 pytestmark = pytest.mark.root
 
@@ -63,10 +63,15 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         page.fill("#open-case textarea[name=reason]", REASON)
         page.fill("#open-case input[name=from]", _local(site, -3))
         page.fill("#open-case input[name=to]", _local(site, 1))
+        page.fill("#open-case input[name=numbers]", "090-1234-5678")
         page.click("#open-case button")
         assert "/cases/" in page.url, page.content()[:1500] + rev.logs()[-1500:]
         case_id = int(page.url.rsplit("/", 1)[1])
         assert page.locator(".status").first.inner_text() == "承認待ち"
+        assert page.locator(".facts .numbers").inner_text() == CALLER, "the opener sees the case's numbers"
+        assert page.locator("#calls tbody tr").count() == 1, "scoped by number: only the caller's call"
+        assert page.locator(f"#call-{call} .number").inner_text() == "", "a call's number only once approved"
+        assert page.locator("#unknown-numbers").count() == 1
         shoot(page, "reviewer-case-pending")
 
         # Before approval the daemon refuses to attach: the page says so and the log has it.
@@ -80,6 +85,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         assert page.url == f"{appr.origin}/approver"
         card = page.locator(f"#case-{case_id}")
         assert REASON in card.inner_text() and site["accounts"]["rev"] in card.inner_text()
+        assert card.locator(".numbers").inner_text() == CALLER
         shoot(page, "approver-pending")
         card.locator("form").first.locator("button").click()
         assert "承認しました" in page.locator(".message.ok").inner_text()
@@ -90,6 +96,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         page.goto(f"{rev.origin}/cases/{case_id}")
         assert page.locator(".status").first.inner_text() == "承認済み"
         assert site["accounts"]["appr"] in page.locator("#decision").inner_text()
+        assert page.locator(f"#call-{call} .number").inner_text() == CALLER, "approved: its opener sees the number"
         page.click(f"#call-{call} form button")  # attach
         assert page.locator(f"#call-{call} .attached").count() == 1
         shoot(page, "reviewer-case-approved")
@@ -108,7 +115,7 @@ def test_case_journey_open_approve_play_export(site, playwright_api):
         _log_in(page, appr)
         log = page.locator("#access-log").inner_text()
         assert "play" in log and "export" in log and site["accounts"]["rev"] in log
-        assert REASON not in log and "保健所" not in log
+        assert REASON not in log and "保健所" not in log and CALLER not in log
         shoot(page, "approver-access-log-en")
 
 
@@ -178,6 +185,11 @@ def test_ops_sees_a_day_with_a_gap_and_is_refused_cases(site, playwright_api):
     with browser_of(playwright_api, site, "ops") as page:
         _log_in(page, ops)
         assert page.url == f"{ops.origin}/ops"
+        assert "service_gaps" in page.locator("#check").inner_text()
+        shoot(page, "ops-acknowledge")
+        page.click("#acks button[data-check=service_gaps]")
+        assert "service_gaps" in page.locator(".message.ok").inner_text()
+        assert page.locator("#acks button[data-check=service_gaps]").count() == 0, "acknowledged: no longer a warning"
         page.fill("input[name=date]", GAP_DAY.isoformat())
         page.click("form.inline button")
         gaps = page.locator("#gaps").inner_text()
@@ -207,7 +219,24 @@ def test_maintainer_announces_a_window_and_sees_a_bad_one_refused(site, playwrig
         page.click("#announce button")
         assert page.locator(".message.ok").count() == 1
         assert "交換機ファームウェア更新" in page.locator("#windows").inner_text()
+        future = page.locator("#windows tr", has_text="交換機ファームウェア更新")
+        starts = time.time() + 3
+        page.fill("#announce input[name=from]", dt.datetime.fromtimestamp(starts, site["config"].zone).strftime(
+            "%Y-%m-%dT%H:%M:%S"))
+        page.fill("#announce input[name=to]", _local(site, 1))
+        page.fill("#announce input[name=reason]", "録音機の再起動")
+        page.click("#announce button")
+        running = page.locator("#windows tr", has_text="録音機の再起動")
+        assert running.locator("button.cancel").count() == 1 and running.locator("button.end").count() == 0
+        page.wait_for_timeout(max(0.0, starts + 1 - time.time()) * 1000)
+        page.reload()
+        running.locator("button.end").click()
+        assert page.locator(".message.ok").count() == 1
+        assert "早期終了" in running.locator(".state").inner_text() and running.locator("button").count() == 0
+        assert future.locator("button.cancel").count() == 1
         shoot(page, "maintainer")
+        future.locator("button.cancel").click()
+        assert "取消" in future.locator(".state").inner_text() and future.locator("button").count() == 0
         page.fill("#announce input[name=from]", _local(site, 30))
         page.fill("#announce input[name=to]", _local(site, 29))
         page.fill("#announce input[name=reason]", "逆順の予定")
@@ -254,7 +283,8 @@ def test_no_content_in_the_ui_processes_logs(site):
     """Run after the journeys: what each ui process wrote names routes and refusals, nothing else."""
     if len(site["uis"]) < 2:
         pytest.skip("needs the journeys above in the same run")
-    words = [*LINE_ONE, *LINE_TWO[1:], REASON, "交換機ファームウェア更新", HOTLINE, "case-export"]
+    words = [*LINE_ONE, *LINE_TWO[1:], REASON, "交換機ファームウェア更新", HOTLINE, "case-export", CALLER,
+             "090-1234-5678"]
     for ui in site["uis"].values():
         logs = ui.logs()
         assert "callrec ui: GET" in logs
