@@ -109,8 +109,8 @@ def tmpfs(mount: Path, size: str) -> Iterator[Path]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 2 MiB tmpfs to hold a state directory."""
-    with tmpfs(tmp_path / "small", "2m") as mount:
+    """A 3 MiB tmpfs to hold a state directory (a new vault with its WAL takes about 1.7 MiB)."""
+    with tmpfs(tmp_path / "small", "3m") as mount:
         yield mount
 
 

@@ -116,6 +116,12 @@ def _file_entry(value: object, where: str) -> FileEntry:
                      None if log is None else member(log, "hash", hex_digest, f"{where}.access_log"))
 
 
+def _direction(value: object, where: str) -> str:
+    if value not in ("in", "out"):
+        raise Malformed(f"{where} is not \"in\" or \"out\"")
+    return value
+
+
 def _call(value: object, where: str) -> CallFacts:
     call = obj(value, where)
     for key in ("started_at", "ended_at"):
@@ -124,6 +130,8 @@ def _call(value: object, where: str) -> CallFacts:
     member(call, "ended_ts", optional(number), where)
     member(call, "sample_rate", integer, where)
     member(call, "channels", integer, where)
+    member(call, "number", optional(text), where)  # the other party's number; null: unknown or withheld
+    member(call, "direction", optional(_direction), where)
     transcripts = member(call, "transcripts", array, where)
     return CallFacts(member(call, "id", integer, where), member(call, "pcm_sha256", hex_digest, where),
                      member(call, "seal_seq", optional(integer), where), member(call, "audio", safe_name, where),
@@ -138,6 +146,9 @@ def _case(value: object) -> CaseFacts:
     member(window, "to", text, f"{where}.window")
     member(case, "opened_at", text, where)
     member(case, "decided_at", optional(text), where)
+    numbers = member(case, "numbers", array, where)
+    for i, number in enumerate(numbers):
+        text(number, f"{where}.numbers[{i}]")
     return CaseFacts(member(case, "id", integer, where), member(case, "reason", text, where),
                      member(case, "status", text, where), member(case, "opened_by", text, where),
                      member(case, "approved_by", optional(text), where))

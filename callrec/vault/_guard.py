@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 from callrec.errors import AccessDenied
 from callrec.vault._store import Vault
-from callrec.vault.people._users import roles_of
+from callrec.vault.people import roles_of
 
 __all__ = ["refuse", "flush_refusals", "refusals_pending", "ROLELESS_DAILY_CAP", "CHECKPOINT_EVERY_S"]
 

@@ -25,7 +25,7 @@ def test_the_daemon_stops_on_a_full_disk_with_one_line_and_keeps_its_audio(tmp_p
         fb.speech(ja[0]).speech(ja[1])
     stop = threading.Event()
     writer = threading.Thread(target=_pace, args=(str(fifo), fb.build()[:, 0], 8000, stop), daemon=True)
-    with tmpfs(tmp_path / "disk", "2m") as disk:  # the schema fills ~1.7 MiB with its WAL (16 KiB pages)
+    with tmpfs(tmp_path / "disk", "3m") as disk:  # a new vault with its WAL and the daemon's first writes take ~2.5 MiB (16 KiB pages)
         config_file = tmp_path / "callrec.toml"
         config_file.write_text(f'state_dir = "{disk / "state"}"\n[capture]\ndevice = "{PCM}"\n[asr]\nenabled = false\n')
         assert run_cli(config_file, "init").returncode == 0
@@ -45,10 +45,11 @@ def test_the_daemon_stops_on_a_full_disk_with_one_line_and_keeps_its_audio(tmp_p
         assert "nothing needs restoring" in last
         assert "damaged" not in err and "restore from a backup" not in err
         # grow the disk, as the message says
-        subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
+        subprocess.run(["mount", "-o", "remount,size=5m", str(disk)], check=True)
         listed = run_cli(config_file, "calls", "list", "--from", "2000-01-01T00:00", "--to", "2100-01-01T00:00",
                          "--json")
         assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout), err
         (call,) = json.loads(listed.stdout)
         assert call["status"] == "recording" and call["duration_s"] > 5  # committed audio is kept
         verified = run_cli(config_file, "verify")

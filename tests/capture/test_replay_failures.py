@@ -30,9 +30,9 @@ def _one_line(result, *words: str) -> str:
 
 
 def _two_calls_then_a_long_one(ja) -> FeedBuilder:
-    """A short call sealed early, then a call too long for a 2 MiB disk."""
+    """A short call sealed early, then a call too long for a 3 MiB disk."""
     fb = FeedBuilder(seed=5).hiss(2).speech(ja[0]).hiss(1).busy_tone(3).hiss(2)
-    for _ in range(40):
+    for _ in range(80):
         fb.speech(ja[1])
     return fb.hiss(1).busy_tone(3).hiss(2)
 

@@ -27,15 +27,21 @@ def _strings(tree: ast.AST) -> list[ast.Constant]:
     return [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
+def _is_private(module: str) -> bool:
+    """A private module of the vault or of one of its sub-packages (``callrec.vault.ops._ledger``)."""
+    parts = module.split(".")
+    return parts[:2] == ["callrec", "vault"] and any(p.startswith("_") for p in parts[2:])
+
+
 def _private_vault_import(node: ast.AST) -> str | None:
     if isinstance(node, ast.ImportFrom) and node.module:
-        if node.module.startswith("callrec.vault._"):
+        if _is_private(node.module):
             return node.module
-        if node.module == "callrec.vault":
+        if node.module.split(".")[:2] == ["callrec", "vault"]:
             private = [a.name for a in node.names if a.name.startswith("_")]
-            return f"callrec.vault.{private[0]}" if private else None
+            return f"{node.module}.{private[0]}" if private else None
     if isinstance(node, ast.Import):
-        return next((a.name for a in node.names if a.name.startswith("callrec.vault._")), None)
+        return next((a.name for a in node.names if _is_private(a.name)), None)
     return None
 
 
@@ -63,7 +69,7 @@ def test_the_scan_sees_what_it_must_refuse(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(
         "from callrec.vault.ops._ledger import gaps_in\n"
-        "from callrec.vault import Vault, _cases\n"
+        "from callrec.vault.people import _cases\n"
         "import callrec.vault._db\n"
         "def f(vault: Vault, ctx):\n"
         "    vault.query(\"SELECT count(*) FROM calls WHERE kind = 'test'\")\n"

@@ -23,13 +23,25 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         refuse_deletion,
         request_deletion,
     )
-    from callrec.vault.archive._periods import close_periods, sealed_bytes_since, sealed_flac
+    from callrec.vault.archive._periods import (
+        HELD,
+        Period,
+        close_periods,
+        file_sha256,
+        list_periods,
+        open_period,
+        read_flac,
+        sealed_bytes_since,
+        sealed_flac,
+    )
     from callrec.vault.archive._periods_rekey import PeriodRekeyResult, rekey_periods, resuming_period_rekey
     from callrec.vault.archive._retention import RetentionPlan, held_call_ids, plan_retention, run_retention
 
 __all__ = [
     "BackupResult",
     "DeletionRequest",
+    "HELD",
+    "Period",
     "PeriodRekeyResult",
     "RekeyResult",
     "RestoreResult",
@@ -38,11 +50,15 @@ __all__ = [
     "backup",
     "close_periods",
     "deletion_call_span",
+    "file_sha256",
     "finish_interrupted_rekey",
     "held_call_ids",
     "list_deletion_requests",
+    "list_periods",
+    "open_period",
     "plan_retention",
     "prune_changes",
+    "read_flac",
     "refuse_deletion",
     "rekey",
     "rekey_periods",

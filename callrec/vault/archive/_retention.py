@@ -18,7 +18,7 @@ import sqlcipher3
 from callrec.errors import InvalidState, NotFound
 from callrec.vault._store import SERVICE_ACTOR, Vault
 from callrec.vault.archive._periods import HELD, drop_file_later, open_period, remove_leftovers, rewrite_without
-from callrec.vault.people._cases import HOLDING_STATUSES
+from callrec.vault.people import HOLDING_STATUSES
 
 __all__ = ["RetentionPlan", "drop_period", "held_call_ids", "is_on_hold", "plan_retention", "purge_call", "run_retention"]
 

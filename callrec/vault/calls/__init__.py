@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         transcript_backlog,
     )
     from callrec.vault.calls._recorder import CallRecorder
+    from callrec.vault.calls._replay import unexplained_rows
     from callrec.vault.calls._transcripts import (
         Transcript,
         TranscriptCounts,
@@ -105,6 +106,7 @@ __all__ = [
     "transcript_backlog",
     "transcript_sha256",
     "uncounted_transcripts",
+    "unexplained_rows",
 ]
 
 __getattr__ = lazy_face(__name__, __file__)

@@ -13,10 +13,10 @@ from typing import NoReturn
 from callrec.errors import InvalidState
 from callrec.vault._guard import refuse
 from callrec.vault._store import Vault
-from callrec.vault.archive._periods import read_flac
+from callrec.vault.archive import read_flac
 from callrec.vault.calls._call import get_call
 from callrec.vault.calls._transcripts import latest_transcripts
-from callrec.vault.people._cases import Case, case_call_ids, number_matches, require_own_approved, still_readable
+from callrec.vault.people import Case, case_call_ids, number_matches, require_own_approved, still_readable
 
 __all__ = ["CONTENT_ACTIONS", "SealedAudio", "resolve_case", "read_audio", "read_transcripts", "read_case_transcripts"]
 

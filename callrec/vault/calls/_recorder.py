@@ -20,7 +20,7 @@ from callrec.config import DEFAULT_LINE
 from callrec.errors import InvalidState, NotFound
 from callrec.vault._store import SERVICE_ACTOR, Vault
 from callrec.vault.calls._audio import MAX_ROW_BYTES, encode_flac, from_pcm_bytes, split_rows, to_pcm_bytes
-from callrec.vault.people._numbers import CallNumbers, write_numbers
+from callrec.vault.people import CallNumbers, write_numbers
 
 __all__ = ["CallRecorder"]
 

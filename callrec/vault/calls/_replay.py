@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from callrec.config import DEFAULT_LINE
 from callrec.vault._store import Vault
-from callrec.vault.people._numbers import number_findings
+from callrec.vault.people import number_findings
 
 __all__ = ["unexplained_rows"]
 

@@ -20,9 +20,8 @@ from callrec.vault._accesslog import head, verify_chain
 from callrec.vault._checkpoint import verify_checkpoint, verify_trusted_heads
 from callrec.vault._db import DatabaseError, classify
 from callrec.vault._store import Vault
-from callrec.vault.archive._periods import HELD, Period, file_sha256, list_periods, open_period
-from callrec.vault.calls._audio import decode_flac, pcm_sha256
-from callrec.vault.calls._replay import unexplained_rows
+from callrec.vault.archive import HELD, Period, file_sha256, list_periods, open_period
+from callrec.vault.calls import decode_flac, pcm_sha256, unexplained_rows
 from callrec.vault.log._hostheads import verify_host_heads
 
 __all__ = ["archive_summary", "scrub", "verify", "verify_chain_since_last"]
@@ -291,7 +290,7 @@ def scrub(vault: Vault, scrub_days: int) -> tuple[int, list[str]]:
 
 
 def _transcripts(vault: Vault) -> list[str]:
-    from callrec.vault.calls._transcripts import transcript_sha256
+    from callrec.vault.calls import transcript_sha256
 
     logged = {(c, d["version"], d["channel"]): d["sha256"] for c, ds in _logged(vault, "transcript").items() for d in ds}
     findings: list[str] = []

@@ -18,21 +18,23 @@ if TYPE_CHECKING:  # loaded on first use (callrec.lazy): a command imports only 
         number_matches,
         open_case,
         require_own_approved,
+        still_readable,
     )
     from callrec.vault.people._numbers import (
         CallNumbers,
         add_call_numbers,
         call_numbers,
+        number_findings,
         numbers_of_calls,
         write_numbers,
     )
     from callrec.vault.people._users import add_user, has_role, list_users, remove_role, remove_user, roles_of
 
 __all__ = [
-    "add_call_numbers",
     "CallNumbers",
     "Case",
     "HOLDING_STATUSES",
+    "add_call_numbers",
     "add_user",
     "attach_call",
     "call_numbers",
@@ -44,6 +46,7 @@ __all__ = [
     "has_role",
     "list_cases",
     "list_users",
+    "number_findings",
     "number_matches",
     "numbers_of_calls",
     "open_case",
@@ -51,6 +54,7 @@ __all__ = [
     "remove_user",
     "require_own_approved",
     "roles_of",
+    "still_readable",
     "write_numbers",
 ]
 
