@@ -147,8 +147,8 @@ def _case(value: object) -> CaseFacts:
     member(case, "opened_at", text, where)
     member(case, "decided_at", optional(text), where)
     numbers = member(case, "numbers", array, where)
-    for i, number in enumerate(numbers):
-        text(number, f"{where}.numbers[{i}]")
+    for i, item in enumerate(numbers):
+        text(item, f"{where}.numbers[{i}]")
     return CaseFacts(member(case, "id", integer, where), member(case, "reason", text, where),
                      member(case, "status", text, where), member(case, "opened_by", text, where),
                      member(case, "approved_by", optional(text), where))
