@@ -372,7 +372,7 @@ CREATE TABLE transcript_counts (
 """ + _tracking_triggers(("transcript_counts",))
 
 
-# Lines (issue 20; migration 10 on main, after two other helpers' 8 and 9: it depends on neither).
+# Lines (issue 20; migration 8).
 #: A line is a number recorded from one source: calls (test calls are calls of kind 'test'), gaps
 #: and capture sessions belong to one; rows written before lines existed belong to the line of a
 #: config without ``[[lines]]``, ``main``.
@@ -381,7 +381,7 @@ CREATE TABLE transcript_counts (
 #: numbers, keyed with ``number_key.key`` (kept here, encrypted like every row, never logged) and
 #: bound to the call id, so the chain proves the row without revealing a number or linking two
 #: calls of the same number. ``tap_findings``: what a line's tap saw but could not record.
-_V10_LINES = """
+_V8_LINES = """
 ALTER TABLE calls ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
 ALTER TABLE gaps ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
 ALTER TABLE capture_sessions ADD COLUMN line TEXT NOT NULL DEFAULT 'main';
@@ -414,7 +414,7 @@ CREATE INDEX tap_findings_line_ts ON tap_findings(line, ts);
 #: ``case_numbers``: the numbers a case is scoped to (issue 21); the reviewer reaches only calls in the
 #: window whose remote number is one of them. Its ``case.open`` entry holds HMACs of the numbers
 #: (keyed with ``number_key``, bound to the case id), never a number.
-_V12_CASE_NUMBERS = """
+_V9_CASE_NUMBERS = """
 CREATE TABLE case_numbers (
     case_id INTEGER NOT NULL REFERENCES cases(id),
     number TEXT NOT NULL,
@@ -425,7 +425,7 @@ CREATE TABLE case_numbers (
 
 # Operations that stay true (issue 19): an ops person's acknowledgement of an outage that is over,
 # an admin's note on a past gap, and maintenance windows ended early or cancelled (never deleted).
-_V9 = """
+_V10_OPS = """
 -- 'callrec health ack CHECK': the outages of CHECK that ended before ts are seen (no longer a
 -- WARNING in 'health check'; the daily report is unchanged).
 CREATE TABLE health_acks (
@@ -452,12 +452,12 @@ ALTER TABLE maintenance_windows ADD COLUMN cancelled_by TEXT;
 """ + _tracking_triggers(("health_acks", "gap_notes"))
 
 
-#: Trust anchors the data key cannot move (issue 18; number 11 on merge, standalone): the point up
+#: Trust anchors the data key cannot move (issue 18; migration 11): the point up
 #: to which a clean run checked every signature, and the count of checkpoints written, each carry
 #: a signature by the checkpoint key. An unsigned point is no point: the one left by an older
 #: version is dropped, so the next check re-checks every signature and signs its own. The count
 #: of an upgraded vault is signed by its next checkpoint.
-_V11 = """
+_V11_ANCHORS = """
 ALTER TABLE chain_verified ADD COLUMN sig TEXT;
 DELETE FROM chain_verified;
 ALTER TABLE checkpoint_state ADD COLUMN sig TEXT;
@@ -477,7 +477,7 @@ CREATE INDEX IF NOT EXISTS calls_test_line ON calls(line, started_ts) WHERE kind
 """
 
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V10_LINES, _V12_CASE_NUMBERS, _V9, _V11,
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8_LINES, _V9_CASE_NUMBERS, _V10_OPS, _V11_ANCHORS,
                                _V12_LEAN_STATUS)
 TRACKED_TABLES = (*_TRACKED_BY_V6, "transcript_counts", "call_numbers", "number_key", "tap_findings", "case_numbers",
                   "health_acks", "gap_notes")
