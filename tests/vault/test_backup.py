@@ -195,6 +195,20 @@ def test_restore_and_rekey_refuse_while_the_daemon_answers(filled, config, tmp_p
     assert not list(config.vault_path.parent.glob("*.before-restore-*"))
 
 
+def test_two_rekeys_within_one_second_keep_both_old_keys(filled, config, monkeypatch):
+    """The clock is pinned (the one fake: two real rekeys landing in the same second is a race)."""
+    vault, _ = filled
+    monkeypatch.setattr(_backup, "_stamp", lambda: "20261204T000000Z")
+    first_key = read_key_file(config.key_path)
+    first = rekey(vault, ADMIN)
+    second_key = read_key_file(config.key_path)
+    vault.close()
+    with Vault.open(config) as again:
+        second = rekey(again, ADMIN)
+    assert first.old_key_kept != second.old_key_kept
+    assert read_key_file(first.old_key_kept) == first_key and read_key_file(second.old_key_kept) == second_key
+
+
 def test_rekey_old_key_refused_new_key_works(filled, config):
     vault, ids = filled
     old_key = read_key_file(config.key_path)

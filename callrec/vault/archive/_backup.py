@@ -589,7 +589,10 @@ def _keep_old_key(key_path: Path) -> Path:
     for kept in key_path.parent.glob(f"{key_path.name}.old-*"):
         if kept.read_bytes() == current:
             return kept
-    kept = key_path.with_name(f"{key_path.name}.old-{_stamp()}")
+    def name(stamp: str) -> Path:
+        return key_path.with_name(f"{key_path.name}.old-{stamp}")
+
+    kept = name(_unused_stamp(name))  # two rekeys within one second keep both old keys
     os.link(key_path, kept)
     return kept
 
