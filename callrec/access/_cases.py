@@ -145,18 +145,30 @@ def case_list(vault: Vault, actor: Actor, *, pending: bool = False) -> CaseList:
     return CaseList([_view(vault, c, actor) for c in _visible(vault, actor, "pending" if pending else None)])
 
 
-@use_case("case.show")
-def case_show(vault: Vault, actor: Actor, *, case_id: int) -> CaseDetail:
+def _visible_case(vault: Vault, actor: Actor, case_id: int) -> Case:
     case = next((c for c in _visible(vault, actor) if c.id == case_id), None)
     if case is None:
         refuse(vault, actor.log_name, "case.show", f"case {case_id} is not visible to this account", case_id=case_id)
+    return case
+
+
+def _known_numbers(vault: Vault, calls: list[dict]) -> dict[int, str]:
+    """The remote number of each of ``calls`` that has one (unknown and withheld left out)."""
+    return {i: n.remote for i, n in numbers_of_calls(vault, [c["id"] for c in calls]).items() if n.remote}
+
+
+@use_case("case.show")
+def case_show(vault: Vault, actor: Actor, *, case_id: int) -> CaseDetail:
+    """The case and the calls of its window it reaches (with numbers: only calls of its numbers);
+    each call's number only for the opener of the approved case."""
+    case = _visible_case(vault, actor, case_id)
     view = _view(vault, case, actor)
     attached = set(view.attached)
     window = list_calls(vault, case.window_from_ts, case.window_to_ts, vault.config.zone)
-    known = {i: n.remote for i, n in numbers_of_calls(vault, [c["id"] for c in window]).items() if n.remote}
+    known = _known_numbers(vault, window)
     scoped = set(case_numbers(vault, case.id))
-    reachable = [c for c in window if not scoped or known.get(c["id"]) in scoped]
     shown = case.status == "approved" and case.opened_by == actor.log_name
     calls = [CaseCall(c["id"], c["started_at"], c["duration_s"], c["kind"], c["id"] in attached,
-                      known.get(c["id"]) if shown else None) for c in reachable]
+                      known.get(c["id"]) if shown else None)
+             for c in window if not scoped or known.get(c["id"]) in scoped]
     return CaseDetail(view, calls, sum(1 for c in window if c["id"] not in known))
